@@ -1,0 +1,67 @@
+# Two commands: `make run` serves the demo municipality, `make test` runs the whole suite.
+# Everything else here is what those two need; each step is skipped when already done.
+
+PYTHON ?= python3
+PORT ?= 5000
+HOST ?= 127.0.0.1
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+KERN := node_modules/@kern-ux/native/dist
+CHROMIUM := /usr/bin/chromium
+TRANSLATIONS := learning/translations
+
+.PHONY: run test setup assets translations chromium db demo scheduler lint messages clean
+
+run: setup
+	LEARNING_DEMO=1 $(FLASK) db upgrade
+	LEARNING_DEMO=1 $(FLASK) demo load --if-empty
+	LEARNING_DEMO=1 $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: setup chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed static/vendor/.installed translations
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Third-party assets are installed from npm and copied here, never committed.
+static/vendor/.installed: node_modules/.installed
+	rm -rf static/vendor
+	mkdir -p static/vendor/kern static/vendor/axe
+	cp $(KERN)/kern.min.css static/vendor/kern/
+	cp -r $(KERN)/fonts static/vendor/kern/
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) 2>&1 | grep -v '^compiling' || true
+	@test -f $(TRANSLATIONS)/de/LC_MESSAGES/messages.mo
+
+# Browser tests drive Debian's Chromium; it is installed with apt where missing (never downloaded).
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Browser tests need Debian's chromium at $(CHROMIUM): sudo apt-get install chromium"; fi; }
+
+# Extract user-visible strings and merge them into the German catalogue.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o $(TRANSLATIONS)/messages.pot --no-location --sort-output --width 100 .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --width 100
+
+scheduler: setup
+	$(FLASK) scheduler
+
+lint: setup
+	$(BIN)/ruff check learning tests
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance/learning.db*

@@ -1,0 +1,104 @@
+"""The learning platform: ``create_app`` reads like its table of contents."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from learning.config import PROJECT_ROOT, ConfigError, load_config
+
+__all__ = ["ConfigError", "create_app"]
+
+# Each feature package holds a blueprint ``bp`` whose routes live in its views module(s).
+FEATURES = ("home", "auth", "org", "audit", "messaging")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; ``config`` overrides settings read from the environment."""
+    settings = load_config(config)
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(settings)
+    configure_logging(app)
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_request_hooks(app)
+    configure_templates(app)
+    configure_errors(app)
+    configure_cli(app)
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"],
+            x_host=app.config["PROXY_COUNT"],
+        )
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def configure_extensions(app: Flask) -> None:
+    from learning import models  # noqa: F401  (registers every table with the metadata)
+    from learning.db import render_migration_type
+    from learning.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from learning.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True,
+                     render_as_batch=True, render_item=render_migration_type)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = app.config["SESSION_PROTECTION"]
+    login_manager.login_view = "auth.login"
+    login_manager.refresh_view = "auth.reauthenticate"
+    login_manager.login_message = None  # the login page explains itself
+    login_manager.needs_refresh_message = None
+
+    from learning.auth.services import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def configure_blueprints(app: Flask) -> None:
+    from importlib import import_module
+
+    for feature in FEATURES:
+        import_module(f"learning.{feature}.views")  # attaches the routes to the feature's blueprint
+        app.register_blueprint(import_module(f"learning.{feature}").bp)
+
+
+def configure_request_hooks(app: Flask) -> None:
+    from learning.security import enforce_access, set_security_headers
+
+    app.before_request(enforce_access)
+    app.after_request(set_security_headers)
+
+
+def configure_templates(app: Flask) -> None:
+    from learning.templating import register_template_helpers
+
+    register_template_helpers(app)
+
+
+def configure_errors(app: Flask) -> None:
+    from learning.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def configure_cli(app: Flask) -> None:
+    from learning.demo.cli import demo_cli
+    from learning.org.cli import users_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

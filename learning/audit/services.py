@@ -1,0 +1,20 @@
+"""Record audit entries; callers commit them together with the change they describe."""
+
+from __future__ import annotations
+
+from learning.audit.models import AuditEntry
+from learning.db import db
+
+
+def record(actor, action: str, target=None, summary: str = "", **details) -> AuditEntry:
+    """Add an audit entry to the session (committed by the calling service)."""
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        target_type=type(target).__name__.lower() if target is not None else None,
+        target_id=getattr(target, "id", None),
+        summary=summary[:500],
+        details=details,
+    )
+    db.session.add(entry)
+    return entry

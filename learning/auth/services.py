@@ -1,0 +1,159 @@
+"""Accounts: sign-in, password tokens (reset and first password), password changes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select
+
+from learning.audit.services import record
+from learning.db import db, utcnow
+from learning.messaging.mail import send_mail
+from learning.org.models import User
+
+logger = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 10
+RESET = "password-reset"
+INVITATION = "invitation"
+
+
+class AccountError(Exception):
+    """A user-facing reason why an account action was refused (already translated)."""
+
+    def __init__(self, message: str, field: str = "password"):
+        super().__init__(message)
+        self.field = field
+
+
+def load_user(session_token: str) -> User | None:
+    """Return the active user for a session or remember-me cookie, else None."""
+    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    return user if user is not None and user.active else None
+
+
+def find_login(login: str) -> User | None:
+    login = login.strip().lower()
+    if not login:
+        return None
+    return db.session.scalar(
+        select(User).where(or_(func.lower(User.username) == login, User.email == login))
+    )
+
+
+def authenticate(login: str, password: str) -> User | None:
+    """Return the user if the password is right and the account active; record the sign-in."""
+    user = find_login(login)
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    logger.info("User %s signed in", user.id)
+    return user
+
+
+def validate_new_password(user: User, password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+    lowered = password.lower()
+    if lowered in {user.username.lower(), user.email.lower(), user.first_name.lower(), user.last_name.lower()}:
+        raise AccountError(_("The password must not be your name, user name or email address."))
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace the password after checking the current one; signs out other devices."""
+    if not user.check_password(current):
+        raise AccountError(_("The current password is not correct."), field="current")
+    validate_new_password(user, new)
+    user.set_password(new)
+    record(user, "account.password_changed", user)
+    db.session.commit()
+
+
+# Tokens ----------------------------------------------------------------------
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"learning.{purpose}")
+
+
+def _fingerprint(user: User) -> str:
+    """Changes whenever the password changes, which makes every token single-use."""
+    raw = f"{user.password_hash or ''}:{user.session_token}".encode()
+    return hashlib.sha256(raw).hexdigest()[:20]
+
+
+def make_token(user: User, purpose: str) -> str:
+    return _serializer(purpose).dumps({"uid": user.id, "fp": _fingerprint(user)})
+
+
+def _max_age(purpose: str) -> int:
+    if purpose == INVITATION:
+        return current_app.config["INVITATION_DAYS"] * 86400
+    return current_app.config["PASSWORD_RESET_HOURS"] * 3600
+
+
+def user_for_token(token: str) -> User:
+    """Return the user a reset or invitation token belongs to, or raise AccountError."""
+    for purpose in (RESET, INVITATION):
+        try:
+            data = _serializer(purpose).loads(token, max_age=_max_age(purpose))
+        except SignatureExpired:
+            raise AccountError(_("This link has expired. Please request a new one.")) from None
+        except BadSignature:
+            continue
+        user = db.session.get(User, data.get("uid"))
+        if user is None or not user.active or data.get("fp") != _fingerprint(user):
+            break
+        return user
+    raise AccountError(_("This link is not valid or has already been used. Please request a new one."))
+
+
+def set_password_with_token(token: str, password: str) -> User:
+    user = user_for_token(token)
+    validate_new_password(user, password)
+    user.set_password(password)
+    record(user, "account.password_set", user)
+    db.session.commit()
+    return user
+
+
+def _mail_token_link(user: User, purpose: str) -> None:
+    token = make_token(user, purpose)
+    link = current_app.config["BASE_URL"] + url_for("auth.reset_password", token=token)
+    with force_locale(user.locale or current_app.config["DEFAULT_LOCALE"]):
+        if purpose == INVITATION:
+            subject = _("Your access to the learning platform")
+            valid = _("%(n)d days", n=current_app.config["INVITATION_DAYS"])
+        else:
+            subject = _("Reset your password")
+            valid = _("%(n)d hours", n=current_app.config["PASSWORD_RESET_HOURS"])
+        body = render_template(
+            "auth/mail_password.txt", user=user, link=link, purpose=purpose, valid=valid
+        )
+    send_mail(user.email, subject, body, name=user.full_name)
+
+
+def request_password_mail(email: str) -> None:
+    """Mail a reset link (or a first-password link) if an active account has this address.
+
+    The caller shows the same message either way, so nobody learns which addresses exist.
+    """
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active:
+        logger.info("Password mail requested for unknown or inactive address")
+        return
+    _mail_token_link(user, RESET if user.password_hash else INVITATION)
+    db.session.commit()
+
+
+def send_invitation(user: User, actor: User) -> None:
+    """Mail a first-password link to an imported or newly created person."""
+    if not user.active:
+        raise AccountError(_("%(name)s is deactivated.", name=user.full_name))
+    _mail_token_link(user, INVITATION)
+    record(actor, "account.invitation_sent", user, summary=user.email)
+    db.session.commit()

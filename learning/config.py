@@ -1,0 +1,163 @@
+"""Read the platform's configuration from ``LEARNING_*`` environment variables.
+
+This is the only module that reads the environment. Every setting is checked here so
+that a wrong value stops the start with one clear line instead of a traceback later.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import load_dotenv
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+SUPPORTED_LOCALES = ("de", "en")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the variable and the fix."""
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path, configured: str | None) -> str:
+    """Return the configured key or one generated once into ``instance/secret_key``."""
+    if configured:
+        return configured
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _database_url(value: str | None, instance_path: Path) -> str:
+    if not value:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{instance_path / 'learning.db'}"
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError(
+            f"LEARNING_DATABASE_URL is not a database URL: {value!r} "
+            "(expected e.g. postgresql+psycopg://user:password@host/dbname or sqlite:///path.db)"
+        ) from None
+    if url.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigError(
+            f"LEARNING_DATABASE_URL uses {url.get_backend_name()!r}; supported are sqlite and postgresql"
+        )
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() not in {"psycopg", "psycopg2"}:
+        # Plain "postgresql://" means psycopg2 to SQLAlchemy; we ship psycopg 3.
+        url = url.set(drivername="postgresql+psycopg")
+    return url.render_as_string(hide_password=False)
+
+
+def _smtp_url(value: str | None) -> str:
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in {"smtp", "smtps", "smtp+starttls"} or not parts.hostname:
+        raise ConfigError(
+            f"LEARNING_SMTP_URL must look like smtp://host:25, smtp+starttls://user:pass@host:587 "
+            f"or smtps://user:pass@host:465, not {value!r}"
+        )
+    return value
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _positive_int(name: str, value: str | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ConfigError(f"{name} must be a whole number of 0 or more, not {value!r}")
+    return number
+
+
+def load_config(overrides: dict | None = None, environ: os._Environ | dict | None = None) -> dict:
+    """Return Flask config values from the environment (and ``.env``), with overrides applied."""
+    if environ is None:
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
+        environ = os.environ
+    env = {k: v for k, v in environ.items() if k.startswith("LEARNING_")}
+    overrides = dict(overrides or {})
+    instance_path = Path(overrides.pop("INSTANCE_PATH", env.get("LEARNING_INSTANCE_PATH") or PROJECT_ROOT / "instance"))
+
+    base_url = env.get("LEARNING_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    base = urlsplit(base_url)
+    if base.scheme not in {"http", "https"} or not base.netloc:
+        raise ConfigError(f"LEARNING_BASE_URL must be an http(s) URL such as https://lernen.example.de, not {base_url!r}")
+
+    timezone = env.get("LEARNING_TIMEZONE", "Europe/Berlin")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"LEARNING_TIMEZONE is not a known time zone: {timezone!r} (e.g. Europe/Berlin)") from None
+
+    secure = base.scheme == "https"
+    config = {
+        "INSTANCE_PATH": str(instance_path),
+        "SECRET_KEY": None,  # filled below, after overrides, so tests need no instance folder
+        "SQLALCHEMY_DATABASE_URI": None,
+        "BASE_URL": base_url,
+        "PREFERRED_URL_SCHEME": base.scheme,
+        "DEMO": _flag(env.get("LEARNING_DEMO")),
+        "SMTP_URL": _smtp_url(env.get("LEARNING_SMTP_URL")),
+        "MAIL_FROM": env.get("LEARNING_MAIL_FROM", "Lernplattform <lernplattform@localhost>"),
+        "DEFAULT_LOCALE": _choice(
+            "LEARNING_DEFAULT_LOCALE", env.get("LEARNING_DEFAULT_LOCALE", "de"), SUPPORTED_LOCALES
+        ),
+        "TIMEZONE": timezone,
+        "RATELIMIT_STORAGE_URI": env.get("LEARNING_RATELIMIT_STORAGE_URL", "memory://"),
+        "LOGIN_LIMIT": env.get("LEARNING_LOGIN_LIMIT", "5 per 15 minutes"),
+        "LOGIN_IP_LIMIT": env.get("LEARNING_LOGIN_IP_LIMIT", "50 per 15 minutes"),
+        "PROXY_COUNT": _positive_int("LEARNING_PROXY_COUNT", env.get("LEARNING_PROXY_COUNT"), 0),
+        "PASSWORD_RESET_HOURS": _positive_int(
+            "LEARNING_PASSWORD_RESET_HOURS", env.get("LEARNING_PASSWORD_RESET_HOURS"), 2
+        ),
+        "INVITATION_DAYS": _positive_int("LEARNING_INVITATION_DAYS", env.get("LEARNING_INVITATION_DAYS"), 14),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 14,
+        "SESSION_PROTECTION": "strong",
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    if config["RATELIMIT_STORAGE_URI"].split(":", 1)[0] not in {"memory", "redis", "rediss", "redis+unix"}:
+        raise ConfigError(
+            "LEARNING_RATELIMIT_STORAGE_URL must be memory:// or redis://host:6379/0, "
+            f"not {config['RATELIMIT_STORAGE_URI']!r}"
+        )
+    config.update(overrides)
+    if not config["SQLALCHEMY_DATABASE_URI"]:
+        config["SQLALCHEMY_DATABASE_URI"] = _database_url(env.get("LEARNING_DATABASE_URL"), instance_path)
+    else:
+        config["SQLALCHEMY_DATABASE_URI"] = _database_url(config["SQLALCHEMY_DATABASE_URI"], instance_path)
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _secret_key(instance_path, env.get("LEARNING_SECRET_KEY"))
+    return config

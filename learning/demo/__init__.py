@@ -1,0 +1,1 @@
+"""The demo municipality "Gemeinde Musterhausen"; later features add their own demo data here."""

@@ -1,0 +1,55 @@
+"""Localised error pages; the 500 page also rolls back the failed transaction."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from learning.extensions import db
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
+    403: (_l("Access denied"), _l("You do not have permission to open this page.")),
+    404: (_l("Page not found"), _l("This page does not exist or has been moved.")),
+    405: (_l("Not allowed"), _l("This action is not possible here.")),
+    413: (_l("File too large"), _l("The uploaded file is too large (at most 8 MB).")),
+    429: (
+        _l("Too many attempts"),
+        _l("There were too many attempts in a short time. Please wait a few minutes and try again, "
+           "or use “First sign-in or forgotten password”."),
+    ),
+    500: (_l("Something went wrong"),
+          _l("An unexpected error occurred. It has been logged. Please try again later.")),
+}
+
+
+def render_error(code: int, message=None):
+    title, default = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    if request.path.startswith("/healthz"):
+        return jsonify(error=str(title)), code
+    return render_template("errors/error.html", code=code, title=title, message=message or default), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400, _l("Your form has expired or was sent from another page. Please reload the page and try again.")
+        )
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error):
+        return render_error(429)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def server_error(error):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,18 @@
+"""Flask extensions, created without an app and bound in ``create_app``."""
+
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from learning.db import db
+
+__all__ = ["babel", "csrf", "db", "limiter", "login_manager", "migrate"]
+
+babel = Babel()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+migrate = Migrate()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False)

@@ -1,0 +1,82 @@
+"""Home page per role, own account, language switch, health check, accessibility statement."""
+
+from datetime import datetime
+
+from flask import current_app, jsonify, redirect, render_template, session, url_for
+from flask_login import current_user
+from sqlalchemy import text
+from zoneinfo import ZoneInfo
+
+from learning.config import SUPPORTED_LOCALES
+from learning.db import db
+from learning.home import bp
+from learning.home.forms import LanguageForm
+from learning.home.services import managed_teams, my_colleagues, org_figures, recent_audit
+from learning.org.models import Role
+from learning.security import AUTHENTICATED, PUBLIC, allow, redirect_back
+
+
+def _today():
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+@bp.route("/")
+@allow(AUTHENTICATED)
+def index():
+    user = current_user
+    context = {"my_team": my_colleagues(user)}
+    if user.has_role(Role.MANAGER):
+        context["managed"] = managed_teams(user)
+    if user.has_role(Role.PROJECT_GROUP, Role.ADMIN):
+        context["figures"] = org_figures(_today())
+    if user.has_role(Role.ADMIN):
+        context["audit"] = recent_audit()
+    return render_template("home/index.html", **context)
+
+
+@bp.route("/account")
+@allow(AUTHENTICATED)
+def account():
+    return render_template("home/account.html", team=my_colleagues(current_user),
+                           language_form=LanguageForm(language=current_user.locale or ""))
+
+
+@bp.route("/language", methods=["POST"])
+@allow(PUBLIC)
+def switch_language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        chosen = form.language.data
+        if chosen in SUPPORTED_LOCALES:
+            session["locale"] = chosen
+            if current_user.is_authenticated:
+                current_user.locale = chosen
+                db.session.commit()
+    return redirect_back(form.next.data)
+
+
+@bp.route("/healthz")
+@allow(PUBLIC)
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # the point of the check is to report any failure
+        current_app.logger.warning("Health check: database unavailable: %s", exc)
+        db.session.rollback()
+        database = "unavailable"
+    status = 200 if database == "ok" else 503
+    return jsonify(status="ok" if status == 200 else "degraded", app="ok", database=database), status
+
+
+@bp.route("/accessibility")
+@allow(PUBLIC)
+def accessibility():
+    return render_template("home/accessibility.html")
+
+
+@bp.route("/favicon.ico")
+@allow(PUBLIC)
+def favicon():
+    return redirect(url_for("static", filename="img/favicon.svg"), code=301)
+

@@ -1,0 +1,40 @@
+"""Language and time zone of each request: German first, English complete."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import current_app, has_request_context, request, session
+from flask_babel import format_date, format_datetime
+from flask_login import current_user
+
+from learning.config import SUPPORTED_LOCALES
+
+
+def select_locale() -> str:
+    """The user's saved language, else the session's choice, else the browser's, else the default."""
+    if not has_request_context():
+        return current_app.config["DEFAULT_LOCALE"]
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in SUPPORTED_LOCALES:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    default = current_app.config["DEFAULT_LOCALE"]
+    if request.accept_languages:
+        best = request.accept_languages.best_match(SUPPORTED_LOCALES)
+        if best and request.accept_languages[best] >= request.accept_languages[default]:
+            return best
+    return default
+
+
+def select_timezone() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+def date_filter(value: date | datetime | None, format: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_datetime(value, format)
+    return format_date(value, format)

@@ -1,0 +1,5 @@
+"""Import every feature's models so that the metadata (and Alembic) sees all tables."""
+
+from learning.audit.models import AuditEntry  # noqa: F401
+from learning.messaging.models import CapturedMail  # noqa: F401
+from learning.org.models import Department, Team, User, UserRole  # noqa: F401

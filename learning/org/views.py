@@ -1,0 +1,234 @@
+"""Admin pages for people, departments and teams."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from learning.auth.services import AccountError, send_invitation
+from learning.db import db
+from learning.messaging.mail import MailError
+from learning.org import bp
+from learning.org.forms import ActionForm, DepartmentForm, PersonForm, TeamForm
+from learning.org.models import Department, Role, Team, User, UserRole
+from learning.org.services import (
+    OrgError,
+    PersonData,
+    create_person,
+    save_department,
+    save_team,
+    set_person_active,
+    set_unit_active,
+    update_person,
+)
+from learning.security import allow
+
+PAGE_SIZE = 25
+
+
+def _all_teams():
+    return db.session.scalars(
+        select(Team).join(Team.department).where(Team.active)
+        .order_by(Department.name, Team.name).options(joinedload(Team.department))
+    ).all()
+
+
+@bp.route("/people")
+@allow(Role.ADMIN)
+def users():
+    query = select(User).outerjoin(User.team).options(joinedload(User.team).joinedload(Team.department))
+    q = request.args.get("q", "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(or_(
+            func.lower(User.first_name + " " + User.last_name).like(like),
+            func.lower(User.email).like(like), func.lower(User.username).like(like),
+            func.lower(func.coalesce(User.employee_number, "")).like(like),
+        ))
+    department = request.args.get("department", type=int)
+    if department:
+        query = query.where(Team.department_id == department)
+    role = request.args.get("role", "")
+    if role in {r.value for r in Role}:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    status = request.args.get("status", "active")
+    if status == "active":
+        query = query.where(User.active)
+    elif status == "inactive":
+        query = query.where(User.active.is_(False))
+    page = db.paginate(query.order_by(User.last_name, User.first_name, User.id), per_page=PAGE_SIZE,
+                       max_per_page=PAGE_SIZE, error_out=False)
+    departments = db.session.scalars(select(Department).order_by(Department.name)).all()
+    return render_template("org/users.html", page=page, departments=departments, q=q,
+                           department=department, role=role, status=status, action_form=ActionForm())
+
+
+def _person_data(form: PersonForm) -> PersonData:
+    return PersonData(
+        email=form.email.data, first_name=form.first_name.data, last_name=form.last_name.data,
+        username=form.username.data or "", employee_number=form.employee_number.data,
+        start_date=form.start_date.data, locale=form.locale.data or None, team_id=form.team_id.data,
+        roles={Role(r) for r in form.roles.data or []}, managed_team_ids=set(form.managed_team_ids.data or []),
+    )
+
+
+def _save_person(form: PersonForm, user: User | None):
+    try:
+        if user is None:
+            user = create_person(_person_data(form), current_user)
+            flash(_("%(name)s has been created.", name=user.full_name), "success")
+        else:
+            update_person(user, _person_data(form), current_user)
+            flash(_("The changes to %(name)s have been saved.", name=user.full_name), "success")
+    except OrgError as exc:
+        db.session.rollback()
+        target = form[exc.field] if exc.field and exc.field in form else form.email
+        target.errors.append(str(exc))
+        return None
+    return redirect(url_for("org.user_edit", user_id=user.id))
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def user_new():
+    form = PersonForm(roles=[Role.EMPLOYEE.value])
+    form.set_team_choices(_all_teams())
+    if form.validate_on_submit():
+        response = _save_person(form, None)
+        if response:
+            return response
+    return render_template("org/user_form.html", form=form, user=None)
+
+
+@bp.route("/people/<int:user_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def user_edit(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = PersonForm(obj=user) if request.method == "GET" else PersonForm()
+    if request.method == "GET":
+        form.roles.data = sorted(r.value for r in user.roles)
+        form.managed_team_ids.data = [t.id for t in user.managed_teams]
+        form.locale.data = user.locale or ""
+    form.set_team_choices(_all_teams())
+    if form.validate_on_submit():
+        response = _save_person(form, user)
+        if response:
+            return response
+    return render_template("org/user_form.html", form=form, user=user, action_form=ActionForm())
+
+
+@bp.route("/people/<int:user_id>/active", methods=["POST"])
+@allow(Role.ADMIN)
+def user_set_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        activate = request.form.get("active") == "1"
+        try:
+            set_person_active(user, activate, current_user)
+        except OrgError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(_("%(name)s has been reactivated.", name=user.full_name) if activate
+                  else _("%(name)s has been deactivated. Their records are kept.", name=user.full_name), "success")
+    return redirect(url_for("org.user_edit", user_id=user.id))
+
+
+@bp.route("/people/<int:user_id>/invite", methods=["POST"])
+@allow(Role.ADMIN)
+def user_invite(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            send_invitation(user, current_user)
+        except AccountError as exc:
+            flash(str(exc), "danger")
+        except MailError:
+            db.session.rollback()
+            flash(_("The email could not be sent right now. Please try again later."), "danger")
+        else:
+            flash(_("An email with a link to set a password has been sent to %(email)s.", email=user.email), "success")
+    return redirect(url_for("org.user_edit", user_id=user.id))
+
+
+@bp.route("/units")
+@allow(Role.ADMIN)
+def units():
+    departments = db.session.scalars(
+        select(Department).order_by(Department.active.desc(), Department.name)
+        .options(selectinload(Department.teams).selectinload(Team.managers))
+    ).all()
+    member_counts = dict(db.session.execute(
+        select(User.team_id, func.count()).where(User.active, User.team_id.is_not(None)).group_by(User.team_id)
+    ).all())
+    return render_template("org/units.html", departments=departments, member_counts=member_counts,
+                           action_form=ActionForm())
+
+
+@bp.route("/units/departments/new", methods=["GET", "POST"], defaults={"department_id": None})
+@bp.route("/units/departments/<int:department_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def unit_department(department_id: int | None):
+    department = db.get_or_404(Department, department_id) if department_id else None
+    form = DepartmentForm(obj=department)
+    if form.validate_on_submit():
+        try:
+            save_department(department, form.name.data, current_user)
+        except OrgError as exc:
+            db.session.rollback()
+            form.name.errors.append(str(exc))
+        else:
+            flash(_("The department has been saved."), "success")
+            return redirect(url_for("org.units"))
+    return render_template("org/department_form.html", form=form, department=department)
+
+
+@bp.route("/units/teams/new", methods=["GET", "POST"], defaults={"team_id": None})
+@bp.route("/units/teams/<int:team_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def unit_team(team_id: int | None):
+    team = db.get_or_404(Team, team_id) if team_id else None
+    form = TeamForm(obj=team)
+    if request.method == "GET":
+        form.department_id.data = team.department_id if team else request.args.get("department", type=int)
+        form.manager_ids.data = [m.id for m in team.managers] if team else []
+    form.department_id.choices = [("", _("Please choose"))] + [
+        (d.id, d.name) for d in db.session.scalars(select(Department).where(Department.active).order_by(Department.name))
+    ]
+    form.manager_ids.choices = [
+        (u.id, f"{u.last_name}, {u.first_name} ({u.username})")
+        for u in db.session.scalars(select(User).where(User.active).order_by(User.last_name, User.first_name))
+    ]
+    if form.validate_on_submit():
+        try:
+            save_team(team, form.name.data, form.department_id.data, set(form.manager_ids.data or []), current_user)
+        except OrgError as exc:
+            db.session.rollback()
+            form[exc.field or "name"].errors.append(str(exc))
+        else:
+            flash(_("The team has been saved."), "success")
+            return redirect(url_for("org.units"))
+    return render_template("org/team_form.html", form=form, team=team)
+
+
+@bp.route("/units/<kind>/<int:unit_id>/active", methods=["POST"])
+@allow(Role.ADMIN)
+def unit_set_active(kind: str, unit_id: int):
+    model = {"department": Department, "team": Team}.get(kind) or abort(404)
+    unit = db.get_or_404(model, unit_id)
+    if ActionForm().validate_on_submit():
+        activate = request.form.get("active") == "1"
+        try:
+            set_unit_active(unit, activate, current_user)
+        except OrgError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            flash(_("%(name)s has been reactivated.", name=unit.name) if activate
+                  else _("%(name)s has been deactivated.", name=unit.name), "success")
+    return redirect(url_for("org.units"))
+
+
+from learning.org import import_views  # noqa: E402,F401  (the CSV upload page)

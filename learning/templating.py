@@ -1,0 +1,72 @@
+"""Template helpers: navigation per role, date filters, languages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from learning.i18n import date_filter
+from learning.org.models import Role
+from learning.security import AUTHENTICATED, audience_of
+
+LANGUAGES = {"de": "Deutsch", "en": "English"}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    section: str  # endpoints under this prefix mark the item as current
+
+
+NAVIGATION = [
+    NavItem("home.index", _l("Start"), "home.index"),
+    NavItem("org.users", _l("People"), "org.user"),
+    NavItem("org.units", _l("Departments and teams"), "org.unit"),
+    NavItem("org.import_people", _l("Import"), "org.import"),
+    NavItem("audit.log", _l("Audit log"), "audit."),
+    NavItem("messaging.captured_mail", _l("Sent mail"), "messaging."),
+    NavItem("home.account", _l("My account"), "home.account"),
+]
+
+
+def navigation(app: Flask) -> list[tuple[NavItem, bool]]:
+    """The items the current user may open, each with whether it is the current page."""
+    if not current_user.is_authenticated:
+        return []
+    items = []
+    for item in NAVIGATION:
+        allowed = audience_of(app, item.endpoint) or frozenset()
+        if AUTHENTICATED in allowed or current_user.has_role(*allowed):
+            current = (request.endpoint or "").startswith(item.section)
+            items.append((item, current))
+    return items
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["date"] = date_filter
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def inject():
+        return {
+            "navigation": lambda: navigation(app),
+            "languages": LANGUAGES,
+            "current_locale": str(get_locale() or app.config["DEFAULT_LOCALE"]),
+            "Role": Role,
+            "demo_mode": app.config["DEMO"],
+        }
+
+    @app.template_global()
+    def url_with(**changes) -> str:
+        """The current page's URL with some query arguments replaced (for filters and paging)."""
+        args = request.args.to_dict()
+        args.update({k: v for k, v in changes.items() if v is not None})
+        for key in [k for k, v in changes.items() if v is None]:
+            args.pop(key, None)
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
