@@ -26,9 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.from_mapping(settings)
     configure_logging(app)
+    configure_request_hooks(app)  # first, so that access is checked before anything else
     configure_extensions(app)
     configure_blueprints(app)
-    configure_request_hooks(app)
     configure_templates(app)
     configure_errors(app)
     configure_cli(app)
