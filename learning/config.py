@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import limits
 from dotenv import load_dotenv
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -103,10 +104,6 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
     overrides = dict(overrides or {})
     instance_path = Path(overrides.pop("INSTANCE_PATH", env.get("LEARNING_INSTANCE_PATH") or PROJECT_ROOT / "instance"))
 
-    base_url = env.get("LEARNING_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
-    base = urlsplit(base_url)
-    if base.scheme not in {"http", "https"} or not base.netloc:
-        raise ConfigError(f"LEARNING_BASE_URL must be an http(s) URL such as https://lernen.example.de, not {base_url!r}")
 
     timezone = env.get("LEARNING_TIMEZONE", "Europe/Berlin")
     try:
@@ -114,13 +111,11 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"LEARNING_TIMEZONE is not a known time zone: {timezone!r} (e.g. Europe/Berlin)") from None
 
-    secure = base.scheme == "https"
     config = {
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": None,  # filled below, after overrides, so tests need no instance folder
         "SQLALCHEMY_DATABASE_URI": None,
-        "BASE_URL": base_url,
-        "PREFERRED_URL_SCHEME": base.scheme,
+        "BASE_URL": env.get("LEARNING_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "DEMO": _flag(env.get("LEARNING_DEMO")),
         "SMTP_URL": _smtp_url(env.get("LEARNING_SMTP_URL")),
         "MAIL_FROM": env.get("LEARNING_MAIL_FROM", "Lernplattform <lernplattform@localhost>"),
@@ -138,10 +133,10 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         "INVITATION_DAYS": _positive_int("LEARNING_INVITATION_DAYS", env.get("LEARNING_INVITATION_DAYS"), 14),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": secure,
+
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": secure,
+
         "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 14,
         "SESSION_PROTECTION": "strong",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
@@ -153,7 +148,24 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
             "LEARNING_RATELIMIT_STORAGE_URL must be memory:// or redis://host:6379/0, "
             f"not {config['RATELIMIT_STORAGE_URI']!r}"
         )
+    try:
+        limits.parse_many(config["LOGIN_LIMIT"])
+        limits.parse_many(config["LOGIN_IP_LIMIT"])
+    except ValueError:
+        raise ConfigError(
+            "LEARNING_LOGIN_LIMIT and LEARNING_LOGIN_IP_LIMIT look like '5 per 15 minutes', "
+            f"not {config['LOGIN_LIMIT']!r} / {config['LOGIN_IP_LIMIT']!r}"
+        ) from None
     config.update(overrides)
+    base = urlsplit(config["BASE_URL"])
+    if base.scheme not in {"http", "https"} or not base.netloc:
+        raise ConfigError(
+            f"LEARNING_BASE_URL must be an http(s) URL such as https://lernen.example.de, not {config['BASE_URL']!r}"
+        )
+    config["PREFERRED_URL_SCHEME"] = base.scheme
+    # Cookies travel only over HTTPS when the platform is served over HTTPS.
+    config.setdefault("SESSION_COOKIE_SECURE", base.scheme == "https")
+    config.setdefault("REMEMBER_COOKIE_SECURE", base.scheme == "https")
     if not config["SQLALCHEMY_DATABASE_URI"]:
         config["SQLALCHEMY_DATABASE_URI"] = _database_url(env.get("LEARNING_DATABASE_URL"), instance_path)
     else:
