@@ -64,9 +64,12 @@ def configure_extensions(app: Flask) -> None:
     login_manager.login_message = None  # the login page explains itself
     login_manager.needs_refresh_message = None
 
-    from learning.auth.services import load_user
+    from flask_login import user_loaded_from_cookie
+
+    from learning.auth.services import load_user, mark_remembered_session
 
     login_manager.user_loader(load_user)
+    user_loaded_from_cookie.connect(mark_remembered_session, app)
 
 
 def configure_blueprints(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -35,6 +35,15 @@ def load_user(session_token: str) -> User | None:
     """Return the active user for a session or remember-me cookie, else None."""
     user = db.session.scalar(select(User).where(User.session_token == session_token))
     return user if user is not None and user.active else None
+
+
+def mark_remembered_session(app, user) -> None:
+    """Bind a session restored from the remember-me cookie to this browser.
+
+    Flask-Login sets the session identifier only in ``login_user``; without it, "strong"
+    session protection would sign a remembered person out again on the next request.
+    """
+    session["_id"] = app.login_manager._session_identifier_generator()
 
 
 def find_login(login: str) -> User | None:
