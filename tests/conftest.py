@@ -37,7 +37,15 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 class FormClient(FlaskClient):
-    """A test client that sends forms with the CSRF token a browser would have."""
+    """A test client that sends forms with the CSRF token a browser would have.
+
+    It asks for English pages, so assertions can quote the source strings; tests of the
+    German interface send ``Accept-Language: de`` themselves.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
 
     def csrf_token(self) -> str:
         page = self.get("/accessibility").get_data(as_text=True)

@@ -187,7 +187,9 @@ def save_team(team: Team | None, name: str, department_id: int, manager_ids: set
     if db.session.scalar(clash) is not None:
         raise OrgError(_("This department already has a team with this name."), "name")
     created = team is None
-    team = team or Team()
+    if team is None:
+        team = Team()
+        db.session.add(team)
     team.name = name
     team.department = department
     managers = list(db.session.scalars(select(User).where(User.id.in_(manager_ids)))) if manager_ids else []
