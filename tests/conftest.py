@@ -269,3 +269,28 @@ def smtp_server():
     handler.url = f"smtp://127.0.0.1:{controller.port}"
     yield handler
     controller.stop()
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count the SQL statements run while the returned context manager is open."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        with app.app_context():
+            engine = db.engine
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counting
