@@ -197,7 +197,8 @@ def make_user(app):
         username = username or f"user{n}"
         with app.app_context():
             user = User(
-                username=username, email=email or f"{username}@example.org", first_name=fields.pop("first_name", "Test"),
+                username=username, email=email or f"{username}@example.org",
+                first_name=fields.pop("first_name", "Test"),
                 last_name=fields.pop("last_name", f"Person {n}"), team_id=team.id if team else None, active=active,
                 start_date=start_date, locale=locale, **fields,
             )

@@ -81,7 +81,8 @@ def test_cookies_are_secure_when_served_over_https(make_app, people):
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     client = app.test_client()
     token = client.csrf_token()
-    response = client.post("/login", base_url="https://localhost", headers={"Referer": "https://localhost/login"}, data={
+    response = client.post("/login", base_url="https://localhost",
+                           headers={"Referer": "https://localhost/login"}, data={
         "username": "employee", "password": "correct-horse-battery", "remember": "y", "csrf_token": token})
     assert "Secure" in _cookie(response, "session")
     assert "Secure" in _cookie(response, "remember_token")
@@ -122,7 +123,8 @@ def test_wsgi_entry_point_prints_one_line_on_bad_setting(tmp_path):
         env={"LEARNING_DEFAULT_LOCALE": "fr", "LEARNING_INSTANCE_PATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 1
-    assert result.stderr.strip() == "learning: configuration error: LEARNING_DEFAULT_LOCALE must be one of de, en, not 'fr'"
+    assert result.stderr.strip() == (
+        "learning: configuration error: LEARNING_DEFAULT_LOCALE must be one of de, en, not 'fr'")
 
 
 def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path):

@@ -106,7 +106,7 @@ def load_demo(today: date, seed: int = 2030) -> dict[str, int]:
                 user.roles = {Role.MANAGER}
                 user.managed_teams = [team]
     # Department heads also lead every team of their department (a second manager).
-    for department_name, team_names in STRUCTURE.items():
+    for team_names in STRUCTURE.values():
         head = next(p for p in people if p.team is teams[team_names[0]] and p.has_role(Role.MANAGER))
         for team_name in team_names[1:]:
             if head not in teams[team_name].managers:

@@ -56,7 +56,8 @@ class TeamForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField(_l("CSV file"), validators=[FileRequired(), FileAllowed(["csv", "txt"], _l("Please choose a CSV file."))])
+    file = FileField(_l("CSV file"), validators=[
+        FileRequired(), FileAllowed(["csv", "txt"], _l("Please choose a CSV file."))])
     deactivate_missing = BooleanField(_l("Deactivate people who are not in the file"))
     dry_run = BooleanField(_l("Only check the file, change nothing"))
 

@@ -195,7 +195,8 @@ def unit_team(team_id: int | None):
         form.department_id.data = team.department_id if team else request.args.get("department", type=int)
         form.manager_ids.data = [m.id for m in team.managers] if team else []
     form.department_id.choices = [("", _("Please choose"))] + [
-        (d.id, d.name) for d in db.session.scalars(select(Department).where(Department.active).order_by(Department.name))
+        (d.id, d.name)
+        for d in db.session.scalars(select(Department).where(Department.active).order_by(Department.name))
     ]
     form.manager_ids.choices = [
         (u.id, f"{u.last_name}, {u.first_name} ({u.username})")
