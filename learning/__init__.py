@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
 def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def configure_extensions(app: Flask) -> None:
