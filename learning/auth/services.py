@@ -8,6 +8,7 @@ import logging
 from flask import current_app, render_template, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 
@@ -136,10 +137,10 @@ def _mail_token_link(user: User, purpose: str) -> None:
     with force_locale(user.locale or current_app.config["DEFAULT_LOCALE"]):
         if purpose == INVITATION:
             subject = _("Your access to the learning platform")
-            valid = _("%(n)d days", n=current_app.config["INVITATION_DAYS"])
+            valid = ngettext("%(num)d day", "%(num)d days", current_app.config["INVITATION_DAYS"])
         else:
             subject = _("Reset your password")
-            valid = _("%(n)d hours", n=current_app.config["PASSWORD_RESET_HOURS"])
+            valid = ngettext("%(num)d hour", "%(num)d hours", current_app.config["PASSWORD_RESET_HOURS"])
         body = render_template(
             "auth/mail_password.txt", user=user, link=link, purpose=purpose, valid=valid
         )
