@@ -1,11 +1,11 @@
 """Home page per role, own account, language switch, health check, accessibility statement."""
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, redirect, render_template, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
-from zoneinfo import ZoneInfo
 
 from learning.config import SUPPORTED_LOCALES
 from learning.db import db
