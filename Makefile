@@ -11,7 +11,7 @@ KERN := node_modules/@kern-ux/native/dist
 CHROMIUM := /usr/bin/chromium
 TRANSLATIONS := learning/translations
 
-.PHONY: run test setup assets translations chromium db demo scheduler lint messages clean
+.PHONY: run test setup translations chromium lint messages clean
 
 run: setup
 	LEARNING_DEMO=1 $(FLASK) db upgrade
@@ -56,9 +56,6 @@ chromium:
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o $(TRANSLATIONS)/messages.pot --no-location --sort-output --width 100 .
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --width 100
-
-scheduler: setup
-	$(FLASK) scheduler
 
 lint: setup
 	$(BIN)/ruff check learning tests

@@ -38,9 +38,16 @@ def _secret_key(instance_path: Path, configured: str | None) -> str:
         return key_file.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    partial = key_file.with_name(f".secret_key.{os.getpid()}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
+    try:
+        os.link(partial, key_file)  # atomic: of several workers starting at once, one key wins
+    except FileExistsError:
+        key = key_file.read_text().strip()
+    finally:
+        partial.unlink()
     return key
 
 
