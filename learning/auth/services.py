@@ -5,16 +5,15 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from flask import current_app, render_template, session, url_for
-from flask_babel import force_locale
+from flask import current_app, render_template, session
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 
 from learning.audit.services import record
 from learning.db import db, utcnow
-from learning.messaging.mail import send_mail
+from learning.messaging.mail import absolute_url, send_mail
 from learning.org.models import User
 
 logger = logging.getLogger(__name__)
@@ -133,7 +132,7 @@ def set_password_with_token(token: str, password: str) -> User:
 
 def _mail_token_link(user: User, purpose: str) -> None:
     token = make_token(user, purpose)
-    link = current_app.config["BASE_URL"] + url_for("auth.reset_password", token=token)
+    link = absolute_url("auth.reset_password", token=token)
     with force_locale(user.locale or current_app.config["DEFAULT_LOCALE"]):
         if purpose == INVITATION:
             subject = _("Your access to the learning platform")

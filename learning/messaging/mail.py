@@ -21,6 +21,12 @@ class MailError(Exception):
     """The SMTP server could not be reached or refused the message."""
 
 
+def absolute_url(endpoint: str, **values) -> str:
+    """A link for a mail: the configured base URL plus the route, with or without a request."""
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["BASE_URL"] + path
+
+
 def build_message(recipient: str, subject: str, body: str, *, sender: str, message_id: str | None = None):
     message = EmailMessage()
     message["From"] = sender

@@ -57,7 +57,9 @@ class TeamForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField(_l("CSV file"), validators=[
-        FileRequired(), FileAllowed(["csv", "txt"], _l("Please choose a CSV file."))])
+        FileRequired(_l("Please choose a CSV file.")), FileAllowed(["csv", "txt"], _l("Please choose a CSV file."))],
+        description=_l("Semicolons or commas as separators; UTF-8 or Windows-1252."),
+        render_kw={"accept": ".csv,.txt,text/csv,text/plain"})
     deactivate_missing = BooleanField(_l("Deactivate people who are not in the file"))
     dry_run = BooleanField(_l("Only check the file, change nothing"))
 

@@ -139,7 +139,7 @@ def test_smtp_down_is_reported_not_crashed(make_app, people):
 
 
 def test_imported_person_sets_first_password(mail_app, smtp_server, make_user):
-    make_user("newbie", password=None)
+    make_user("newbie", password=None, locale="en")
     client = mail_app.test_client()
     refused = client.submit("/login", {"username": "newbie", "password": "anything"})
     assert "You have not set a password yet" in refused.get_data(as_text=True)
@@ -153,6 +153,15 @@ def test_imported_person_sets_first_password(mail_app, smtp_server, make_user):
     assert "at least 10 characters" in short.get_data(as_text=True)
     assert client.submit(link, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
     assert client.submit("/login", {"username": "newbie", "password": NEW_PASSWORD}).status_code == 302
+
+
+def test_mail_is_written_in_the_persons_language(mail_app, smtp_server, make_user):
+    make_user("deutsch", password=None)
+    client = mail_app.test_client()
+    client.submit("/password/forgot", {"email": "deutsch@example.org"})
+    message = smtp_server.messages[-1]
+    assert message["Subject"] == "Ihr Zugang zur Lernplattform"
+    assert "14 Tage" in message.get_content()
 
 
 def test_admin_sends_invitation(mail_app, smtp_server, people, make_user, login):

@@ -142,3 +142,24 @@ def test_department_with_active_teams_cannot_be_deactivated(app, client, people,
     response = client.submit(f"/admin/units/department/{department_id}/active", {"active": "0"},
                              follow_redirects=True)
     assert "Deactivate the department&#39;s teams first." in response.get_data(as_text=True)
+
+
+def test_cli_creates_the_first_admin(app, runner):
+    result = runner.invoke(args=["users", "create-admin", "it@example.org", "--first-name", "Ida",
+                                 "--last-name", "Tech"], input="short\nshort\nlong-enough-pass\nlong-enough-pass\n")
+    assert result.exit_code == 0, result.output
+    assert "mindestens 10 Zeichen" in result.output  # the CLI speaks the default language
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "it@example.org"))
+        assert user.username == "it" and user.has_role(Role.ADMIN) and user.check_password("long-enough-pass")
+    again = runner.invoke(args=["users", "create-admin", "IT@example.org", "--first-name", "I", "--last-name", "T"],
+                          input="x\n")
+    assert again.exit_code != 0 and "E-Mail-Adresse" in again.output
+
+
+def test_cli_admin_invitation_is_mailed(make_app, smtp_server):
+    app = make_app(SMTP_URL=smtp_server.url)
+    result = app.test_cli_runner().invoke(args=["users", "create-admin", "boss@example.org", "--first-name", "B",
+                                                "--last-name", "Oss", "--invite"])
+    assert result.exit_code == 0, result.output
+    assert smtp_server.messages[-1]["To"].endswith("<boss@example.org>")
