@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from learning.org.importer import ImportFailed, ImportPlan, apply_import, plan_import
 
 users_cli = AppGroup("users", help="People: import from CSV, create the first administrator.")
+
+
+def in_english(command):
+    """Run a command with English messages: admin consoles, logs and scripts read one language."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        with force_locale("en"):
+            return command(*args, **kwargs)
+
+    return wrapper
 
 
 @users_cli.command("import")
@@ -17,6 +30,7 @@ users_cli = AppGroup("users", help="People: import from CSV, create the first ad
 @click.option("--dry-run", is_flag=True, help="Check the file and show what would change; write nothing.")
 @click.option("--deactivate-missing", is_flag=True,
               help="Deactivate active people who are not in the file (never the last active admin).")
+@in_english
 def import_people(file: Path, dry_run: bool, deactivate_missing: bool) -> None:
     """Create or update people from a CSV file (columns: see docs/csv-import.md).
 
@@ -43,6 +57,7 @@ def import_people(file: Path, dry_run: bool, deactivate_missing: bool) -> None:
 @click.option("--last-name", required=True)
 @click.option("--username", default="", help="Default: derived from the email address.")
 @click.option("--invite", is_flag=True, help="Mail a link to set the password instead of asking for it here.")
+@in_english
 def create_admin(email: str, first_name: str, last_name: str, username: str, invite: bool) -> None:
     """Create an administrator, e.g. the first one of a new installation."""
     from learning.auth.services import AccountError, send_invitation, validate_new_password
