@@ -3,3 +3,15 @@
 from learning.audit.models import AuditEntry  # noqa: F401
 from learning.messaging.models import CapturedMail  # noqa: F401
 from learning.org.models import Department, Team, User, UserRole  # noqa: F401
+from learning.phases.models import RolloutPhase  # noqa: F401
+from learning.training.models import (  # noqa: F401
+    Answer,
+    Assignment,
+    AssignmentRule,
+    Course,
+    CourseCompletion,
+    Lesson,
+    LessonCompletion,
+    Question,
+    QuizAttempt,
+)

@@ -1,0 +1,197 @@
+"""Training: courses synced from files, lessons, quizzes, assignment rules and progress."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from learning.db import TimestampMixin, db, utcnow
+from learning.org.models import User
+from learning.phases.models import RolloutPhase
+
+
+class Localized:
+    """Authored text in German with an optional English ``<field>_en`` beside it."""
+
+    def localized(self, field: str, locale: str):
+        """The English text where there is one and the reader wants English, else German."""
+        if locale == "en":
+            value = getattr(self, f"{field}_en", None)
+            if value:
+                return value
+        return getattr(self, field)
+
+
+class Course(Localized, TimestampMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    summary_en: Mapped[str | None] = mapped_column(Text)
+    phase_id: Mapped[int | None] = mapped_column(ForeignKey("rollout_phase.id"), index=True)
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    tags_en: Mapped[list] = mapped_column(JSON, default=list)
+    minutes: Mapped[int]
+    mandatory: Mapped[bool] = mapped_column(default=False)
+    default_due: Mapped[str | None] = mapped_column(String(40))
+    pass_mark: Mapped[int] = mapped_column(default=80)
+    language: Mapped[str] = mapped_column(String(5), default="de")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    archived_at: Mapped[datetime | None]
+
+    phase: Mapped[RolloutPhase | None] = relationship()
+    lessons: Mapped[list[Lesson]] = relationship(
+        back_populates="course", order_by="Lesson.position", cascade="all, delete-orphan"
+    )
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="course", order_by="Question.position", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def active_lessons(self) -> list[Lesson]:
+        return [lesson for lesson in self.lessons if lesson.archived_at is None]
+
+    @property
+    def has_quiz(self) -> bool:
+        return bool(self.questions)
+
+
+class Lesson(Localized, TimestampMixin, db.Model):
+    __table_args__ = (UniqueConstraint("course_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(120))  # the file name without extension: stable identity
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    archived_at: Mapped[datetime | None]
+
+    course: Mapped[Course] = relationship(back_populates="lessons")
+
+
+class QuestionKind(enum.StrEnum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+
+
+class Question(Localized, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str | None] = mapped_column(Text)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    explanation_en: Mapped[str | None] = mapped_column(Text)
+
+    course: Mapped[Course] = relationship(back_populates="questions")
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="question", order_by="Answer.position", cascade="all, delete-orphan"
+    )
+
+
+class Answer(Localized, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str | None] = mapped_column(Text)
+    correct: Mapped[bool] = mapped_column(default=False)
+
+    question: Mapped[Question] = relationship(back_populates="answers")
+
+
+class AudienceKind(enum.StrEnum):
+    EVERYONE = "everyone"
+    DEPARTMENTS = "departments"
+    TEAMS = "teams"
+    ROLES = "roles"
+    PHASE = "phase"  # the departments affected by the course's (or a chosen) rollout phase
+
+
+class AssignmentRule(TimestampMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    audience: Mapped[str] = mapped_column(String(20))
+    # ids of departments / teams, role names, or a phase id, depending on ``audience``
+    audience_values: Mapped[list] = mapped_column(JSON, default=list)
+    mandatory: Mapped[bool] = mapped_column(default=True)
+    due_rule: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    course: Mapped[Course] = relationship()
+
+
+class Assignment(db.Model):
+    """One course for one person; at most one per person and course (the UNIQUE key)."""
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id"),
+        Index("ix_assignment_course_due", "course_id", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("assignment_rule.id"), index=True)  # None: self-enrolled
+    mandatory: Mapped[bool] = mapped_column(default=False)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    assigned_on: Mapped[date]  # the local calendar day of assignment: the "assigned" anchor
+    due_on: Mapped[date | None]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    # Set when no rule matches the person any more but they had started: kept, not withdrawn.
+    unmatched_since: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+    course: Mapped[Course] = relationship()
+    rule: Mapped[AssignmentRule | None] = relationship()
+
+
+class LessonCompletion(db.Model):
+    __table_args__ = (UniqueConstraint("user_id", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id", ondelete="CASCADE"), index=True)
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuizAttempt(db.Model):
+    """A quiz attempt; the questions and answers given are kept as a snapshot in ``details``."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    score: Mapped[int | None]  # percent
+    passed: Mapped[bool | None]
+    details: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class CourseCompletion(db.Model):
+    """A completed course: the certificate, verifiable by its code."""
+
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verification_code: Mapped[str] = mapped_column(String(20), unique=True)
+
+    user: Mapped[User] = relationship()
+    course: Mapped[Course] = relationship()
