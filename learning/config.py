@@ -148,6 +148,7 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         "SESSION_PROTECTION": "strong",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "COURSES_DIR": env.get("LEARNING_COURSES_DIR") or str(PROJECT_ROOT / "courses"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
     if config["RATELIMIT_STORAGE_URI"].split(":", 1)[0] not in {"memory", "redis", "rediss", "redis+unix"}:

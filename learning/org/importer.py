@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -26,6 +27,7 @@ from learning.audit.services import record
 from learning.db import db
 from learning.org.models import Department, Role, Team, User
 from learning.org.services import USERNAME_RE
+from learning.org.signals import people_changed
 
 logger = logging.getLogger(__name__)
 
@@ -621,13 +623,16 @@ def apply_import(plan: ImportPlan, actor: User | None = None,
             teams[key] = Team(name=name, department=departments[key[0]])
             db.session.add(teams[key])
         db.session.flush()
+        changed = []
         for row in plan.rows:
             if row.outcome != UNCHANGED:
-                _apply_row(row, teams)
+                changed.append(_apply_row(row, teams))
             step(1)
         for user in plan.deactivate:
             user.deactivate()
             step(1)
+        db.session.flush()
+        changed_ids = {user.id for user in changed} | {user.id for user in plan.deactivate}
         record(actor, "user.import", summary=plan.summary(), filename=plan.filename, encoding=plan.encoding,
                departments_created=sorted(plan.new_departments.values()),
                teams_created=sorted(f"{d} / {t}" for d, t in plan.new_teams.values()), **plan.counts)
@@ -638,10 +643,11 @@ def apply_import(plan: ImportPlan, actor: User | None = None,
         raise ImportFailed(str(exc)) from exc
     plan.applied = True
     logger.info("Import by %s: %s", getattr(actor, "id", None), plan.summary())
+    people_changed.send(current_app._get_current_object(), user_ids=changed_ids)
     return plan
 
 
-def _apply_row(row: PlannedRow, teams: dict[TeamKey, Team]) -> None:
+def _apply_row(row: PlannedRow, teams: dict[TeamKey, Team]) -> User:
     user = row.user or User()
     for attribute, value in row.values.items():
         setattr(user, attribute, value)
@@ -660,3 +666,4 @@ def _apply_row(row: PlannedRow, teams: dict[TeamKey, Team]) -> None:
         user.reactivate()
     elif row.active is False and user.active:
         user.deactivate()
+    return user

@@ -7,12 +7,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from learning.audit.services import record
 from learning.db import db
 from learning.org.models import Department, Role, Team, User
+from learning.org.signals import people_changed
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,10 @@ class PersonData:
     team_id: int | None = None
     roles: set[Role] = field(default_factory=lambda: {Role.EMPLOYEE})
     managed_team_ids: set[int] = field(default_factory=set)
+
+
+def _announce(user_ids: set[int]) -> None:
+    people_changed.send(current_app._get_current_object(), user_ids=user_ids)
 
 
 def suggest_username(email: str) -> str:
@@ -114,6 +120,7 @@ def create_person(data: PersonData, actor: User | None) -> User:
     record(actor, "user.created", user, summary=f"{user.full_name} <{user.email}>")
     db.session.commit()
     logger.info("User %s created by %s", user.id, getattr(actor, "id", None))
+    _announce({user.id})
     return user
 
 
@@ -127,6 +134,7 @@ def update_person(user: User, data: PersonData, actor: User | None) -> User:
     _apply(user, data)
     record(actor, "user.updated", user, summary=f"{user.full_name} <{user.email}>")
     db.session.commit()
+    _announce({user.id})
     return user
 
 
@@ -153,6 +161,7 @@ def set_person_active(user: User, active: bool, actor: User | None) -> None:
         user.reactivate()
         record(actor, "user.reactivated", user, summary=user.full_name)
     db.session.commit()
+    _announce({user.id})
 
 
 def save_department(department: Department | None, name: str, actor: User | None) -> Department:
