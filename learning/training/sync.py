@@ -1,0 +1,447 @@
+"""Read courses from files, check them, and sync them into the database.
+
+``read_courses`` checks every course folder and reports each problem as ``FILE:LINE: reason``;
+``sync_courses`` writes only a clean set, upserting by slug and keeping learners' progress:
+lessons are matched by file name, removed lessons and courses are archived, never deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from learning.db import db, utcnow
+from learning.phases.models import RolloutPhase
+from learning.training.due import DueRule
+from learning.training.models import Answer, Course, Lesson, Question, QuestionKind
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
+LESSON_RE = re.compile(r"^(\d{1,3})-[a-z0-9][a-z0-9-]*$")
+IMAGE_RE = re.compile(r"!\[([^\]]*)\]\(\s*([^)\s]+)(?:\s+\"[^\"]*\")?\s*\)")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+COURSE_KEYS = {"title", "summary", "phase", "tags", "minutes", "mandatory", "due", "pass_mark", "language", "en"}
+EN_KEYS = {"title", "summary", "tags"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass
+class LessonSpec:
+    slug: str
+    position: int
+    title: str
+    body: str
+    title_en: str | None = None
+    body_en: str | None = None
+
+    @property
+    def content_hash(self) -> str:
+        return _hash(asdict(self))
+
+
+@dataclass
+class AnswerSpec:
+    text: str
+    correct: bool
+    text_en: str | None = None
+
+
+@dataclass
+class QuestionSpec:
+    kind: str
+    text: str
+    explanation: str
+    answers: list[AnswerSpec]
+    text_en: str | None = None
+    explanation_en: str | None = None
+
+
+@dataclass
+class CourseSpec:
+    slug: str
+    title: str
+    summary: str
+    minutes: int
+    phase: str | None = None
+    tags: list[str] = field(default_factory=list)
+    mandatory: bool = False
+    due: str | None = None
+    pass_mark: int = 80
+    language: str = "de"
+    title_en: str | None = None
+    summary_en: str | None = None
+    tags_en: list[str] = field(default_factory=list)
+    lessons: list[LessonSpec] = field(default_factory=list)
+    questions: list[QuestionSpec] = field(default_factory=list)
+
+    @property
+    def content_hash(self) -> str:
+        return _hash(asdict(self))
+
+
+@dataclass
+class SyncResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    archived: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"created: {len(self.created)}, updated: {len(self.updated)}, "
+                f"unchanged: {len(self.unchanged)}, archived: {len(self.archived)}")
+
+
+def _hash(data) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# Reading and checking ------------------------------------------------------------------------
+
+class _Reader:
+    """Collects the problems of one course folder while reading it."""
+
+    def __init__(self, folder: Path, phases: set[str]):
+        self.folder = folder
+        self.phases = phases
+        self.problems: list[Problem] = []
+
+    def problem(self, path: Path, line: int, reason: str) -> None:
+        self.problems.append(Problem(path, line, reason))
+
+    def load_toml(self, path: Path) -> tuple[dict | None, list[str]]:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            self.problem(path, 1, "the file is not UTF-8 text")
+            return None, []
+        try:
+            return tomllib.loads(text), text.splitlines()
+        except tomllib.TOMLDecodeError as exc:
+            match = re.search(r"line (\d+)", str(exc))
+            self.problem(path, int(match.group(1)) if match else 1, f"not valid TOML: {exc}")
+            return None, []
+
+    @staticmethod
+    def line_of(lines: list[str], key: str, start: int = 0) -> int:
+        pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for number, text in enumerate(lines[start:], start=start + 1):
+            if pattern.match(text):
+                return number
+        return start + 1 if start else 1
+
+    def read(self) -> CourseSpec | None:
+        folder = self.folder
+        if not SLUG_RE.match(folder.name):
+            self.problem(folder, 1, "the folder name must be a slug of lower-case letters, digits and hyphens")
+        meta_path = folder / "course.toml"
+        if not meta_path.is_file():
+            self.problem(meta_path, 1, "course.toml is missing")
+            return None
+        meta, lines = self.load_toml(meta_path)
+        if meta is None:
+            return None
+        spec = self._metadata(meta_path, meta, lines)
+        spec.lessons = self._lessons()
+        spec.questions = self._quiz()
+        return None if self.problems else spec
+
+    def _metadata(self, path: Path, meta: dict, lines: list[str]) -> CourseSpec:
+        for key in meta.keys() - COURSE_KEYS:
+            self.problem(path, self.line_of(lines, key), f"unknown key {key!r}")
+
+        def text(key, required=True, source=meta, start=0):
+            value = source.get(key)
+            if value is None:
+                if required:
+                    self.problem(path, 1, f"{key!r} is missing")
+                return None
+            if not isinstance(value, str) or not value.strip():
+                self.problem(path, self.line_of(lines, key, start), f"{key!r} must be a non-empty text")
+                return None
+            return value.strip()
+
+        def number(key, default, low, high):
+            value = meta.get(key, default)
+            if value is None:
+                self.problem(path, 1, f"{key!r} is missing")
+                return default or low
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                self.problem(path, self.line_of(lines, key), f"{key!r} must be a whole number from {low} to {high}")
+                return low
+            return value
+
+        def tags(source, start=0):
+            value = source.get("tags", [])
+            if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
+                self.problem(path, self.line_of(lines, "tags", start), "'tags' must be a list of texts")
+                return []
+            return [t.strip() for t in value]
+
+        spec = CourseSpec(
+            slug=self.folder.name, title=text("title") or "", summary=text("summary") or "",
+            minutes=number("minutes", None, 1, 600), pass_mark=number("pass_mark", 80, 1, 100), tags=tags(meta),
+        )
+        phase = text("phase", required=False)
+        if phase is not None and phase not in self.phases:
+            self.problem(path, self.line_of(lines, "phase"), f"unknown rollout phase {phase!r}")
+        spec.phase = phase
+        mandatory = meta.get("mandatory", False)
+        if not isinstance(mandatory, bool):
+            self.problem(path, self.line_of(lines, "mandatory"), "'mandatory' must be true or false")
+        spec.mandatory = mandatory is True
+        due = text("due", required=False)
+        if due is not None:
+            try:
+                spec.due = str(DueRule.parse(due))
+            except ValueError as exc:
+                self.problem(path, self.line_of(lines, "due"), str(exc))
+            if due.startswith("golive") and phase is None:
+                self.problem(path, self.line_of(lines, "due"), "a 'golive' due rule needs a 'phase'")
+        spec.language = text("language", required=False) or "de"
+        if spec.language not in {"de", "en"}:
+            self.problem(path, self.line_of(lines, "language"), "'language' must be \"de\" or \"en\"")
+        english = meta.get("en", {})
+        if not isinstance(english, dict):
+            self.problem(path, self.line_of(lines, "en"), "'en' must be a table: [en]")
+        elif english:
+            start = next((i for i, line in enumerate(lines) if line.strip() == "[en]"), 0)
+            for key in english.keys() - EN_KEYS:
+                self.problem(path, self.line_of(lines, key, start), f"unknown key {key!r} in [en]")
+            spec.title_en = text("title", required=False, source=english, start=start)
+            spec.summary_en = text("summary", required=False, source=english, start=start)
+            spec.tags_en = tags(english, start)
+        return spec
+
+    def _markdown(self, path: Path) -> tuple[str, str] | None:
+        try:
+            body = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            self.problem(path, 1, "the file is not UTF-8 text")
+            return None
+        lines = body.splitlines()
+        if not lines or not lines[0].startswith("# ") or not lines[0][2:].strip():
+            self.problem(path, 1, "a lesson must start with its title as a level-1 heading: '# Title'")
+            return None
+        for number, line in enumerate(lines, start=1):
+            for match in IMAGE_RE.finditer(line):
+                alt, src = match.groups()
+                if not alt.strip():
+                    self.problem(path, number, f"image {src!r} needs an alternative text: ![what it shows]({src})")
+                if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or src.startswith("/"):
+                    if not src.startswith(("https://", "http://")):
+                        self.problem(path, number, f"image {src!r} must be a file in the course folder")
+                    else:
+                        self.problem(path, number, f"image {src!r} is on another server; put the file in the "
+                                                   "course folder (pages load nothing from elsewhere)")
+                    continue
+                target = (self.folder / src).resolve()
+                if not target.is_relative_to(self.folder.resolve()) or not target.is_file():
+                    self.problem(path, number, f"broken image link {src!r}: no such file in the course folder")
+                elif target.suffix.lower() not in IMAGE_SUFFIXES:
+                    self.problem(path, number, f"{src!r} is not an image (png, jpg, gif, svg, webp)")
+        return lines[0][2:].strip(), body
+
+    def _lessons(self) -> list[LessonSpec]:
+        lessons: list[LessonSpec] = []
+        positions: dict[int, Path] = {}
+        german = sorted(p for p in self.folder.glob("*.md") if not p.name.endswith(".en.md"))
+        for path in german:
+            match = LESSON_RE.match(path.stem)
+            if not match:
+                self.problem(path, 1, "a lesson file is named like 01-topic.md (number, hyphen, lower-case name)")
+                continue
+            position = int(match.group(1))
+            if position in positions:
+                self.problem(path, 1, f"duplicate lesson number {position}: also {positions[position].name}")
+                continue
+            positions[position] = path
+            read = self._markdown(path)
+            if read is None:
+                continue
+            lesson = LessonSpec(slug=path.stem, position=position, title=read[0], body=read[1])
+            english = path.with_name(f"{path.stem}.en.md")
+            if english.exists():
+                read_en = self._markdown(english)
+                if read_en is not None:
+                    lesson.title_en, lesson.body_en = read_en
+            lessons.append(lesson)
+        for english in self.folder.glob("*.en.md"):
+            if not english.with_name(english.name[:-6] + ".md").exists():
+                self.problem(english, 1, "English lesson without a German file of the same name")
+        if not german:
+            self.problem(self.folder, 1, "the course has no lessons (01-topic.md, ...)")
+        return sorted(lessons, key=lambda lesson: lesson.position)
+
+    def _quiz(self) -> list[QuestionSpec]:
+        path = self.folder / "quiz.toml"
+        if not path.exists():
+            if (self.folder / "quiz.en.toml").exists():
+                self.problem(self.folder / "quiz.en.toml", 1, "English quiz without quiz.toml")
+            return []
+        data, lines = self.load_toml(path)
+        if data is None:
+            return []
+        headers = [i for i, line in enumerate(lines) if line.strip() == "[[questions]]"]
+        raw = data.get("questions")
+        if not isinstance(raw, list) or not raw:
+            self.problem(path, 1, "the quiz has no [[questions]]")
+            return []
+        questions = []
+        for index, item in enumerate(raw):
+            start = headers[index] if index < len(headers) else 0
+            line = start + 1
+            text = item.get("text")
+            if not isinstance(text, str) or not text.strip():
+                self.problem(path, line, f"question {index + 1} has no 'text'")
+                continue
+            kind = item.get("kind", "single")
+            if kind not in {k.value for k in QuestionKind}:
+                self.problem(path, self.line_of(lines, "kind", start), f"question {index + 1}: 'kind' must be "
+                                                                       "\"single\" or \"multiple\"")
+                continue
+            answers = item.get("answers", [])
+            if not isinstance(answers, list) or len(answers) < 2 or not all(
+                    isinstance(a, dict) and isinstance(a.get("text"), str) and a["text"].strip() for a in answers):
+                self.problem(path, line, f"question {index + 1} needs at least two answers, each with a 'text'")
+                continue
+            correct = sum(1 for a in answers if a.get("correct") is True)
+            if correct == 0:
+                self.problem(path, line, f"question {index + 1} has no correct answer")
+                continue
+            if kind == QuestionKind.SINGLE and correct != 1:
+                self.problem(path, line, f"question {index + 1} is single choice but has {correct} correct answers")
+                continue
+            explanation = item.get("explanation", "")
+            questions.append(QuestionSpec(
+                kind=kind, text=text.strip(), explanation=explanation.strip() if isinstance(explanation, str) else "",
+                answers=[AnswerSpec(text=a["text"].strip(), correct=a.get("correct") is True) for a in answers],
+            ))
+        self._quiz_english(questions)
+        return questions
+
+    def _quiz_english(self, questions: list[QuestionSpec]) -> None:
+        path = self.folder / "quiz.en.toml"
+        if not path.exists() or not questions:
+            return
+        data, _lines = self.load_toml(path)
+        if data is None:
+            return
+        raw = data.get("questions", [])
+        if not isinstance(raw, list) or len(raw) != len(questions):
+            self.problem(path, 1, f"the English quiz must have the same {len(questions)} questions as quiz.toml")
+            return
+        for index, (item, question) in enumerate(zip(raw, questions, strict=True)):
+            answers = item.get("answers", []) if isinstance(item, dict) else []
+            if not isinstance(answers, list) or len(answers) != len(question.answers):
+                self.problem(path, 1, f"question {index + 1} must have the same {len(question.answers)} answers "
+                                      "as in quiz.toml")
+                continue
+            question.text_en = (item.get("text") or "").strip() or None
+            question.explanation_en = (item.get("explanation") or "").strip() or None
+            for answer, answer_en in zip(question.answers, answers, strict=True):
+                answer.text_en = (answer_en.get("text") or "").strip() or None if isinstance(answer_en, dict) else None
+
+
+def read_courses(root: Path, phases: set[str]) -> tuple[list[CourseSpec], list[Problem]]:
+    """Read and check every course folder below ``root``; return the courses and all problems."""
+    if not root.is_dir():
+        return [], [Problem(root, 1, "no such folder")]
+    specs, problems = [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        reader = _Reader(folder, phases)
+        spec = reader.read()
+        problems.extend(reader.problems)
+        if spec is not None:
+            specs.append(spec)
+    return specs, problems
+
+
+def known_phases() -> set[str]:
+    return set(db.session.scalars(select(RolloutPhase.slug)))
+
+
+# Writing -------------------------------------------------------------------------------------
+
+def sync_courses(specs: list[CourseSpec]) -> SyncResult:
+    """Upsert checked courses by slug in one transaction; archive courses no longer present."""
+    result = SyncResult()
+    existing = {c.slug: c for c in db.session.scalars(
+        select(Course).options(selectinload(Course.lessons),
+                               selectinload(Course.questions).selectinload(Question.answers)))}
+    phases = {p.slug: p.id for p in db.session.scalars(select(RolloutPhase))}
+    now = utcnow()
+    for spec in specs:
+        course = existing.pop(spec.slug, None)
+        if course is not None and course.content_hash == spec.content_hash and course.archived_at is None:
+            result.unchanged.append(spec.slug)
+            continue
+        if course is None:
+            course = Course(slug=spec.slug)
+            db.session.add(course)
+            result.created.append(spec.slug)
+        else:
+            result.updated.append(spec.slug)
+        _apply_course(course, spec, phases.get(spec.phase) if spec.phase else None, now)
+    for course in existing.values():
+        if course.archived_at is None:
+            course.archived_at = now
+            result.archived.append(course.slug)
+    db.session.commit()
+    return result
+
+
+def _apply_course(course: Course, spec: CourseSpec, phase_id: int | None, now) -> None:
+    for name in ("title", "title_en", "summary", "summary_en", "minutes", "mandatory", "pass_mark", "language"):
+        setattr(course, name, getattr(spec, name))
+    course.tags, course.tags_en = spec.tags, spec.tags_en
+    course.default_due = spec.due
+    course.phase_id = phase_id
+    course.content_hash = spec.content_hash
+    course.archived_at = None
+    lessons = {lesson.slug: lesson for lesson in course.lessons}
+    for lesson_spec in spec.lessons:
+        lesson = lessons.pop(lesson_spec.slug, None)
+        if lesson is None:
+            lesson = Lesson(slug=lesson_spec.slug)
+            course.lessons.append(lesson)
+        if lesson.content_hash != lesson_spec.content_hash or lesson.archived_at is not None:
+            for name in ("position", "title", "title_en", "body", "body_en"):
+                setattr(lesson, name, getattr(lesson_spec, name))
+            lesson.content_hash = lesson_spec.content_hash
+            lesson.archived_at = None
+    for lesson in lessons.values():  # removed from the folder: archived, progress kept
+        if lesson.archived_at is None:
+            lesson.archived_at = now
+    if _questions_of(course) != [asdict(q) for q in spec.questions]:
+        # Attempts keep a snapshot of what was asked, so the quiz can simply be rebuilt.
+        course.questions = [
+            Question(position=n, kind=q.kind, text=q.text, text_en=q.text_en, explanation=q.explanation,
+                     explanation_en=q.explanation_en,
+                     answers=[Answer(position=m, text=a.text, text_en=a.text_en, correct=a.correct)
+                              for m, a in enumerate(q.answers, start=1)])
+            for n, q in enumerate(spec.questions, start=1)
+        ]
+
+
+def _questions_of(course: Course) -> list[dict]:
+    return [
+        asdict(QuestionSpec(kind=q.kind, text=q.text, explanation=q.explanation, text_en=q.text_en,
+                            explanation_en=q.explanation_en,
+                            answers=[AnswerSpec(text=a.text, correct=a.correct, text_en=a.text_en) for a in q.answers]))
+        for q in course.questions
+    ]
