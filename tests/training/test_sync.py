@@ -1,0 +1,179 @@
+"""Course files: every kind of problem is reported with file and line; sync is idempotent."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from learning.db import db
+from learning.training.models import Course, Lesson, LessonCompletion, Question
+from learning.training.sync import known_phases, read_courses, sync_courses
+
+ROOT = Path(__file__).resolve().parents[2]
+
+COURSE_TOML = """title = "E-Akte"
+summary = "Grundlagen."
+minutes = 30
+mandatory = true
+due = "start+14"
+tags = ["E-Akte"]
+
+[en]
+title = "Electronic files"
+"""
+QUIZ = """[[questions]]
+text = "Frage eins?"
+kind = "single"
+explanation = "Weil."
+
+[[questions.answers]]
+text = "Ja"
+correct = true
+
+[[questions.answers]]
+text = "Nein"
+"""
+
+
+def write_course(root: Path, slug: str = "e-akte", *, meta: str = COURSE_TOML, lessons=None, quiz: str | None = QUIZ,
+                 files=None) -> Path:
+    folder = root / slug
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "course.toml").write_text(meta)
+    if lessons is None:
+        lessons = {"01-start.md": "# Start\n\nText.", "02-mehr.md": "# Mehr\n\nMehr Text."}
+    for name, text in lessons.items():
+        (folder / name).write_text(text)
+    if quiz is not None:
+        (folder / "quiz.toml").write_text(quiz)
+    for name, content in (files or {}).items():
+        (folder / name).write_bytes(content)
+    return folder
+
+
+def problems_of(root: Path, phases=frozenset()) -> list[str]:
+    return [str(p) for p in read_courses(root, set(phases))[1]]
+
+
+def test_a_good_course_reads_cleanly(tmp_path):
+    write_course(tmp_path, lessons={"01-start.md": "# Start\n\n![Plan](plan.png)", "01-start.en.md": "# Start EN",
+                                    "02-mehr.md": "# Mehr"}, files={"plan.png": b"\x89PNG"})
+    specs, problems = read_courses(tmp_path, set())
+    assert problems == []
+    (spec,) = specs
+    assert spec.title_en == "Electronic files" and spec.due == "start+14"
+    assert [(lesson.slug, lesson.title, lesson.title_en) for lesson in spec.lessons] == [
+        ("01-start", "Start", "Start EN"), ("02-mehr", "Mehr", None)]
+
+
+@pytest.mark.parametrize("meta, expected", [
+    (COURSE_TOML.replace('title = "E-Akte"\n', ""), "course.toml:1: 'title' is missing"),
+    (COURSE_TOML.replace("minutes = 30", "minutes = 0"), "course.toml:3: 'minutes' must be a whole number"),
+    (COURSE_TOML.replace('due = "start+14"', 'due = "soon"'), "course.toml:5: due rule 'soon'"),
+    (COURSE_TOML.replace('due = "start+14"', 'due = "golive-3"'), "course.toml:5: a 'golive' due rule needs a 'phase'"),
+    (COURSE_TOML + 'colour = "red"\n', "course.toml:10: unknown key 'colour' in [en]"),
+    ('phase = "nope"\n' + COURSE_TOML, "course.toml:1: unknown rollout phase 'nope'"),
+    (COURSE_TOML.replace("mandatory = true", "mandatory = 1"), "course.toml:4: 'mandatory' must be true or false"),
+    ('title = "x\n', "course.toml:1: not valid TOML"),
+])
+def test_metadata_problems(tmp_path, meta, expected):
+    write_course(tmp_path, meta=meta)
+    assert any(expected in p for p in problems_of(tmp_path)), problems_of(tmp_path)
+
+
+@pytest.mark.parametrize("lessons, expected", [
+    ({"01-a.md": "# A", "01-b.md": "# B"}, "01-b.md:1: duplicate lesson number 1"),
+    ({"01-a.md": "Kein Titel"}, "01-a.md:1: a lesson must start with its title"),
+    ({"01-a.md": "# A\n\n![Bild](fehlt.png)"}, "01-a.md:3: broken image link 'fehlt.png'"),
+    ({"01-a.md": "# A\n![](bild.png)"}, "01-a.md:2: image 'bild.png' needs an alternative text"),
+    ({"01-a.md": "# A\n![x](https://cdn.example/x.png)"}, "01-a.md:2: image 'https://cdn.example/x.png' is on another"),
+    ({"01-a.md": "# A\n![x](../../etc/passwd)"}, "01-a.md:2: broken image link"),
+    ({"Intro.md": "# A"}, "Intro.md:1: a lesson file is named like 01-topic.md"),
+    ({"01-a.md": "# A", "02-b.en.md": "# B"}, "02-b.en.md:1: English lesson without a German file"),
+    ({}, "e-akte:1: the course has no lessons"),
+])
+def test_lesson_problems(tmp_path, lessons, expected):
+    write_course(tmp_path, lessons=lessons, files={"bild.png": b"\x89PNG"})
+    assert any(expected in p for p in problems_of(tmp_path)), problems_of(tmp_path)
+
+
+@pytest.mark.parametrize("quiz, expected", [
+    (QUIZ.replace("correct = true", "correct = false"), "quiz.toml:1: question 1 has no correct answer"),
+    (QUIZ.replace('text = "Nein"', 'text = "Nein"\ncorrect = true'), "single choice but has 2 correct answers"),
+    (QUIZ + '\n[[questions]]\ntext = "Zwei?"\n[[questions.answers]]\ntext = "A"\ncorrect = true\n',
+     "quiz.toml:13: question 2 needs at least two answers"),
+    (QUIZ.replace('kind = "single"', 'kind = "essay"'), "quiz.toml:3: question 1: 'kind' must be"),
+    ("", "quiz.toml:1: the quiz has no [[questions]]"),
+])
+def test_quiz_problems(tmp_path, quiz, expected):
+    write_course(tmp_path, quiz=quiz)
+    assert any(expected in p for p in problems_of(tmp_path)), problems_of(tmp_path)
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    write_course(tmp_path, "one", meta=COURSE_TOML.replace("minutes = 30", "minutes = -1"))
+    write_course(tmp_path, "two", lessons={"01-a.md": "no title"})
+    problems = problems_of(tmp_path)
+    assert len(problems) == 2 and "one/course.toml" in problems[0] and "two/01-a.md" in problems[1]
+
+
+def test_bundled_courses_are_valid():
+    """The starter content in courses/ passes the same checks as any author's course."""
+    phases = {line.split('"')[1] for path in (ROOT / "courses").glob("*/course.toml")
+              for line in path.read_text().splitlines() if line.startswith("phase")}
+    specs, problems = read_courses(ROOT / "courses", phases)
+    assert [str(p) for p in problems] == []
+    assert len(specs) >= 5
+    for spec in specs:
+        assert len(spec.lessons) >= 3 and len(spec.questions) >= 3, spec.slug
+
+
+def _sync(root: Path):
+    specs, problems = read_courses(root, known_phases())
+    assert problems == []
+    return sync_courses(specs)
+
+
+def test_sync_is_idempotent_and_keeps_progress(ctx, tmp_path, make_user):
+    folder = write_course(tmp_path)
+    first = _sync(tmp_path)
+    assert first.created == ["e-akte"]
+    assert _sync(tmp_path).unchanged == ["e-akte"]
+    learner = make_user()
+    lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "01-start"))
+    db.session.add(LessonCompletion(user_id=learner.id, lesson_id=lesson.id))
+    db.session.commit()
+
+    (folder / "01-start.md").write_text("# Start\n\nGeänderter Text.")
+    assert _sync(tmp_path).updated == ["e-akte"]
+    lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "01-start"))
+    assert "Geänderter" in lesson.body
+    assert db.session.scalar(select(func.count()).select_from(LessonCompletion)) == 1
+
+    (folder / "02-mehr.md").unlink()
+    _sync(tmp_path)
+    removed = db.session.scalar(select(Lesson).where(Lesson.slug == "02-mehr"))
+    assert removed.archived_at is not None
+
+
+def test_removed_course_is_archived_and_comes_back(ctx, tmp_path):
+    write_course(tmp_path, "kurs-a")
+    write_course(tmp_path, "kurs-b")
+    _sync(tmp_path)
+    shutil.rmtree(tmp_path / "kurs-b")
+    assert _sync(tmp_path).archived == ["kurs-b"]
+    assert db.session.scalar(select(Course).where(Course.slug == "kurs-b")).archived_at is not None
+    write_course(tmp_path, "kurs-b")
+    assert _sync(tmp_path).updated == ["kurs-b"]
+    assert db.session.scalar(select(Course).where(Course.slug == "kurs-b")).archived_at is None
+
+
+def test_quiz_change_rebuilds_questions(ctx, tmp_path):
+    folder = write_course(tmp_path)
+    _sync(tmp_path)
+    (folder / "quiz.toml").write_text(QUIZ.replace("Frage eins?", "Frage neu?"))
+    _sync(tmp_path)
+    assert db.session.scalars(select(Question.text)).all() == ["Frage neu?"]
