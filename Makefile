@@ -16,6 +16,7 @@ TRANSLATIONS := learning/translations
 run: setup
 	LEARNING_DEMO=1 $(FLASK) db upgrade
 	LEARNING_DEMO=1 $(FLASK) demo load --if-empty
+	LEARNING_DEMO=1 $(FLASK) courses sync
 	LEARNING_DEMO=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup chromium

@@ -103,6 +103,8 @@ def configure_errors(app: Flask) -> None:
 def configure_cli(app: Flask) -> None:
     from learning.demo.cli import demo_cli
     from learning.org.cli import users_cli
+    from learning.training.cli import courses_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(courses_cli)
     app.cli.add_command(demo_cli)

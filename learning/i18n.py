@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from learning.config import SUPPORTED_LOCALES
@@ -32,9 +34,26 @@ def select_timezone() -> str:
     return current_app.config["TIMEZONE"]
 
 
+def local_today() -> date:
+    """Today in the organisation's time zone: due dates and start dates are calendar days there."""
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
 def date_filter(value: date | datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
         return format_datetime(value, format)
     return format_date(value, format)
+
+
+def due_in_words(due_on: date | None, today: date) -> str:
+    """Say when something is due ("in 3 days", "due today", "2 days overdue") in the reader's language."""
+    if due_on is None:
+        return ""
+    days = (due_on - today).days
+    if days == 0:
+        return _("due today")
+    if days > 0:
+        return ngettext("in %(num)d day", "in %(num)d days", days)
+    return ngettext("%(num)d day overdue", "%(num)d days overdue", -days)

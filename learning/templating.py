@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from learning.i18n import date_filter
+from learning.i18n import date_filter, due_in_words, local_today
 from learning.org.models import Role
 from learning.security import AUTHENTICATED, audience_of
 
@@ -25,6 +25,9 @@ class NavItem:
 
 NAVIGATION = [
     NavItem("home.index", _l("Start"), "home.index"),
+    NavItem("training.my_learning", _l("My learning"), "training.my_learning"),
+    NavItem("training.catalogue", _l("Courses"), "training.c"),
+    NavItem("training.rules", _l("Assignment rules"), "training.rule"),
     NavItem("org.users", _l("People"), "org.user"),
     NavItem("org.units", _l("Departments and teams"), "org.unit"),
     NavItem("org.import_people", _l("Import"), "org.import"),
@@ -60,6 +63,8 @@ def register_template_helpers(app: Flask) -> None:
             "current_locale": str(get_locale() or app.config["DEFAULT_LOCALE"]),
             "Role": Role,
             "demo_mode": app.config["DEMO"],
+            "due_in_words": due_in_words,
+            "today": local_today(),
         }
 
     @app.template_global()

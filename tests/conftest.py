@@ -22,6 +22,8 @@ from learning import create_app
 from learning.db import db
 from learning.org.models import Department, Role, Team, User
 
+pytest_plugins = ["tests.training.factories"]  # course, assignment and phase factories
+
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")  # hashed once: scrypt is slow on purpose
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')

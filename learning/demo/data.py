@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from learning.db import db
+from learning.demo.learning import load_learning
+from learning.demo.programme import load_phases
 from learning.org.models import Department, Role, Team, User
 
 DEMO_PASSWORD = "demo"
@@ -112,4 +114,7 @@ def load_demo(today: date, seed: int = 2030) -> dict[str, int]:
             if head not in teams[team_name].managers:
                 teams[team_name].managers.append(head)
     db.session.commit()
-    return {"departments": len(STRUCTURE), "teams": len(teams), "people": len(people)}
+    phases = load_phases(today)
+    learning = load_learning(today, phases)
+    return {"departments": len(STRUCTURE), "teams": len(teams), "people": len(people), "phases": len(phases),
+            **learning}

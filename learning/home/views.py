@@ -1,7 +1,5 @@
 """Home page per role, own account, language switch, health check, accessibility statement."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, redirect, render_template, session, url_for
 from flask_login import current_user
@@ -12,23 +10,21 @@ from learning.db import db
 from learning.home import bp
 from learning.home.forms import LanguageForm
 from learning.home.services import managed_teams, my_colleagues, org_figures, recent_audit
+from learning.i18n import local_today
 from learning.org.models import Role
 from learning.security import AUTHENTICATED, PUBLIC, allow, redirect_back
-
-
-def _today():
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+from learning.training.services import my_learning
 
 
 @bp.route("/")
 @allow(AUTHENTICATED)
 def index():
     user = current_user
-    context = {"my_team": my_colleagues(user)}
+    context = {"my_team": my_colleagues(user), "learning": my_learning(user, local_today())}
     if user.has_role(Role.MANAGER):
         context["managed"] = managed_teams(user)
     if user.has_role(Role.PROJECT_GROUP, Role.ADMIN):
-        context["figures"] = org_figures(_today())
+        context["figures"] = org_figures(local_today())
     if user.has_role(Role.ADMIN):
         context["audit"] = recent_audit()
     return render_template("home/index.html", **context)

@@ -1,3 +1,331 @@
-"""Learner pages: catalogue, course, lesson, quiz, certificate, my learning."""
+"""Learner pages: my learning, catalogue, course, lesson, quiz, certificate and its public check."""
 
-from learning.training import bp  # noqa: F401
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, datetime
+from itertools import count
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import get_locale, to_user_timezone
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from werkzeug.security import safe_join
+from wtforms import RadioField, SelectMultipleField
+from wtforms.validators import InputRequired
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from learning.content import render_markdown
+from learning.security import AUTHENTICATED, PUBLIC, allow
+from learning.training import bp
+from learning.training.models import Course, Lesson, QuestionKind
+from learning.training.services import (
+    CourseNotFound,
+    Status,
+    TrainingError,
+    catalogue,
+    certificate_for,
+    complete_lesson,
+    course_for,
+    course_progress,
+    enroll,
+    local_today,
+    may_view_certificate,
+    my_learning,
+    quiz_result,
+    record_certificate_view,
+    start_quiz,
+    submit_quiz,
+)
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+IMG_SRC_RE = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
+TABLE_RE = re.compile(r"<table\b[^>]*>.*?</table>", re.S)
+SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+class ActionForm(FlaskForm):
+    """An empty form: a CSRF-protected button."""
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _locale() -> str:
+    return str(get_locale() or current_app.config["DEFAULT_LOCALE"])
+
+
+def local_date(value: datetime | None) -> date | None:
+    """The calendar day of a stored UTC time in the organisation's time zone."""
+    return to_user_timezone(value).date() if value else None
+
+
+def lang_attr(item, field: str, main: str | None = None) -> Markup:
+    """` lang="de"` where authored text is shown in another language than the page (a missing translation)."""
+    locale = _locale()
+    english = item.get(f"{field}_en") if isinstance(item, dict) else getattr(item, f"{field}_en", None)
+    shown = "en" if locale == "en" and english else (main or "de")
+    return Markup(' lang="%s"') % shown if shown != locale else Markup("")
+
+
+@bp.context_processor
+def training_helpers() -> dict:
+    return {"local_date": local_date, "lang_attr": lang_attr, "Status": Status,
+            "locale": _locale()}
+
+
+def _course_or_404(slug: str) -> Course:
+    try:
+        return course_for(current_user, slug)
+    except CourseNotFound:
+        abort(404)
+
+
+def _active_lesson_or_404(course: Course, lesson_slug: str) -> Lesson:
+    lesson = next((item for item in course.active_lessons if item.slug == lesson_slug), None)
+    if lesson is None:
+        abort(404)
+    return lesson
+
+
+def _lesson_body(course: Course, lesson: Lesson, locale: str) -> tuple[Markup, str]:
+    """The lesson's Markdown without its title line, rendered, with images served from the course folder."""
+    body = lesson.localized("body", locale) or ""
+    lang = "en" if locale == "en" and lesson.body_en else (course.language or "de")
+    lines = body.lstrip("\ufeff").splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if lines and lines[0].startswith("# "):
+        lines.pop(0)
+    rendered = render_markdown("\n".join(lines), shift_headings=1)
+
+    def local_image(match: re.Match) -> str:
+        src = html.unescape(match.group(2)).strip()
+        if not src or src.startswith(("/", "#")) or SCHEME_RE.match(src):
+            return match.group(0)
+        filename = src.removeprefix("./")
+        url = url_for("training.media", slug=course.slug, filename=filename)
+        return f"{match.group(1)}{html.escape(url, quote=True)}{match.group(3)}"
+
+    tables = count(1)
+
+    def scrollable_table(match: re.Match) -> str:
+        # Wide tables scroll inside a focusable region instead of squeezing words apart on a phone.
+        label = html.escape(_("Table %(number)d", number=next(tables)), quote=True)
+        return f'<div class="table-scroll" role="region" aria-label="{label}" tabindex="0">{match.group(0)}</div>'
+
+    html_text = IMG_SRC_RE.sub(local_image, str(rendered))
+    return Markup(TABLE_RE.sub(scrollable_table, html_text)), lang
+
+
+# My learning and the catalogue ------------------------------------------------------------
+
+# Endpoints are named after the pages; the functions are named apart from the services they call.
+@bp.route("/", endpoint="my_learning")
+@allow(AUTHENTICATED)
+def my_learning_page():
+    today = local_today()
+    items = my_learning(current_user, today)
+    return render_template(
+        "training/my_learning.html", today=today, open_items=[i for i in items if i.status != Status.DONE],
+        done_items=[i for i in items if i.status == Status.DONE],
+    )
+
+
+MANDATORY_FILTER = {"yes": True, "no": False}
+
+
+@bp.route("/courses", endpoint="catalogue")
+@allow(AUTHENTICATED)
+def catalogue_page():
+    q = request.args.get("q", "").strip()[:200]
+    phase = request.args.get("phase", "").strip()
+    tag = request.args.get("tag", "").strip()
+    mandatory = request.args.get("mandatory", "")
+    result = catalogue(current_user, local_today(), locale=_locale(), q=q, phase=phase, tag=tag,
+                       mandatory=MANDATORY_FILTER.get(mandatory))
+    return render_template("training/catalogue.html", catalogue=result, q=q, phase=phase, tag=tag,
+                           mandatory=mandatory if mandatory in MANDATORY_FILTER else "")
+
+
+# One course ---------------------------------------------------------------------------------
+
+@bp.route("/courses/<slug>")
+@allow(AUTHENTICATED)
+def course(slug: str):
+    course = _course_or_404(slug)
+    progress = course_progress(current_user, course)
+    return render_template("training/course.html", course=course, progress=progress, form=ActionForm(),
+                           today=local_today())
+
+
+@bp.route("/courses/<slug>/enroll", endpoint="enroll", methods=["POST"])
+@allow(AUTHENTICATED)
+def enroll_in(slug: str):
+    course = _course_or_404(slug)
+    if ActionForm().validate_on_submit():
+        try:
+            enroll(current_user, course)
+        except TrainingError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("The course is now on your list under “My learning”."), "success")
+    return redirect(url_for("training.course", slug=course.slug))
+
+
+@bp.route("/courses/<slug>/lessons/<lesson>")
+@allow(AUTHENTICATED)
+def lesson(slug: str, lesson: str):
+    course = _course_or_404(slug)
+    current = _active_lesson_or_404(course, lesson)
+    progress = course_progress(current_user, course)
+    lessons = course.active_lessons
+    index = lessons.index(current)
+    body, body_lang = _lesson_body(course, current, _locale())
+    return render_template(
+        "training/lesson.html", course=course, lesson=current, body=body, body_lang=body_lang, progress=progress,
+        previous=lessons[index - 1] if index > 0 else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        position=index + 1, form=ActionForm(),
+    )
+
+
+@bp.route("/courses/<slug>/lessons/<lesson>/done", endpoint="complete_lesson", methods=["POST"])
+@allow(AUTHENTICATED)
+def complete_lesson_action(slug: str, lesson: str):
+    course = _course_or_404(slug)
+    current = _active_lesson_or_404(course, lesson)
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("training.lesson", slug=course.slug, lesson=current.slug))
+    try:
+        completion = complete_lesson(current_user, current)
+    except TrainingError as exc:
+        flash(str(exc), "danger")
+        return redirect(url_for("training.course", slug=course.slug))
+    if completion is not None:
+        flash(_("Congratulations: you have completed “%(course)s”. Your certificate is ready.",
+                course=course.localized("title", _locale())), "success")
+        return redirect(url_for("training.course", slug=course.slug))
+    flash(_("“%(lesson)s” is marked as done.", lesson=current.localized("title", _locale())), "success")
+    lessons = course.active_lessons
+    index = lessons.index(current)
+    if index + 1 < len(lessons):
+        return redirect(url_for("training.lesson", slug=course.slug, lesson=lessons[index + 1].slug))
+    return redirect(url_for("training.course", slug=course.slug))
+
+
+@bp.route("/courses/<slug>/media/<path:filename>")
+@allow(AUTHENTICATED)
+def media(slug: str, filename: str):
+    """An image from the course folder; nothing else, nothing outside it."""
+    if Path(filename).suffix.lower() not in IMAGE_SUFFIXES:
+        abort(404)
+    course = _course_or_404(slug)
+    folder = safe_join(current_app.config["COURSES_DIR"], course.slug)
+    if folder is None:
+        abort(404)
+    return send_from_directory(folder, filename, max_age=3600)
+
+
+# The quiz -----------------------------------------------------------------------------------
+
+ANSWER_REQUIRED = _l("Please choose an answer.")
+
+
+def _quiz_form(course: Course, locale: str) -> FlaskForm:
+    """One field per question: radio buttons for single choice, checkboxes for multiple choice.
+
+    The choices carry answer ids and texts only: whether an answer is correct never reaches the page.
+    """
+
+    class QuizForm(FlaskForm):
+        pass
+
+    for question in course.questions:
+        choices = [(answer.id, answer.localized("text", locale)) for answer in question.answers]
+        label = question.localized("text", locale)
+        if question.kind == QuestionKind.MULTIPLE:
+            field = CheckboxesField(label, choices=choices, coerce=int, validators=[InputRequired(ANSWER_REQUIRED)])
+        else:
+            field = RadioField(label, choices=choices, coerce=int, validators=[InputRequired(ANSWER_REQUIRED)])
+        setattr(QuizForm, f"q{question.id}", field)
+    return QuizForm()
+
+
+def _chosen(form: FlaskForm, course: Course) -> dict[int, list[int]]:
+    answers = {}
+    for question in course.questions:
+        data = form[f"q{question.id}"].data
+        answers[question.id] = list(data) if isinstance(data, list) else ([data] if data is not None else [])
+    return answers
+
+
+@bp.route("/courses/<slug>/quiz", methods=["GET", "POST"])
+@allow(AUTHENTICATED)
+def quiz(slug: str):
+    course = _course_or_404(slug)
+    if not course.has_quiz:
+        abort(404)
+    locale = _locale()
+    if request.method == "GET" and "attempt" in request.args:
+        attempt = quiz_result(current_user, course, request.args.get("attempt", type=int) or 0)
+        if attempt is None:
+            abort(404)
+        return render_template("training/quiz_result.html", course=course, attempt=attempt)
+
+    form = _quiz_form(course, locale)
+    if request.method == "POST":
+        attempt_id = request.form.get("attempt_id", type=int)
+        if attempt_id is None:
+            flash(_("The quiz form was incomplete. Please answer the questions again."), "warning")
+            return redirect(url_for("training.quiz", slug=course.slug))
+        if form.validate_on_submit():
+            try:
+                attempt = submit_quiz(current_user, attempt_id, _chosen(form, course))
+            except TrainingError as exc:
+                flash(str(exc), "danger")
+                return redirect(url_for("training.quiz", slug=course.slug))
+            return redirect(url_for("training.quiz", slug=course.slug, attempt=attempt.id))
+        # Unanswered or invalid answers: show the form again with the person's choices; nothing is stored.
+    else:
+        try:
+            attempt_id = start_quiz(current_user, course).id
+        except TrainingError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for("training.course", slug=course.slug))
+    return render_template("training/quiz.html", course=course, form=form, attempt_id=attempt_id,
+                           questions=[(q, form[f"q{q.id}"]) for q in course.questions])
+
+
+# Certificates ---------------------------------------------------------------------------------
+
+@bp.route("/certificates/<code>")
+@allow(AUTHENTICATED)
+def certificate(code: str):
+    completion = certificate_for(code)
+    if completion is None:
+        abort(404)
+    if not may_view_certificate(current_user, completion):
+        abort(403)
+    record_certificate_view(current_user, completion)
+    verify_url = current_app.config["BASE_URL"] + url_for("training.verify", code=completion.verification_code)
+    return render_template("training/certificate.html", completion=completion, verify_url=verify_url)
+
+
+@bp.route("/verify/<code>")
+@allow(PUBLIC)
+def verify(code: str):
+    """Public check of a certificate: name, course and date only, nothing else about the person."""
+    completion = certificate_for(code)
+    response = render_template("training/verify.html", completion=completion, code=code[:40])
+    return (response, 200) if completion else (response, 404)
+
+
+from learning.training import rule_views  # noqa: E402,F401

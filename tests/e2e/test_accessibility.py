@@ -33,9 +33,11 @@ SKIPPED_PREFIXES = ("/static/",)
 # Pages the crawl must reach, so that a broken link or an empty crawl cannot pass unnoticed.
 MUST_REACH = {
     "anonymous": {"auth.login", "auth.forgot_password", "auth.reset_password", "home.accessibility"},
-    "user": {"home.index", "home.account", "home.accessibility"},
+    "user": {"home.index", "home.account", "home.accessibility", "training.my_learning", "training.catalogue",
+             "training.course", "training.lesson", "training.quiz"},
     "admin": {"org.users", "org.user_new", "org.user_edit", "org.units", "org.import_people", "audit.log",
-              "messaging.captured_mail"},
+              "messaging.captured_mail", "training.rules", "training.rule_edit", "training.rule_people",
+              "training.certificate"},
 }
 
 

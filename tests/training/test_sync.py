@@ -177,3 +177,25 @@ def test_quiz_change_rebuilds_questions(ctx, tmp_path):
     (folder / "quiz.toml").write_text(QUIZ.replace("Frage eins?", "Frage neu?"))
     _sync(tmp_path)
     assert db.session.scalars(select(Question.text)).all() == ["Frage neu?"]
+
+
+def test_cli_sync_reports_problems_and_writes_nothing(app, runner, tmp_path):
+    write_course(tmp_path, "gut")
+    write_course(tmp_path, "schlecht", meta=COURSE_TOML.replace("minutes = 30", "minutes = 9999"))
+    result = runner.invoke(args=["courses", "sync", str(tmp_path)])
+    assert result.exit_code != 0
+    assert f"{tmp_path}/schlecht/course.toml:3: 'minutes' must be a whole number" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Course)) == 0
+
+
+def test_cli_sync_and_check(app, runner, tmp_path):
+    write_course(tmp_path, "gut")
+    checked = runner.invoke(args=["courses", "sync", str(tmp_path), "--check"])
+    assert checked.exit_code == 0 and "1 course(s)" in checked.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Course)) == 0
+    first = runner.invoke(args=["courses", "sync", str(tmp_path)])
+    assert "created: 1, updated: 0, unchanged: 0, archived: 0" in first.output
+    second = runner.invoke(args=["courses", "sync", str(tmp_path)])
+    assert "created: 0, updated: 0, unchanged: 1, archived: 0" in second.output

@@ -1,0 +1,538 @@
+"""Use cases of learners: my learning, the catalogue, lessons, quizzes and certificates.
+
+Each service validates, changes and commits once; a refusal raises a ``TrainingError`` whose
+message can be shown to the person. Every read runs a fixed number of queries, whatever the
+number of courses, lessons or assignments.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from learning.audit.services import record
+from learning.db import db, utcnow
+from learning.i18n import local_today  # noqa: F401  (re-exported for views)
+from learning.org.models import Role, User
+from learning.phases.models import RolloutPhase
+from learning.training.models import (
+    Assignment,
+    Course,
+    CourseCompletion,
+    Lesson,
+    LessonCompletion,
+    Question,
+    QuestionKind,
+    QuizAttempt,
+)
+
+logger = logging.getLogger(__name__)
+
+# No 0/O, 1/I/L: a code read aloud on the phone or typed from paper is not misread.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+
+
+class TrainingError(Exception):
+    """A learner's action was refused; the message says why, in the person's language."""
+
+
+class CourseNotFound(TrainingError):
+    """The course does not exist or the person may not see it (shown as 404, revealing nothing)."""
+
+
+class QuizError(TrainingError):
+    """A quiz submission was refused; nothing was stored."""
+
+
+class UnansweredQuestions(QuizError):
+    """Some questions have no answer; ``question_ids`` names them so the form can mark them."""
+
+    def __init__(self, question_ids: Iterable[int]):
+        super().__init__(_("Please answer every question."))
+        self.question_ids = sorted(question_ids)
+
+
+class Status(enum.StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    OVERDUE = "overdue"
+    DONE = "done"
+
+
+
+def status_of(assignment: Assignment | None, completion: CourseCompletion | None, done_lessons: int,
+              today: date, started: bool = False) -> Status | None:
+    """Where a person stands with a course; None when it is neither assigned nor begun."""
+    if completion is not None or (assignment is not None and assignment.completed_at is not None):
+        return Status.DONE
+    if assignment is None:
+        return Status.IN_PROGRESS if done_lessons or started else None
+    if assignment.due_on is not None and assignment.due_on < today:
+        return Status.OVERDUE
+    if assignment.started_at is not None or done_lessons or started:
+        return Status.IN_PROGRESS
+    return Status.NOT_STARTED
+
+
+# Visibility -----------------------------------------------------------------------------
+
+def may_see(user: User, course: Course) -> bool:
+    """The catalogue is open to every signed-in person; a withdrawn course only to those who had it."""
+    if course.archived_at is None:
+        return True
+    had_it = select(Assignment.id).where(Assignment.user_id == user.id, Assignment.course_id == course.id)
+    finished = select(CourseCompletion.id).where(CourseCompletion.user_id == user.id,
+                                                 CourseCompletion.course_id == course.id)
+    return db.session.scalar(select(had_it.exists() | finished.exists())) or False
+
+
+def course_for(user: User, slug: str) -> Course:
+    """The course with its lessons and quiz, if the person may see it; else ``CourseNotFound``."""
+    course = db.session.scalar(
+        select(Course).where(Course.slug == slug).options(
+            joinedload(Course.phase), selectinload(Course.lessons),
+            selectinload(Course.questions).selectinload(Question.answers),
+        )
+    )
+    if course is None or not may_see(user, course):
+        raise CourseNotFound(_("This course does not exist."))
+    return course
+
+
+def _ensure_open(course: Course) -> None:
+    if course.archived_at is not None:
+        raise TrainingError(_("This course has been withdrawn; it can no longer be worked on."))
+
+
+# My learning and the catalogue ------------------------------------------------------------
+
+@dataclass
+class LearningItem:
+    """One course on a person's list: assigned, self-enrolled or completed."""
+
+    course: Course
+    assignment: Assignment | None
+    completion: CourseCompletion | None
+    done_lessons: int
+    total_lessons: int
+    status: Status | None
+
+    @property
+    def due_on(self) -> date | None:
+        return self.assignment.due_on if self.assignment else None
+
+    @property
+    def voluntary(self) -> bool:
+        return self.assignment is None or self.assignment.rule_id is None
+
+    @property
+    def mandatory(self) -> bool:
+        return bool(self.assignment and self.assignment.mandatory)
+
+
+def _lesson_counts(user: User, course_ids: set[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Active lessons per course and those the person has done, in two grouped queries."""
+    totals = dict(db.session.execute(
+        select(Lesson.course_id, func.count(Lesson.id))
+        .where(Lesson.course_id.in_(course_ids), Lesson.archived_at.is_(None))
+        .group_by(Lesson.course_id)
+    ).all())
+    done = dict(db.session.execute(
+        select(Lesson.course_id, func.count(LessonCompletion.id))
+        .join(LessonCompletion, LessonCompletion.lesson_id == Lesson.id)
+        .where(LessonCompletion.user_id == user.id, Lesson.course_id.in_(course_ids), Lesson.archived_at.is_(None))
+        .group_by(Lesson.course_id)
+    ).all())
+    return totals, done
+
+
+def _completions(user: User) -> dict[int, CourseCompletion]:
+    return {c.course_id: c for c in db.session.scalars(
+        select(CourseCompletion).where(CourseCompletion.user_id == user.id)
+        .options(joinedload(CourseCompletion.course))
+    )}
+
+
+def my_learning(user: User, today: date) -> list[LearningItem]:
+    """The person's courses: open ones by due date (none last), then completed ones, newest first."""
+    assignments = db.session.scalars(
+        select(Assignment).where(Assignment.user_id == user.id)
+        .options(joinedload(Assignment.course).joinedload(Course.phase))
+    ).all()
+    completions = _completions(user)
+    course_ids = {a.course_id for a in assignments} | set(completions)
+    totals, done = _lesson_counts(user, course_ids)
+    items = []
+    for assignment in assignments:
+        completion = completions.pop(assignment.course_id, None)
+        items.append(LearningItem(
+            course=assignment.course, assignment=assignment, completion=completion,
+            done_lessons=done.get(assignment.course_id, 0), total_lessons=totals.get(assignment.course_id, 0),
+            status=status_of(assignment, completion, done.get(assignment.course_id, 0), today),
+        ))
+    for course_id, completion in completions.items():  # completed, but no longer assigned
+        items.append(LearningItem(
+            course=completion.course, assignment=None, completion=completion, done_lessons=done.get(course_id, 0),
+            total_lessons=totals.get(course_id, 0), status=Status.DONE,
+        ))
+    open_items = sorted(
+        (i for i in items if i.status != Status.DONE),
+        key=lambda i: (i.due_on is None, i.due_on or date.max, not i.mandatory, i.course.title.casefold()),
+    )
+    finished = sorted((i for i in items if i.status == Status.DONE), key=_finished_on, reverse=True)
+    return open_items + finished
+
+
+def _finished_on(item: LearningItem) -> datetime:
+    if item.completion is not None:
+        return item.completion.completed_at
+    return item.assignment.completed_at
+
+
+@dataclass
+class CatalogueEntry:
+    course: Course
+    tags: list[str]
+    status: Status | None
+    assignment: Assignment | None
+
+
+@dataclass
+class Catalogue:
+    entries: list[CatalogueEntry]
+    phases: list[RolloutPhase]
+    tags: list[str]
+    total: int
+
+
+def localized_tags(course: Course, locale: str) -> list[str]:
+    return list(course.tags_en or course.tags or []) if locale == "en" else list(course.tags or [])
+
+
+def catalogue(user: User, today: date, *, locale: str, q: str = "", phase: str = "", tag: str = "",
+              mandatory: bool | None = None) -> Catalogue:
+    """Every course that is not withdrawn, filtered, with the person's status for each.
+
+    Search and tag filters run in Python over the (small) catalogue: tags are a JSON list, and
+    case-insensitive matching of umlauts then behaves the same on SQLite and PostgreSQL.
+    """
+    courses = db.session.scalars(
+        select(Course).where(Course.archived_at.is_(None)).options(joinedload(Course.phase))
+    ).all()
+    assignments = {a.course_id: a for a in db.session.scalars(
+        select(Assignment).where(Assignment.user_id == user.id))}
+    completions = _completions(user)
+    _totals, done = _lesson_counts(user, {c.id for c in courses})
+
+    phases = sorted({c.phase.id: c.phase for c in courses if c.phase}.values(), key=lambda p: (p.period, p.title))
+    all_tags = sorted({t for c in courses for t in localized_tags(c, locale)}, key=str.casefold)
+    needle = q.strip().casefold()
+    entries = []
+    for course in sorted(courses, key=lambda c: c.localized("title", locale).casefold()):
+        if phase and (course.phase is None or course.phase.slug != phase):
+            continue
+        if mandatory is not None and course.mandatory != mandatory:
+            continue
+        if tag and tag not in (course.tags or []) and tag not in (course.tags_en or []):
+            continue
+        if needle and not any(needle in (text or "").casefold() for text in (
+                course.title, course.title_en, course.summary, course.summary_en)):
+            continue
+        assignment = assignments.get(course.id)
+        entries.append(CatalogueEntry(
+            course=course, tags=localized_tags(course, locale), assignment=assignment,
+            status=status_of(assignment, completions.get(course.id), done.get(course.id, 0), today),
+        ))
+    return Catalogue(entries=entries, phases=phases, tags=all_tags, total=len(courses))
+
+
+# One course -------------------------------------------------------------------------------
+
+@dataclass
+class CourseProgress:
+    """Where a person stands in one course: lessons done, quiz attempts, completion."""
+
+    course: Course
+    assignment: Assignment | None
+    completion: CourseCompletion | None
+    done_lesson_ids: set[int]
+    attempts: list[QuizAttempt] = field(default_factory=list)  # newest first
+    status: Status | None = None
+
+    @property
+    def lessons(self) -> list[Lesson]:
+        return self.course.active_lessons
+
+    @property
+    def done(self) -> int:
+        return sum(1 for lesson in self.lessons if lesson.id in self.done_lesson_ids)
+
+    @property
+    def total(self) -> int:
+        return len(self.lessons)
+
+    @property
+    def lessons_done(self) -> bool:
+        return self.done == self.total
+
+    @property
+    def next_lesson(self) -> Lesson | None:
+        return next((lesson for lesson in self.lessons if lesson.id not in self.done_lesson_ids), None)
+
+    @property
+    def open_attempt(self) -> QuizAttempt | None:
+        return next((a for a in self.attempts if a.submitted_at is None), None)
+
+    @property
+    def last_result(self) -> QuizAttempt | None:
+        return next((a for a in self.attempts if a.submitted_at is not None), None)
+
+    @property
+    def passed(self) -> bool:
+        return any(a.passed for a in self.attempts)
+
+
+def course_progress(user: User, course: Course, today: date | None = None) -> CourseProgress:
+    """The person's progress in a course (lessons of the course must be loaded or loadable)."""
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.user_id == user.id, Assignment.course_id == course.id))
+    completion = db.session.scalar(
+        select(CourseCompletion).where(CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id))
+    done_ids = set(db.session.scalars(
+        select(LessonCompletion.lesson_id).join(Lesson, Lesson.id == LessonCompletion.lesson_id)
+        .where(LessonCompletion.user_id == user.id, Lesson.course_id == course.id)))
+    attempts = list(db.session.scalars(
+        select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id)
+        .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())))
+    progress = CourseProgress(course=course, assignment=assignment, completion=completion,
+                              done_lesson_ids=done_ids, attempts=attempts)
+    progress.status = status_of(assignment, completion, progress.done, today or local_today(), started=bool(attempts))
+    return progress
+
+
+def _assignment_for(user: User, course: Course, today: date | None = None) -> Assignment:
+    """The person's assignment for the course; working on a course not assigned enrols them."""
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.user_id == user.id, Assignment.course_id == course.id))
+    if assignment is None:
+        assignment = Assignment(user_id=user.id, course_id=course.id, rule_id=None, mandatory=False,
+                                assigned_on=today or local_today(), due_on=None)
+        db.session.add(assignment)
+    return assignment
+
+
+def enroll(user: User, course: Course, today: date | None = None) -> Assignment:
+    """Enrol voluntarily (no rule, not mandatory, no due date); an existing assignment is kept as it is."""
+    _ensure_open(course)
+    if not may_see(user, course):
+        raise CourseNotFound(_("This course does not exist."))
+    assignment = _assignment_for(user, course, today)
+    if assignment.id is None:
+        try:
+            db.session.commit()
+        except IntegrityError:  # enrolled at the same moment in another tab
+            db.session.rollback()
+            return _assignment_for(user, course, today)
+        logger.info("%s enrolled in %s", user.username, course.slug)
+    return assignment
+
+
+def complete_lesson(user: User, lesson: Lesson) -> CourseCompletion | None:
+    """Mark a lesson done (again: no change); return the certificate if this finished the course."""
+    course = lesson.course
+    _ensure_open(course)
+    if lesson.archived_at is not None:
+        raise TrainingError(_("This lesson has been withdrawn."))
+    if not may_see(user, course):
+        raise CourseNotFound(_("This course does not exist."))
+    assignment = _assignment_for(user, course)
+    if assignment.started_at is None:
+        assignment.started_at = utcnow()
+    exists = db.session.scalar(
+        select(LessonCompletion.id).where(LessonCompletion.user_id == user.id, LessonCompletion.lesson_id == lesson.id))
+    if exists is None:
+        db.session.add(LessonCompletion(user_id=user.id, lesson_id=lesson.id))
+    db.session.flush()
+    completion, created = _complete_if_done(user, course, assignment)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same button pressed twice at once: the first press counted
+        db.session.rollback()
+        return None
+    return completion if created else None
+
+
+def start_quiz(user: User, course: Course) -> QuizAttempt:
+    """Begin an attempt, or continue the open one: a person has at most one open attempt per course."""
+    _ensure_open(course)
+    if not course.has_quiz:
+        raise TrainingError(_("This course has no quiz."))
+    if not may_see(user, course):
+        raise CourseNotFound(_("This course does not exist."))
+    attempt = db.session.scalar(
+        select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id,
+                                  QuizAttempt.submitted_at.is_(None))
+        .order_by(QuizAttempt.id).limit(1))
+    if attempt is not None:
+        return attempt
+    assignment = _assignment_for(user, course)
+    if assignment.started_at is None:
+        assignment.started_at = utcnow()
+    attempt = QuizAttempt(user_id=user.id, course_id=course.id, details=[])
+    db.session.add(attempt)
+    db.session.commit()
+    return attempt
+
+
+def submit_quiz(user: User, attempt_id: int, answers: dict[int, list[int]]) -> QuizAttempt:
+    """Score an open attempt, keep a snapshot of questions and answers, and complete the course if passed.
+
+    ``answers`` maps question ids to the chosen answer ids. A question counts as right only when
+    exactly the set of correct answers was chosen. Nothing is stored when the submission is refused.
+    """
+    attempt = db.session.get(QuizAttempt, attempt_id) if isinstance(attempt_id, int) else None
+    if attempt is None or attempt.user_id != user.id:
+        raise QuizError(_("This quiz attempt does not exist."))
+    if attempt.submitted_at is not None:
+        raise QuizError(_("This attempt has already been submitted. Start a new attempt to try again."))
+    course = db.session.scalar(
+        select(Course).where(Course.id == attempt.course_id)
+        .options(selectinload(Course.questions).selectinload(Question.answers), selectinload(Course.lessons)))
+    _ensure_open(course)
+    questions = {q.id: q for q in course.questions}
+    if not questions:
+        raise QuizError(_("This course has no quiz."))
+    chosen: dict[int, set[int]] = {}
+    for question_id, answer_ids in answers.items():
+        question = questions.get(question_id)
+        if question is None:
+            raise QuizError(_("The answers do not belong to this quiz."))
+        ids = set(answer_ids or ())
+        if not ids <= {a.id for a in question.answers}:
+            raise QuizError(_("The answers do not belong to this quiz."))
+        if question.kind == QuestionKind.SINGLE and len(ids) > 1:
+            raise QuizError(_("Please choose only one answer where one is asked for."))
+        if ids:
+            chosen[question_id] = ids
+    missing = set(questions) - set(chosen)
+    if missing:
+        raise UnansweredQuestions(missing)
+
+    details, right = [], 0
+    for question in course.questions:
+        correct = {a.id for a in question.answers if a.correct}
+        is_right = chosen[question.id] == correct
+        right += is_right
+        details.append({
+            "question_id": question.id, "kind": question.kind, "text": question.text, "text_en": question.text_en,
+            "explanation": question.explanation, "explanation_en": question.explanation_en,
+            "answers": [{"id": a.id, "text": a.text, "text_en": a.text_en, "correct": a.correct}
+                        for a in question.answers],
+            "chosen": sorted(chosen[question.id]), "correct": sorted(correct), "right": is_right,
+        })
+    # Whole percent, rounded down: then "score >= pass mark" and "right/total >= pass mark" agree.
+    attempt.score = right * 100 // len(questions)
+    attempt.passed = attempt.score >= course.pass_mark
+    attempt.details = details
+    attempt.submitted_at = utcnow()
+    db.session.flush()
+    if attempt.passed:
+        assignment = db.session.scalar(
+            select(Assignment).where(Assignment.user_id == user.id, Assignment.course_id == course.id))
+        _complete_if_done(user, course, assignment)
+    db.session.commit()
+    logger.info("%s submitted quiz of %s: %s%% (%s)", user.username, course.slug, attempt.score,
+                "passed" if attempt.passed else "not passed")
+    return attempt
+
+
+def quiz_result(user: User, course: Course, attempt_id: int) -> QuizAttempt | None:
+    """A submitted attempt of the person for this course, or None."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.user_id != user.id or attempt.course_id != course.id or not attempt.submitted_at:
+        return None
+    return attempt
+
+
+# Completion and certificates --------------------------------------------------------------
+
+def _new_code() -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if db.session.scalar(select(CourseCompletion.id).where(CourseCompletion.verification_code == code)) is None:
+            return code
+
+
+def _complete_if_done(user: User, course: Course,
+                      assignment: Assignment | None) -> tuple[CourseCompletion | None, bool]:
+    """Add the completion when all active lessons are done and the quiz (if any) is passed; no commit."""
+    completion = db.session.scalar(
+        select(CourseCompletion).where(CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id))
+    if completion is not None:
+        return completion, False  # completed stays completed, whatever changed in the course since
+    active = [lesson.id for lesson in course.active_lessons]
+    done = db.session.scalar(
+        select(func.count(LessonCompletion.id))
+        .where(LessonCompletion.user_id == user.id, LessonCompletion.lesson_id.in_(active)))
+    if done < len(active):
+        return None, False
+    if course.has_quiz and db.session.scalar(
+        select(QuizAttempt.id).where(QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id,
+                                     QuizAttempt.passed.is_(True)).limit(1)
+    ) is None:
+        return None, False
+    now = utcnow()
+    completion = CourseCompletion(user_id=user.id, course_id=course.id, completed_at=now,
+                                  verification_code=_new_code())
+    db.session.add(completion)
+    if assignment is not None and assignment.completed_at is None:
+        assignment.completed_at = now
+    logger.info("%s completed %s", user.username, course.slug)
+    return completion, True
+
+
+def complete_course_if_done(user: User, course: Course) -> CourseCompletion | None:
+    """Complete the course for the person if everything is done; return the completion, if any."""
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.user_id == user.id, Assignment.course_id == course.id))
+    completion, created = _complete_if_done(user, course, assignment)
+    if created:
+        db.session.commit()
+    return completion
+
+
+def normalise_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def certificate_for(code: str) -> CourseCompletion | None:
+    """The completion with this verification code, with person and course loaded."""
+    code = normalise_code(code or "")
+    if not code or len(code) > 20:
+        return None
+    return db.session.scalar(
+        select(CourseCompletion).where(CourseCompletion.verification_code == code)
+        .options(joinedload(CourseCompletion.user), joinedload(CourseCompletion.course)))
+
+
+def may_view_certificate(user: User, completion: CourseCompletion) -> bool:
+    return completion.user_id == user.id or user.has_role(Role.ADMIN)
+
+
+def record_certificate_view(viewer: User, completion: CourseCompletion) -> None:
+    """Audit an administrator opening someone else's certificate: individual-level data."""
+    if viewer.id == completion.user_id:
+        return
+    record(viewer, "certificate.viewed", completion,
+           summary=f"{completion.user.full_name}: {completion.course.title}")
+    db.session.commit()
