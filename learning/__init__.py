@@ -12,7 +12,7 @@ from learning.config import PROJECT_ROOT, ConfigError, load_config
 __all__ = ["ConfigError", "create_app"]
 
 # Each feature package holds a blueprint ``bp`` whose routes live in its views module(s).
-FEATURES = ("home", "auth", "org", "audit", "messaging", "training")
+FEATURES = ("home", "auth", "org", "audit", "messaging", "training", "phases", "announcements", "feedback")
 
 
 def create_app(config: dict | None = None) -> Flask:

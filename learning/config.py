@@ -149,6 +149,8 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "COURSES_DIR": env.get("LEARNING_COURSES_DIR") or str(PROJECT_ROOT / "courses"),
+        # Privacy: may the project group see WHO has not acknowledged an announcement (audit-logged)?
+        "SHOW_UNACKNOWLEDGED_NAMES": _flag(env.get("LEARNING_SHOW_UNACKNOWLEDGED_NAMES")),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
     if config["RATELIMIT_STORAGE_URI"].split(":", 1)[0] not in {"memory", "redis", "rediss", "redis+unix"}:

@@ -20,6 +20,7 @@ def _sample_args(rule, ids) -> dict:
             "user_id": ids["user"], "department_id": ids["department"], "team_id": ids["team"],
             "unit_id": ids["team"], "kind": "team", "token": "not-a-valid-token", "filename": "css/app.css",
             "slug": ids["course"], "lesson": ids["lesson"], "rule_id": ids["rule"], "code": "NOTAVALIDCODE",
+            **ids["features"],
         }[name]
     if rule.endpoint == "training.media":
         values["filename"] = "bild.png"
@@ -43,7 +44,26 @@ def ids(app, people, make_course, tmp_path):
         db.session.commit()
         rule_id = rule.id
     return {"user": people["employee"].id, "team": people["team"].id, "department": people["team"].department_id,
-            "course": course.slug, "lesson": course.lessons[0].slug, "rule": rule_id}
+            "course": course.slug, "lesson": course.lessons[0].slug, "rule": rule_id,
+            "features": _feature_samples(app, people)}
+
+
+def _feature_samples(app, people) -> dict:
+    """URL argument values that features provide in ``tests/<feature>/access_samples.py``.
+
+    Each such module has ``samples(app, people) -> dict`` that creates a record per argument
+    name it introduces (e.g. ``post_id``) and returns the values.
+    """
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    values = {}
+    for package in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if package.ispkg and (Path(__file__).parent / package.name / "access_samples.py").exists():
+            module = importlib.import_module(f"tests.{package.name}.access_samples")
+            values.update(module.samples(app, people))
+    return values
 
 
 def test_every_route_declares_its_audience(app):

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("phases", __name__, url_prefix="/phases")

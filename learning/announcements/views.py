@@ -1,0 +1,1 @@
+from learning.announcements import bp  # noqa: F401

@@ -1,0 +1,1 @@
+from learning.feedback import bp  # noqa: F401

@@ -1,0 +1,1 @@
+from learning.phases import bp  # noqa: F401
