@@ -3,16 +3,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from learning.forms import ActionForm, CheckboxesField  # noqa: F401  (used by org views)
 from learning.org.models import ROLE_LABELS, Role
-
-
-class CheckboxesField(SelectMultipleField):
-    """Several choices as a group of checkboxes (easier on phones than a multi-select)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _optional_int(value):
@@ -62,7 +55,3 @@ class ImportForm(FlaskForm):
         render_kw={"accept": ".csv,.txt,text/csv,text/plain"})
     deactivate_missing = BooleanField(_l("Deactivate people who are not in the file"))
     dry_run = BooleanField(_l("Only check the file, change nothing"))
-
-
-class ActionForm(FlaskForm):
-    """An empty form: a CSRF-protected button."""

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from learning.org.forms import CheckboxesField
+from learning.forms import ActionForm, CheckboxesField  # noqa: F401  (ActionForm used by rule views)
 from learning.org.models import ROLE_LABELS, Role
 from learning.training.due import DueRule
 from learning.training.models import AudienceKind
@@ -108,7 +108,3 @@ class RuleForm(FlaskForm):
             AudienceKind.ROLES.value: list(self.roles.data or []),
             AudienceKind.PHASE.value: [self.phase_id.data] if self.phase_id.data else [],
         }.get(self.audience.data, [])
-
-
-class ActionForm(FlaskForm):
-    """An empty form: a CSRF-protected button."""

@@ -16,11 +16,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from werkzeug.security import safe_join
-from wtforms import RadioField, SelectMultipleField
+from wtforms import RadioField
 from wtforms.validators import InputRequired
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from learning.content import render_markdown
+from learning.forms import ActionForm, CheckboxesField
 from learning.security import AUTHENTICATED, PUBLIC, allow
 from learning.training import bp
 from learning.training.models import Course, Lesson, QuestionKind
@@ -47,15 +47,6 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 IMG_SRC_RE = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
 TABLE_RE = re.compile(r"<table\b[^>]*>.*?</table>", re.S)
 SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-
-
-class ActionForm(FlaskForm):
-    """An empty form: a CSRF-protected button."""
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _locale() -> str:
