@@ -1,5 +1,6 @@
 """Import every feature's models so that the metadata (and Alembic) sees all tables."""
 
+from learning.announcements.models import Acknowledgement, Announcement, AnnouncementVersion, FeedToken  # noqa: F401
 from learning.audit.models import AuditEntry  # noqa: F401
 from learning.messaging.models import CapturedMail  # noqa: F401
 from learning.org.models import Department, Team, User, UserRole  # noqa: F401

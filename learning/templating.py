@@ -20,20 +20,18 @@ LANGUAGES = {"de": "Deutsch", "en": "English"}
 class NavItem:
     endpoint: str
     label: object
-    section: str  # endpoints under this prefix mark the item as current
+    sections: tuple[str, ...]  # endpoints starting with one of these mark the item as current
 
 
 NAVIGATION = [
-    NavItem("home.index", _l("Start"), "home.index"),
-    NavItem("training.my_learning", _l("My learning"), "training.my_learning"),
-    NavItem("training.catalogue", _l("Courses"), "training.c"),
-    NavItem("training.rules", _l("Assignment rules"), "training.rule"),
-    NavItem("org.users", _l("People"), "org.user"),
-    NavItem("org.units", _l("Departments and teams"), "org.unit"),
-    NavItem("org.import_people", _l("Import"), "org.import"),
-    NavItem("audit.log", _l("Audit log"), "audit."),
-    NavItem("messaging.captured_mail", _l("Sent mail"), "messaging."),
-    NavItem("home.account", _l("My account"), "home.account"),
+    NavItem("home.index", _l("Start"), ("home.index",)),
+    NavItem("training.my_learning", _l("My learning"), ("training.my_learning",)),
+    NavItem("training.catalogue", _l("Courses"), ("training.catalogue", "training.course", "training.lesson",
+                                                  "training.quiz", "training.certificate")),
+    NavItem("training.rules", _l("Assignment rules"), ("training.rule",)),
+    NavItem("announcements.index", _l("Announcements"), ("announcements.",)),
+    NavItem("org.admin", _l("Administration"), ("org.", "audit.", "messaging.")),
+    NavItem("home.account", _l("My account"), ("home.account", "auth.change_password_view")),
 ]
 
 
@@ -45,7 +43,7 @@ def navigation(app: Flask) -> list[tuple[NavItem, bool]]:
     for item in NAVIGATION:
         allowed = audience_of(app, item.endpoint) or frozenset()
         if AUTHENTICATED in allowed or current_user.has_role(*allowed):
-            current = (request.endpoint or "").startswith(item.section)
+            current = (request.endpoint or "").startswith(item.sections)
             items.append((item, current))
     return items
 

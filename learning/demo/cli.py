@@ -25,6 +25,7 @@ def load_command(if_empty: bool) -> None:
     counts = load_demo(today)
     click.echo(
         "Demo municipality Gemeinde Musterhausen loaded: {departments} departments, {teams} teams, "
-        "{people} people, {phases} rollout phases, {courses} courses, {rules} assignment rules. "
+        "{people} people, {phases} rollout phases, {courses} courses, {rules} assignment rules, "
+        "{announcements} announcements. "
         "Sign in as anna, mara, paul or admin with the password 'demo'.".format(**counts)
     )

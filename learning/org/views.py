@@ -27,6 +27,13 @@ from learning.security import allow
 PAGE_SIZE = 25
 
 
+@bp.route("/")
+@allow(Role.ADMIN)
+def admin():
+    """The administration's start page: what each admin page is for."""
+    return render_template("org/admin.html")
+
+
 def _all_teams():
     return db.session.scalars(
         select(Team).join(Team.department).where(Team.active)
