@@ -37,6 +37,9 @@ from learning.phases.models import RolloutPhase
 
 logger = logging.getLogger(__name__)
 
+# Acknowledgement rates are shown only for groups of at least this many people (privacy).
+MIN_GROUP_SIZE = 5
+
 MAX_TITLE = 200
 MAX_BODY = 20_000
 MAX_REASON = 500
@@ -435,10 +438,14 @@ def set_withdrawn(announcement: Announcement, withdrawn: bool, actor: User, now:
 class Rate:
     acknowledged: int = 0
     targeted: int = 0
+    # Set for groups too small to show (and their next-smallest sibling): see suppress_small_groups.
+    hidden: bool = False
 
     @property
     def percent(self) -> int | None:
-        return round(100 * self.acknowledged / self.targeted) if self.targeted else None
+        if self.hidden or not self.targeted:
+            return None
+        return round(100 * self.acknowledged / self.targeted)
 
     def add(self, acknowledged: bool) -> None:
         self.targeted += 1
@@ -499,12 +506,33 @@ def _report(announcement: Announcement, population: list[Member], acknowledged: 
     def unit_order(name: str | None) -> tuple[bool, str]:
         return name is None, (name or "").casefold()  # people without a team last
 
+    suppress_small_groups(list(departments.values()))
+    for department in departments:
+        suppress_small_groups([unit for unit in teams.values() if unit.department == department])
     return AckReport(
         overall=overall,
         departments=sorted(departments.values(), key=lambda u: unit_order(u.name)),
         teams=sorted(teams.values(), key=lambda u: (unit_order(u.department), unit_order(u.name))),
         unacknowledged_ids=missing,
     )
+
+
+def suppress_small_groups(siblings: list[UnitRate]) -> None:
+    """Hide groups of fewer than MIN_GROUP_SIZE people, then the next-smallest siblings too.
+
+    Per-team figures of a small team would show individuals. Subtracting the shown teams from
+    their department gives the hidden ones together, so siblings are hidden, smallest first,
+    until the hidden ones together count at least MIN_GROUP_SIZE people.
+    """
+    small = [unit for unit in siblings if unit.rate.targeted < MIN_GROUP_SIZE]
+    for unit in small:
+        unit.rate.hidden = True
+    hidden_people = sum(unit.rate.targeted for unit in small)
+    shown = sorted((unit for unit in siblings if not unit.rate.hidden), key=lambda unit: unit.rate.targeted)
+    while small and shown and hidden_people < MIN_GROUP_SIZE:
+        unit = shown.pop(0)
+        unit.rate.hidden = True
+        hidden_people += unit.rate.targeted
 
 
 def acknowledgement_report(announcement: Announcement) -> AckReport:

@@ -237,10 +237,13 @@ def test_acknowledgement_rate_per_department_and_team(app, org, make_user, make_
     assert (report.overall.acknowledged, report.overall.targeted) == (3, 8)
     departments = {u.name: (u.rate.acknowledged, u.rate.targeted) for u in report.departments}
     assert departments == {"Bürgerservice": (2, 5), "Finanzen": (1, 1), None: (0, 2)}
-    teams = {(u.department, u.name): (u.rate.acknowledged, u.rate.targeted, u.rate.percent) for u in report.teams}
-    assert teams[("Bürgerservice", "Bürgerbüro")] == (2, 4, 50)
-    assert teams[("Bürgerservice", "Standesamt")] == (0, 1, 0)
-    assert teams[("Finanzen", "Kasse")] == (1, 1, 100)
+    teams = {(u.department, u.name): (u.rate.acknowledged, u.rate.targeted) for u in report.teams}
+    assert teams[("Bürgerservice", "Bürgerbüro")] == (2, 4)
+    assert teams[("Bürgerservice", "Standesamt")] == (0, 1)
+    assert teams[("Finanzen", "Kasse")] == (1, 1)
+    # Every group here has fewer than five people (or would give one away by subtraction): no rates.
+    assert all(u.rate.hidden and u.rate.percent is None for u in report.departments + report.teams)
+    assert report.overall.percent == 38
 
     # After a substantive change the old acknowledgements no longer count.
     stored = db.session.get(Announcement, announcement.id)
@@ -274,3 +277,24 @@ def test_headings_of_the_text_start_below_the_page_title(app):
     assert "<h2" in render_body("# Oben\n\n## Darunter") and "<h3" in render_body("# Oben\n\n## Darunter")
     assert "<h1" not in render_body("# Oben")
     assert str(render_body("## Abschnitt")).startswith("<h2")
+
+
+def test_small_groups_and_their_next_smallest_sibling_are_hidden():
+    from learning.announcements.services import Rate, UnitRate, suppress_small_groups
+
+    def unit(name, acknowledged, targeted):
+        return UnitRate(name, "Amt", Rate(acknowledged=acknowledged, targeted=targeted))
+
+    teams = [unit("klein", 1, 2), unit("mittel", 3, 6), unit("gross", 9, 12)]
+    suppress_small_groups(teams)
+    # "klein" alone would be the department minus the others: "mittel" is hidden with it.
+    assert [t.rate.hidden for t in teams] == [True, True, False]
+    assert teams[2].rate.percent == 75
+
+    big = [unit("a", 5, 5), unit("b", 6, 6)]
+    suppress_small_groups(big)
+    assert not any(t.rate.hidden for t in big)
+
+    two_small = [unit("x", 1, 3), unit("y", 1, 3), unit("z", 9, 10)]
+    suppress_small_groups(two_small)
+    assert [t.rate.hidden for t in two_small] == [True, True, False]  # together they are six people
