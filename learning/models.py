@@ -4,7 +4,7 @@ from learning.announcements.models import Acknowledgement, Announcement, Announc
 from learning.audit.models import AuditEntry  # noqa: F401
 from learning.messaging.models import CapturedMail  # noqa: F401
 from learning.org.models import Department, Team, User, UserRole  # noqa: F401
-from learning.phases.models import RolloutPhase  # noqa: F401
+from learning.phases.models import PhaseFaq, RolloutPhase, phase_contact  # noqa: F401
 from learning.training.models import (  # noqa: F401
     Answer,
     Assignment,

@@ -26,6 +26,7 @@ class NavItem:
 NAVIGATION = [
     NavItem("home.index", _l("Start"), ("home.index",)),
     NavItem("training.my_learning", _l("My learning"), ("training.my_learning",)),
+    NavItem("phases.roadmap", _l("Roadmap"), ("phases.",)),
     NavItem("training.catalogue", _l("Courses"), ("training.catalogue", "training.course", "training.lesson",
                                                   "training.quiz", "training.certificate")),
     NavItem("training.rules", _l("Assignment rules"), ("training.rule",)),
