@@ -31,6 +31,7 @@ NAVIGATION = [
                                                   "training.quiz", "training.certificate")),
     NavItem("training.rules", _l("Assignment rules"), ("training.rule",)),
     NavItem("announcements.index", _l("Announcements"), ("announcements.",)),
+    NavItem("feedback.index", _l("Feedback"), ("feedback.",)),
     NavItem("org.admin", _l("Administration"), ("org.", "audit.", "messaging.")),
     NavItem("home.account", _l("My account"), ("home.account", "auth.change_password_view")),
 ]

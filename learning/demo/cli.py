@@ -26,6 +26,6 @@ def load_command(if_empty: bool) -> None:
     click.echo(
         "Demo municipality Gemeinde Musterhausen loaded: {departments} departments, {teams} teams, "
         "{people} people, {phases} rollout phases, {courses} courses, {rules} assignment rules, "
-        "{announcements} announcements. "
+        "{announcements} announcements, {feedback_posts} feedback posts. "
         "Sign in as anna, mara, paul or admin with the password 'demo'.".format(**counts)
     )

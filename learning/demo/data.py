@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from learning.db import db
 from learning.demo.announcements import load_announcements
+from learning.demo.feedback import load_feedback
 from learning.demo.learning import load_learning
 from learning.demo.programme import load_phases
 from learning.org.models import Department, Role, Team, User
@@ -118,5 +119,6 @@ def load_demo(today: date, seed: int = 2030) -> dict[str, int]:
     phases = load_phases(today)
     learning = load_learning(today, phases)
     announcements = load_announcements(today, phases)
+    feedback = load_feedback(today, phases)
     return {"departments": len(STRUCTURE), "teams": len(teams), "people": len(people), "phases": len(phases),
-            **learning, **announcements}
+            **learning, **announcements, **feedback}

@@ -1,1 +1,271 @@
-from learning.feedback import bp  # noqa: F401
+"""Feedback channel pages: overview, channel, post, writing, voting, answering and moderating."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import to_user_timezone
+from flask_login import current_user
+
+from learning.content import render_markdown
+from learning.feedback import bp
+from learning.feedback import models as _models  # noqa: F401  (registers the tables)
+from learning.feedback.forms import ActionForm, CommentForm, HideForm, PostForm, StatusForm
+from learning.feedback.models import HIDDEN, KIND_LABELS, STATUS_LABELS, FeedbackPost, PostKind, PostStatus
+from learning.feedback.services import (
+    SORTS,
+    FeedbackError,
+    NotAllowed,
+    NotFound,
+    allowed_transitions,
+    change_status,
+    channel_for,
+    channel_page,
+    channels,
+    comment,
+    create_post,
+    hide,
+    is_moderator,
+    post_for,
+    post_state,
+    subscribe,
+    top_open_posts,
+    unhide,
+    unsubscribe,
+    vote,
+    you_said_we_did,
+)
+from learning.org.models import Role
+from learning.phases.models import RolloutPhase
+from learning.security import AUTHENTICATED, allow
+
+MODERATORS = (Role.PROJECT_GROUP, Role.ADMIN)
+
+
+def phase_title(phase: RolloutPhase) -> str:
+    from flask_babel import get_locale
+
+    return phase.title_en if str(get_locale()) == "en" and phase.title_en else phase.title
+
+
+@bp.app_template_global("feedback_top_posts")
+def feedback_top_posts(phase: RolloutPhase, limit: int = 3) -> dict:
+    """For ``feedback/_phase_section.html`` on the phase page: the phase's most-voted open posts."""
+    return top_open_posts(phase, limit)
+
+
+def local_day(value: datetime | None) -> date | None:
+    """The calendar day of a stored UTC time in the organisation's time zone."""
+    return to_user_timezone(value).date() if value else None
+
+
+def markdown(text: str):
+    """Authored text as sanitised HTML; its headings start below the page's h1 and h2."""
+    return render_markdown(text, shift_headings=2)
+
+
+@bp.context_processor
+def channel_helpers() -> dict:
+    return {"KIND_LABELS": KIND_LABELS, "STATUS_LABELS": STATUS_LABELS, "HIDDEN": HIDDEN, "markdown": markdown,
+            "phase_title": phase_title, "local_day": local_day, "moderator": is_moderator(current_user)}
+
+
+def _channel_or_404(channel: str) -> RolloutPhase:
+    try:
+        return channel_for(channel)
+    except NotFound:
+        abort(404)
+
+
+def _post_or_404(channel: str, post_id: int) -> tuple[RolloutPhase, FeedbackPost]:
+    phase = _channel_or_404(channel)
+    try:
+        return phase, post_for(current_user, phase, post_id)
+    except NotFound:
+        abort(404)
+
+
+def _back_to_post(phase: RolloutPhase, post: FeedbackPost):
+    return redirect(url_for("feedback.post", channel=phase.slug, post_id=post.id))
+
+
+# Reading ----------------------------------------------------------------------------------------
+
+@bp.route("/", endpoint="index")
+@allow(AUTHENTICATED)
+def index():
+    return render_template("feedback/index.html", channels=channels())
+
+
+@bp.route("/<channel>", endpoint="channel")
+@allow(AUTHENTICATED)
+def channel_view(channel: str):
+    phase = _channel_or_404(channel)
+    kind = request.args.get("kind", "")
+    status = request.args.get("status", "")
+    q = request.args.get("q", "").strip()[:200]
+    sort = request.args.get("sort", "newest")
+    sort = sort if sort in SORTS else "newest"
+    result = channel_page(current_user, phase, kind=kind, status=status, q=q, sort=sort,
+                          page=request.args.get("page", 1, type=int) or 1)
+    return render_template("feedback/channel.html", phase=phase, result=result, kind=kind, status=status, q=q,
+                           sort=sort, kinds=list(PostKind), statuses=list(PostStatus))
+
+
+@bp.route("/<channel>/done", endpoint="done")
+@allow(AUTHENTICATED)
+def done(channel: str):
+    phase = _channel_or_404(channel)
+    return render_template("feedback/done.html", phase=phase, groups=you_said_we_did(phase))
+
+
+def _render_post(phase: RolloutPhase, post: FeedbackPost, *, comment_form=None, status_form=None, hide_form=None):
+    status_form = status_form or StatusForm(prefix="status", formdata=None)
+    status_form.set_choices(allowed_transitions(post))
+    return render_template(
+        "feedback/post.html", phase=phase, post=post, state=post_state(current_user, post),
+        is_author=post.is_author(current_user), action_form=ActionForm(),
+        comment_form=comment_form or CommentForm(formdata=None), status_form=status_form,
+        hide_form=hide_form or HideForm(prefix="hide", formdata=None),
+    )
+
+
+@bp.route("/<channel>/<int:post_id>", endpoint="post")
+@allow(AUTHENTICATED)
+def post_view(channel: str, post_id: int):
+    phase, post = _post_or_404(channel, post_id)
+    return _render_post(phase, post)
+
+
+# Writing ----------------------------------------------------------------------------------------
+
+@bp.route("/<channel>/new", endpoint="new_post", methods=["GET", "POST"])
+@allow(AUTHENTICATED)
+def new_post(channel: str):
+    phase = _channel_or_404(channel)
+    form = PostForm()
+    if form.validate_on_submit():
+        try:
+            post = create_post(current_user, phase, kind=form.kind.data, title=form.title.data, body=form.body.data,
+                               anonymous=form.anonymous.data)
+        except FeedbackError as exc:
+            form.body.errors = [*form.body.errors, str(exc)]
+        else:
+            if post.anonymous:
+                # Back to the channel rather than to the post: a request for the new post's page right
+                # after posting would tie the post to this browser in any access log.
+                flash(_("Your post has been published anonymously. It shows no name."), "success")
+                return redirect(url_for("feedback.channel", channel=phase.slug))
+            flash(_("Your post has been published. You will be told when its status changes."), "success")
+            return redirect(url_for("feedback.post", channel=phase.slug, post_id=post.id))
+    return render_template("feedback/new_post.html", phase=phase, form=form), 200
+
+
+@bp.route("/<channel>/<int:post_id>/vote", endpoint="vote", methods=["POST"])
+@allow(AUTHENTICATED)
+def vote_action(channel: str, post_id: int):
+    phase, post = _post_or_404(channel, post_id)
+    if ActionForm().validate_on_submit():
+        try:
+            vote(current_user, post)
+        except FeedbackError as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(_("Thank you for your vote. You will be told when the status of the post changes."), "success")
+    return redirect(url_for("feedback.post", channel=phase.slug, post_id=post_id))
+
+
+@bp.route("/<channel>/<int:post_id>/subscribe", endpoint="subscribe", methods=["POST"])
+@allow(AUTHENTICATED)
+def subscribe_action(channel: str, post_id: int):
+    phase, post = _post_or_404(channel, post_id)
+    if ActionForm().validate_on_submit():
+        subscribe(current_user, post)
+        flash(_("You now follow this post and will be told when its status changes."), "success")
+    return _back_to_post(phase, post)
+
+
+@bp.route("/<channel>/<int:post_id>/unsubscribe", endpoint="unsubscribe", methods=["POST"])
+@allow(AUTHENTICATED)
+def unsubscribe_action(channel: str, post_id: int):
+    phase, post = _post_or_404(channel, post_id)
+    if ActionForm().validate_on_submit():
+        unsubscribe(current_user, post)
+        flash(_("You no longer follow this post."), "success")
+    return _back_to_post(phase, post)
+
+
+@bp.route("/<channel>/<int:post_id>/comments", endpoint="comment", methods=["POST"])
+@allow(AUTHENTICATED)
+def comment_action(channel: str, post_id: int):
+    phase, post = _post_or_404(channel, post_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        official = bool(form.official.data) and is_moderator(current_user)
+        try:
+            comment(current_user, post, form.body.data, official=official)
+        except FeedbackError as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(_("Your official reply has been published.") if official
+                  else _("Your comment has been published."), "success")
+        return _back_to_post(phase, post)
+    return _render_post(phase, post, comment_form=form)
+
+
+# The project group ------------------------------------------------------------------------------
+
+@bp.route("/<channel>/<int:post_id>/status", endpoint="change_status", methods=["POST"])
+@allow(*MODERATORS)
+def change_status_action(channel: str, post_id: int):
+    phase, post = _post_or_404(channel, post_id)
+    form = StatusForm(prefix="status")
+    form.set_choices(allowed_transitions(post))
+    if form.validate_on_submit():
+        try:
+            change = change_status(current_user, post, form.status.data, form.reason.data)
+        except NotAllowed:
+            abort(403)
+        except FeedbackError as exc:
+            form.status.errors = [*form.status.errors, str(exc)]
+        else:
+            flash(_("The status is now “%(status)s”. Everyone who follows the post will be told.",
+                    status=change.to_label), "success")
+            return _back_to_post(phase, post)
+    return _render_post(phase, post, status_form=form)
+
+
+@bp.route("/<channel>/<int:post_id>/hide", endpoint="hide", methods=["POST"])
+@allow(*MODERATORS)
+def hide_action(channel: str, post_id: int):
+    phase, post = _post_or_404(channel, post_id)
+    form = HideForm(prefix="hide")
+    if form.validate_on_submit():
+        try:
+            hide(current_user, post, form.reason.data)
+        except NotAllowed:
+            abort(403)
+        except FeedbackError as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(_("The post is now hidden. Its author (unless anonymous) is told the reason."), "success")
+        return _back_to_post(phase, post)
+    return _render_post(phase, post, hide_form=form)
+
+
+@bp.route("/<channel>/<int:post_id>/unhide", endpoint="unhide", methods=["POST"])
+@allow(*MODERATORS)
+def unhide_action(channel: str, post_id: int):
+    phase, post = _post_or_404(channel, post_id)
+    if ActionForm().validate_on_submit():
+        try:
+            unhide(current_user, post)
+        except NotAllowed:
+            abort(403)
+        except FeedbackError as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(_("The post is visible again."), "success")
+    return _back_to_post(phase, post)

@@ -1,0 +1,88 @@
+"""Forms of the feedback channels: a post, a comment, and the project group's status and hide forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from learning.feedback.models import BODY_MAX, COMMENT_MAX, KIND_LABELS, REASON_MAX, STATUS_LABELS, TITLE_MAX
+from learning.forms import ActionForm  # noqa: F401  (vote, follow and unhide buttons)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class PostForm(FlaskForm):
+    kind = RadioField(_l("Kind of post"), choices=[(k.value, label) for k, label in KIND_LABELS.items()],
+                      validators=[InputRequired(message=_l("Please choose what kind of post this is."))])
+    title = StringField(
+        _l("Title"), filters=[_strip],
+        validators=[DataRequired(message=_l("Please enter a title.")),
+                    Length(max=TITLE_MAX, message=_l("The title may be at most %(max)d characters long."))],
+        description=_l("A short summary in one line, at most %(max)d characters.", max=TITLE_MAX),
+        render_kw={"maxlength": TITLE_MAX},
+    )
+    body = TextAreaField(
+        _l("Your text"), filters=[_strip],
+        validators=[DataRequired(message=_l("Please enter your text.")),
+                    Length(max=BODY_MAX, message=_l("The text may be at most %(max)d characters long."))],
+        description=_l("At most %(max)d characters. You can use Markdown: **bold**, *italic*, lists with - "
+                       "and links.", max=BODY_MAX),
+        render_kw={"rows": 8, "maxlength": BODY_MAX},
+    )
+    anonymous = BooleanField(
+        _l("Post anonymously"),
+        description=_l("Your name is then not stored with the post: not in the database, not in any log and not "
+                       "in the audit trail. Nobody, not even the project group or an administrator, can find out "
+                       "that the post is yours. Only the day of posting is kept. Because of this you cannot be "
+                       "told about answers, and you are not told if the post is hidden: come back to the channel "
+                       "to read them. Please leave out anything in the text that would give you away."),
+    )
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        _l("Your comment"), filters=[_strip],
+        validators=[DataRequired(message=_l("Please enter your comment.")),
+                    Length(max=COMMENT_MAX, message=_l("A comment may be at most %(max)d characters long."))],
+        description=_l("At most %(max)d characters; Markdown is possible. Comments show your name.", max=COMMENT_MAX),
+        render_kw={"rows": 5, "maxlength": COMMENT_MAX},
+    )
+    official = BooleanField(_l("Official reply of the project group"),
+                            description=_l("Shown as the answer of the project group, also on “You said, we did”."))
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("New status"), validators=[DataRequired(message=_l("Please choose a new status."))])
+    reason = TextAreaField(
+        _l("Reason or explanation"), filters=[_strip],
+        validators=[Optional(), Length(max=REASON_MAX, message=_l("The reason may be at most %(max)d characters "
+                                                                  "long."))],
+        description=_l("Required when you decline a post. Everyone who can see the post reads it, and its "
+                       "followers are told."),
+        render_kw={"rows": 3, "maxlength": REASON_MAX},
+    )
+
+    def set_choices(self, statuses) -> None:
+        self.status.choices = [("", _l("Please choose"))] + [(s.value, STATUS_LABELS[s]) for s in statuses]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.status.data == "declined" and not self.reason.data:
+            self.reason.errors = [*self.reason.errors, _l("Please give a reason when you decline a post.")]
+            valid = False
+        return valid
+
+
+class HideForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why is the post hidden?"), filters=[_strip],
+        validators=[DataRequired(message=_l("Please say why the post is hidden; its author is told.")),
+                    Length(max=REASON_MAX, message=_l("The reason may be at most %(max)d characters long."))],
+        description=_l("The author (unless the post is anonymous) reads this reason. It is recorded in the audit "
+                       "log."),
+        render_kw={"rows": 3, "maxlength": REASON_MAX},
+    )
