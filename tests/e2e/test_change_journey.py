@@ -52,3 +52,46 @@ def test_paul_announces_and_anna_acknowledges(live_server, page):
         assert db.session.scalar(select(Acknowledgement).where(
             Acknowledgement.announcement_id == announcement.id, Acknowledgement.user_id == anna.id)) is not None
     assert urlsplit(page.url).path.startswith("/announcements")
+
+
+CONCERN = "Zu wenig Scanner im Bürgerbüro"
+
+
+@pytest.mark.browser
+def test_anonymous_concern_is_answered_and_planned(live_server, page):
+    login_as(page, "anna")
+    page.goto("/feedback/e-akte/new")
+    page.locator("input[name=kind][value=concern]").check()
+    page.locator("#title").fill(CONCERN)
+    page.locator("#body").fill("Für den Posteingang haben wir nur einen Scanner; zu Stoßzeiten stauen sich die Briefe.")
+    page.locator("#anonymous").check()
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").last.click()
+    assert CONCERN in page.locator("main").inner_text()
+    with live_server.app.app_context():
+        from learning.feedback.models import FeedbackPost
+
+        post = db.session.scalar(select(FeedbackPost).where(FeedbackPost.title == CONCERN))
+        assert post.author_id is None
+        post_id = post.id
+    sign_out(page)
+
+    login_as(page, "paul")
+    page.goto(f"/feedback/e-akte/{post_id}")
+    assert "Anna" not in page.locator("main").inner_text()  # nothing shows who wrote it
+    page.locator("form[action$='/comments'] textarea").fill("Danke! Wir beschaffen zwei weitere Scanner.")
+    page.locator("form[action$='/comments'] input[type=checkbox]").check()  # an official reply
+    with page.expect_navigation():
+        page.locator("form[action$='/comments'] button[type=submit]").click()
+    page.locator("#status-status").select_option("planned")
+    with page.expect_navigation():
+        page.locator("form[action$='/status'] button[type=submit]").click()
+    screenshot(page, "feedback-post-planned")
+    text = page.locator("main").inner_text()
+    assert "Wir beschaffen zwei weitere Scanner" in text
+    with live_server.app.app_context():
+        from learning.feedback.models import FeedbackPost
+
+        assert db.session.get(FeedbackPost, post_id).status == "planned"
+    page.goto("/feedback/e-akte/done")
+    assert CONCERN in page.locator("main").inner_text()
