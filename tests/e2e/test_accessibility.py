@@ -34,10 +34,13 @@ SKIPPED_PREFIXES = ("/static/",)
 MUST_REACH = {
     "anonymous": {"auth.login", "auth.forgot_password", "auth.reset_password", "home.accessibility"},
     "user": {"home.index", "home.account", "home.accessibility", "training.my_learning", "training.catalogue",
-             "training.course", "training.lesson", "training.quiz"},
+             "training.course", "training.lesson", "training.quiz", "phases.roadmap", "phases.phase",
+             "announcements.index", "announcements.detail", "feedback.index", "feedback.channel", "feedback.post",
+             "feedback.new_post", "feedback.done"},
     "admin": {"org.users", "org.user_new", "org.user_edit", "org.units", "org.import_people", "audit.log",
               "messaging.captured_mail", "training.rules", "training.rule_edit", "training.rule_people",
-              "training.certificate"},
+              "training.certificate", "announcements.manage", "announcements.manage_new",
+              "announcements.manage_detail", "phases.edit", "phases.faq"},
 }
 
 
