@@ -151,8 +151,8 @@ def runner(app):
 
 @pytest.fixture
 def ctx(app):
-    """An application context for tests that call services and query the database."""
-    with app.app_context():
+    """A context for tests that call services directly; messages come in English, as for the client."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         yield
         db.session.remove()
 

@@ -132,3 +132,16 @@ def test_entry_updated_follows_text_changes_and_queries_stay_fixed(app, client, 
     with count_queries() as many:
         assert len(parse(client.get(feed_url)).findall(f"{ATOM}entry")) == 11
     assert len(few) == len(many)
+
+
+def test_a_feed_reader_parses_the_feed_without_complaint(client, people, feed_url, make_announcement):
+    import feedparser
+
+    make_announcement("Für alle", "Ab **Montag** gilt der neue Ablauf. <script>alert(1)</script>",
+                      author=people["project_group"])
+    parsed = feedparser.parse(client.get(feed_url).data)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    (entry,) = parsed.entries
+    assert entry.title == "Für alle" and entry.link.startswith("http://localhost/announcements/")
+    assert "<strong>Montag</strong>" in entry.content[0].value and "<script" not in entry.content[0].value

@@ -358,3 +358,17 @@ def test_you_said_we_did_lists_implemented_and_planned_posts_with_the_answer(app
     assert planned_item.post.id == planned.id and planned_item.answer is None
     assert planned_item.change.reason == "Im Haushalt 2027 beantragt."
     assert groups[PostStatus.IN_PROGRESS] == []
+
+
+def test_roadmap_shows_open_feedback_per_phase(app, client, people, login, make_phase):
+    from learning.feedback.models import FeedbackPost
+
+    phase = make_phase("e-akte", title="E-Akte")
+    with app.app_context():
+        for status, hidden in [("new", False), ("planned", False), ("implemented", False), ("new", True)]:
+            db.session.add(FeedbackPost(phase_id=phase.id, kind="idea", title=status, body="x", status=status,
+                                        hidden=hidden, created_on=date(2026, 11, 1)))
+        db.session.commit()
+    login(client, "employee")
+    page = client.get("/phases/").get_data(as_text=True)
+    assert "2 open posts" in page  # implemented is closed; hidden posts are not counted
