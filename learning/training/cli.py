@@ -41,7 +41,8 @@ def sync(directory: Path | None, check: bool) -> None:
 @in_english
 def assign() -> None:
     """Apply the assignment rules to everyone and print what changed (safe to run any time)."""
-    from learning.training.rules import apply_rules, local_today
+    from learning.i18n import local_today
+    from learning.training.rules import apply_rules
 
     result = apply_rules(local_today())
     click.echo(f"created: {result.created}, updated: {result.updated}, withdrawn: {result.withdrawn}, "

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from learning.db import db
+from learning.i18n import local_today
 from learning.org.models import Department, Role, Team
 from learning.phases.models import RolloutPhase
 from learning.security import allow
@@ -24,7 +25,6 @@ from learning.training.rules import (
     RuleResult,
     describe_due,
     list_rules,
-    local_today,
     rule_people,
     rule_summary,
     save_rule,

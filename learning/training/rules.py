@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 
 from learning.audit.services import record
 from learning.db import db, utcnow
-from learning.i18n import local_today  # noqa: F401  (re-exported for views)
+from learning.i18n import local_today
 from learning.org.models import ROLE_LABELS, Department, Role, Team, User, UserRole
 from learning.org.signals import people_changed
 from learning.phases.models import RolloutPhase, phase_department
@@ -37,6 +37,7 @@ from learning.training.models import (
     LessonCompletion,
     QuizAttempt,
 )
+from learning.training.services import Status, status_of
 
 logger = logging.getLogger(__name__)
 
@@ -598,13 +599,6 @@ def describe_due(text: str | None) -> str:
     return ngettext("%(num)d day before assignment", "%(num)d days before assignment", days)
 
 
-class Status:
-    NOT_STARTED = "not_started"
-    IN_PROGRESS = "in_progress"
-    OVERDUE = "overdue"
-    DONE = "done"
-
-
 @dataclass(frozen=True)
 class PersonRow:
     user: User
@@ -631,20 +625,14 @@ def rule_people(rule: AssignmentRule, viewer: User, today: date) -> list[PersonR
     ))
     rows = []
     for assignment in assignments:
-        if assignment.completed_at is not None:
-            status = Status.DONE
-        elif assignment.due_on is not None and assignment.due_on < today:
-            status = Status.OVERDUE
-        elif assignment.started_at is not None or assignment.user_id in progressed:
-            status = Status.IN_PROGRESS
-        else:
-            status = Status.NOT_STARTED
+        status = status_of(assignment, None, done_lessons=0, today=today,
+                           started=assignment.user_id in progressed)
         rows.append(PersonRow(user=assignment.user, assignment=assignment, status=status))
     return rows
 
 
 def status_counts(rows: list[PersonRow]) -> dict[str, int]:
-    counts = {Status.NOT_STARTED: 0, Status.IN_PROGRESS: 0, Status.OVERDUE: 0, Status.DONE: 0}
+    counts = dict.fromkeys(Status, 0)
     for row in rows:
         counts[row.status] += 1
     return counts

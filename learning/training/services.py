@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from learning.audit.services import record
 from learning.db import db, utcnow
-from learning.i18n import local_today  # noqa: F401  (re-exported for views)
+from learning.i18n import local_today
 from learning.org.models import Role, User
 from learning.phases.models import RolloutPhase
 from learning.training.models import (

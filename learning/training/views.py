@@ -21,6 +21,7 @@ from wtforms.validators import InputRequired
 
 from learning.content import render_markdown
 from learning.forms import ActionForm, CheckboxesField
+from learning.i18n import local_today
 from learning.security import AUTHENTICATED, PUBLIC, allow
 from learning.training import bp
 from learning.training.models import Course, Lesson, QuestionKind
@@ -34,7 +35,6 @@ from learning.training.services import (
     course_for,
     course_progress,
     enroll,
-    local_today,
     may_view_certificate,
     my_learning,
     quiz_result,
