@@ -11,16 +11,23 @@ KERN := node_modules/@kern-ux/native/dist
 CHROMIUM := /usr/bin/chromium
 TRANSLATIONS := learning/translations
 
-.PHONY: run test setup translations chromium lint messages clean
+.PHONY: run test bench setup translations chromium wrk lint messages clean
 
 run: setup
 	LEARNING_DEMO=1 $(FLASK) db upgrade
 	LEARNING_DEMO=1 $(FLASK) demo load --if-empty
 	LEARNING_DEMO=1 $(FLASK) courses sync
+	@# The scheduler (reminders, outbox, retention) runs beside the web server and stops with it.
+	LEARNING_DEMO=1 $(FLASK) scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	LEARNING_DEMO=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks print their figures and mark each target met or MISSED (about 30 minutes; BENCH_ARGS=--quick).
+bench: setup wrk
+	$(BIN)/python bench/all.py $(BENCH_ARGS)
 
 setup: $(VENV)/.installed static/vendor/.installed translations
 
@@ -52,6 +59,13 @@ chromium:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Browser tests need Debian's chromium at $(CHROMIUM): sudo apt-get install chromium"; fi; }
+
+# The load generator of the benchmarks, from Debian's packages like Chromium.
+wrk:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "The throughput benchmark uses wrk if present: sudo apt-get install wrk"; fi; }
 
 # Extract user-visible strings and merge them into the German catalogue.
 messages: $(VENV)/.installed

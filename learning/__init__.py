@@ -12,7 +12,10 @@ from learning.config import PROJECT_ROOT, ConfigError, load_config
 __all__ = ["ConfigError", "create_app"]
 
 # Each feature package holds a blueprint ``bp`` whose routes live in its views module(s).
-FEATURES = ("home", "auth", "org", "audit", "messaging", "training", "phases", "announcements", "feedback")
+FEATURES = (
+    "home", "auth", "org", "audit", "messaging", "training", "phases", "announcements", "feedback",
+    "onboarding", "surveys", "scheduler", "notifications", "transparency", "settings", "metrics",
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -44,6 +47,9 @@ def configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        # Every job run is recorded in the database (Administration → Scheduler); APScheduler's own
+        # "running job / executed" lines every few seconds would drown the log.
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
 
 
 def configure_extensions(app: Flask) -> None:
@@ -101,10 +107,11 @@ def configure_errors(app: Flask) -> None:
 
 
 def configure_cli(app: Flask) -> None:
-    from learning.demo.cli import demo_cli
-    from learning.org.cli import users_cli
-    from learning.training.cli import courses_cli
+    """Every feature with a ``cli`` module lists its click groups in ``commands``."""
+    from importlib import import_module
+    from importlib.util import find_spec
 
-    app.cli.add_command(users_cli)
-    app.cli.add_command(courses_cli)
-    app.cli.add_command(demo_cli)
+    for feature in ("demo", *FEATURES):
+        if find_spec(f"learning.{feature}.cli") is not None:
+            for command in import_module(f"learning.{feature}.cli").commands:
+                app.cli.add_command(command)

@@ -102,6 +102,84 @@ def _positive_int(name: str, value: str | None, default: int) -> int:
     return number
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DIGESTS = ("immediate", "daily", "weekly")
+
+
+def _int_between(name: str, value: str | None, default: int, minimum: int, maximum: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if not minimum <= number <= maximum:
+        raise ConfigError(f"{name} must be a whole number from {minimum} to {maximum}, not {value!r}")
+    return number
+
+
+def _mail_hours(value: str | None) -> tuple[int, int]:
+    """``7-18``: mail goes out from 07:00 until 18:00 local time (start inclusive, end exclusive)."""
+    if not value:
+        return (7, 18)
+    start, _sep, end = value.partition("-")
+    try:
+        hours = (int(start), int(end))
+    except ValueError:
+        hours = (1, 0)
+    if not (0 <= hours[0] < hours[1] <= 24):
+        raise ConfigError(f"LEARNING_MAIL_HOURS must look like 7-18 (from 7:00 until 18:00), not {value!r}")
+    return hours
+
+
+def _reminder_settings(env: dict) -> dict:
+    """Reminders, the mail budget, sending and the scheduler (README: "Reminders and the scheduler")."""
+    weekday = env.get("LEARNING_DIGEST_WEEKDAY", "monday").strip().lower()
+    settings = {
+        # Training reminders: "due soon" this many days before (0: none), "overdue" every N days at most M
+        # times, and the managers' escalation digest once someone is this many days overdue.
+        "REMINDER_DUE_SOON_DAYS": _int_between(
+            "LEARNING_REMINDER_DUE_SOON_DAYS", env.get("LEARNING_REMINDER_DUE_SOON_DAYS"), 7, 0, 60),
+        "REMINDER_OVERDUE_EVERY_DAYS": _int_between(
+            "LEARNING_REMINDER_OVERDUE_EVERY_DAYS", env.get("LEARNING_REMINDER_OVERDUE_EVERY_DAYS"), 7, 1, 60),
+        "REMINDER_OVERDUE_TIMES": _int_between(
+            "LEARNING_REMINDER_OVERDUE_TIMES", env.get("LEARNING_REMINDER_OVERDUE_TIMES"), 3, 0, 10),
+        "REMINDER_ESCALATION_DAYS": _int_between(
+            "LEARNING_REMINDER_ESCALATION_DAYS", env.get("LEARNING_REMINDER_ESCALATION_DAYS"), 14, 1, 365),
+        # Announcements to confirm: a reminder this many days after publication and again after twice as many.
+        "REMINDER_ACK_DAYS": _int_between(
+            "LEARNING_REMINDER_ACK_DAYS", env.get("LEARNING_REMINDER_ACK_DAYS"), 3, 1, 60),
+        "REMINDER_DIGEST": _choice(
+            "LEARNING_REMINDER_DIGEST", env.get("LEARNING_REMINDER_DIGEST", "daily"), DIGESTS),
+        # The mail budget: hours, weekends, the weekly digest's day and a cap per person and day.
+        "MAIL_HOURS": _mail_hours(env.get("LEARNING_MAIL_HOURS")),
+        "MAIL_WEEKENDS": _flag(env.get("LEARNING_MAIL_WEEKENDS")),
+        "DIGEST_WEEKDAY": WEEKDAYS.index(_choice("LEARNING_DIGEST_WEEKDAY", weekday, WEEKDAYS)),
+        "MAIL_DAILY_CAP": _int_between("LEARNING_MAIL_DAILY_CAP", env.get("LEARNING_MAIL_DAILY_CAP"), 3, 1, 50),
+        # Sending: attempts before a message fails for good, and the capped exponential backoff.
+        "MAIL_MAX_ATTEMPTS": _int_between(
+            "LEARNING_MAIL_MAX_ATTEMPTS", env.get("LEARNING_MAIL_MAX_ATTEMPTS"), 5, 1, 20),
+        "MAIL_RETRY_SECONDS": _int_between(
+            "LEARNING_MAIL_RETRY_SECONDS", env.get("LEARNING_MAIL_RETRY_SECONDS"), 60, 1, 3600),
+        "MAIL_RETRY_MAX_SECONDS": _int_between(
+            "LEARNING_MAIL_RETRY_MAX_SECONDS", env.get("LEARNING_MAIL_RETRY_MAX_SECONDS"), 3600, 1, 86400),
+        # The scheduler: how often planning and sending run, and the leader's lease (a standby takes over
+        # at most this long plus ten seconds after the leader died).
+        "REMINDER_PLAN_MINUTES": _int_between(
+            "LEARNING_REMINDER_PLAN_MINUTES", env.get("LEARNING_REMINDER_PLAN_MINUTES"), 10, 1, 1440),
+        "OUTBOX_SEND_SECONDS": _int_between(
+            "LEARNING_OUTBOX_SEND_SECONDS", env.get("LEARNING_OUTBOX_SEND_SECONDS"), 60, 5, 3600),
+        "SCHEDULER_LEASE_SECONDS": _int_between(
+            "LEARNING_SCHEDULER_LEASE_SECONDS", env.get("LEARNING_SCHEDULER_LEASE_SECONDS"), 45, 5, 300),
+    }
+    if settings["MAIL_RETRY_MAX_SECONDS"] < settings["MAIL_RETRY_SECONDS"]:
+        raise ConfigError("LEARNING_MAIL_RETRY_MAX_SECONDS must not be smaller than LEARNING_MAIL_RETRY_SECONDS")
+    if not settings["MAIL_WEEKENDS"] and settings["DIGEST_WEEKDAY"] >= 5:
+        raise ConfigError("LEARNING_DIGEST_WEEKDAY falls on a weekend, when no mail is sent "
+                          "(set LEARNING_MAIL_WEEKENDS=1 or choose a weekday)")
+    return settings
+
+
 def load_config(overrides: dict | None = None, environ: os._Environ | dict | None = None) -> dict:
     """Return Flask config values from the environment (and ``.env``), with overrides applied."""
     if environ is None:
@@ -152,6 +230,7 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         # Privacy: may the project group see WHO has not acknowledged an announcement (audit-logged)?
         "SHOW_UNACKNOWLEDGED_NAMES": _flag(env.get("LEARNING_SHOW_UNACKNOWLEDGED_NAMES")),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        **_reminder_settings(env),
     }
     if config["RATELIMIT_STORAGE_URI"].split(":", 1)[0] not in {"memory", "redis", "rediss", "redis+unix"}:
         raise ConfigError(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from learning.extensions import db
@@ -23,6 +24,8 @@ MESSAGES = {
     ),
     500: (_l("Something went wrong"),
           _l("An unexpected error occurred. It has been logged. Please try again later.")),
+    503: (_l("Temporarily unavailable"),
+          _l("The platform cannot reach its database at the moment. Please try again in a minute.")),
 }
 
 
@@ -47,6 +50,15 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error):
         return render_error(error.code or 500)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        """The database is down or restarting: say so and when to retry, instead of a 500."""
+        app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, error)
+        db.session.rollback()
+        response = make_response(render_error(503))
+        response.headers["Retry-After"] = "30"
+        return response
 
     @app.errorhandler(Exception)
     def server_error(error):

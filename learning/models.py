@@ -1,25 +1,16 @@
 """Import every feature's models so that the metadata (and Alembic) sees all tables."""
 
-from learning.announcements.models import Acknowledgement, Announcement, AnnouncementVersion, FeedToken  # noqa: F401
-from learning.audit.models import AuditEntry  # noqa: F401
-from learning.feedback.models import (  # noqa: F401
-    FeedbackComment,
-    FeedbackPost,
-    FeedbackStatusChange,
-    FeedbackSubscription,
-    FeedbackVote,
-)
-from learning.messaging.models import CapturedMail  # noqa: F401
-from learning.org.models import Department, Team, User, UserRole  # noqa: F401
-from learning.phases.models import PhaseFaq, RolloutPhase, phase_contact  # noqa: F401
-from learning.training.models import (  # noqa: F401
-    Answer,
-    Assignment,
-    AssignmentRule,
-    Course,
-    CourseCompletion,
-    Lesson,
-    LessonCompletion,
-    Question,
-    QuizAttempt,
-)
+import learning.announcements.models  # noqa: F401
+import learning.audit.models  # noqa: F401
+import learning.feedback.models  # noqa: F401
+import learning.messaging.models  # noqa: F401
+import learning.metrics.models  # noqa: F401
+import learning.notifications.models  # noqa: F401
+import learning.onboarding.models  # noqa: F401
+import learning.org.models  # noqa: F401
+import learning.phases.models  # noqa: F401
+import learning.scheduler.models  # noqa: F401
+import learning.settings.models  # noqa: F401
+import learning.surveys.models  # noqa: F401
+import learning.training.models  # noqa: F401
+import learning.transparency.models  # noqa: F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 
 from flask import Flask, request, url_for
 from flask_babel import get_locale
@@ -21,6 +22,8 @@ class NavItem:
     endpoint: str
     label: object
     sections: tuple[str, ...]  # endpoints starting with one of these mark the item as current
+    # "module:function" taking the user: hides the item from people it does not concern
+    visible: str | None = None
 
 
 NAVIGATION = [
@@ -30,9 +33,14 @@ NAVIGATION = [
     NavItem("training.catalogue", _l("Courses"), ("training.catalogue", "training.course", "training.lesson",
                                                   "training.quiz", "training.certificate")),
     NavItem("training.rules", _l("Assignment rules"), ("training.rule",)),
+    NavItem("onboarding.index", _l("Onboarding"), ("onboarding.",),
+            visible="learning.onboarding.services:shows_in_navigation"),
+    NavItem("surveys.index", _l("Surveys"), ("surveys.",)),
     NavItem("announcements.index", _l("Announcements"), ("announcements.",)),
     NavItem("feedback.index", _l("Feedback"), ("feedback.",)),
-    NavItem("org.admin", _l("Administration"), ("org.", "audit.", "messaging.")),
+    NavItem("metrics.team", _l("Team readiness"), ("metrics.team",)),
+    NavItem("metrics.programme", _l("Dashboard"), ("metrics.programme", "metrics.export")),
+    NavItem("org.admin", _l("Administration"), ("org.", "audit.", "messaging.", "scheduler.")),
     NavItem("home.account", _l("My account"), ("home.account", "auth.change_password_view")),
 ]
 
@@ -44,10 +52,17 @@ def navigation(app: Flask) -> list[tuple[NavItem, bool]]:
     items = []
     for item in NAVIGATION:
         allowed = audience_of(app, item.endpoint) or frozenset()
-        if AUTHENTICATED in allowed or current_user.has_role(*allowed):
+        if (AUTHENTICATED in allowed or current_user.has_role(*allowed)) and _visible(item):
             current = (request.endpoint or "").startswith(item.sections)
             items.append((item, current))
     return items
+
+
+def _visible(item: NavItem) -> bool:
+    if item.visible is None:
+        return True
+    module, function = item.visible.split(":")
+    return getattr(import_module(module), function)(current_user)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -34,11 +34,9 @@ from learning.content import render_markdown
 from learning.db import db, utcnow
 from learning.org.models import ROLE_LABELS, Department, Role, Team, User, UserRole
 from learning.phases.models import RolloutPhase
+from learning.privacy import suppress_small_groups
 
 logger = logging.getLogger(__name__)
-
-# Acknowledgement rates are shown only for groups of at least this many people (privacy).
-MIN_GROUP_SIZE = 5
 
 MAX_TITLE = 200
 MAX_BODY = 20_000
@@ -515,24 +513,6 @@ def _report(announcement: Announcement, population: list[Member], acknowledged: 
         teams=sorted(teams.values(), key=lambda u: (unit_order(u.department), unit_order(u.name))),
         unacknowledged_ids=missing,
     )
-
-
-def suppress_small_groups(siblings: list[UnitRate]) -> None:
-    """Hide groups of fewer than MIN_GROUP_SIZE people, then the next-smallest siblings too.
-
-    Per-team figures of a small team would show individuals. Subtracting the shown teams from
-    their department gives the hidden ones together, so siblings are hidden, smallest first,
-    until the hidden ones together count at least MIN_GROUP_SIZE people.
-    """
-    small = [unit for unit in siblings if unit.rate.targeted < MIN_GROUP_SIZE]
-    for unit in small:
-        unit.rate.hidden = True
-    hidden_people = sum(unit.rate.targeted for unit in small)
-    shown = sorted((unit for unit in siblings if not unit.rate.hidden), key=lambda unit: unit.rate.targeted)
-    while small and shown and hidden_people < MIN_GROUP_SIZE:
-        unit = shown.pop(0)
-        unit.rate.hidden = True
-        hidden_people += unit.rate.targeted
 
 
 def acknowledgement_report(announcement: Announcement) -> AckReport:

@@ -42,6 +42,7 @@ from learning.announcements.services import (
     update_announcement,
     visible_announcements,
 )
+from learning.audit.services import record_view
 from learning.db import db, utcnow
 from learning.org.models import Department, Role, Team
 from learning.phases.models import RolloutPhase
@@ -351,6 +352,9 @@ def unacknowledged_page(announcement_id: int):
         abort(404)
     allowed = current_app.config["SHOW_UNACKNOWLEDGED_NAMES"]
     people = unacknowledged_people(announcement, current_user, allowed) if allowed else None
+    if people is not None:
+        record_view(current_user, "announcements.unacknowledged", announcement, announcement.title[:200],
+                    people=len(people))
     return render_template("announcements/manage/unacknowledged.html", announcement=announcement, people=people)
 
 

@@ -18,3 +18,12 @@ def record(actor, action: str, target=None, summary: str = "", **details) -> Aud
     )
     db.session.add(entry)
     return entry
+
+
+def record_view(actor, what: str, target=None, summary: str = "", **details) -> None:
+    """Record that someone looked at individual-level data (who, what, when) and commit it.
+
+    Staff councils ask who saw whose data; the entry is written before the page is shown.
+    """
+    record(actor, f"view.{what}", target, summary, **details)
+    db.session.commit()

@@ -12,7 +12,11 @@ from learning.db import db
 from learning.demo.announcements import load_announcements
 from learning.demo.feedback import load_feedback
 from learning.demo.learning import load_learning
+from learning.demo.messaging import load_messaging
+from learning.demo.metrics import load_metric_history
+from learning.demo.onboarding import load_onboarding
 from learning.demo.programme import load_phases
+from learning.demo.surveys import load_surveys
 from learning.org.models import Department, Role, Team, User
 
 DEMO_PASSWORD = "demo"
@@ -120,5 +124,10 @@ def load_demo(today: date, seed: int = 2030) -> dict[str, int]:
     learning = load_learning(today, phases)
     announcements = load_announcements(today, phases)
     feedback = load_feedback(today, phases)
-    return {"departments": len(STRUCTURE), "teams": len(teams), "people": len(people), "phases": len(phases),
-            **learning, **announcements, **feedback}
+    onboarding = load_onboarding(today, phases)
+    surveys = load_surveys(today, phases)
+    messaging = load_messaging(today, phases)  # reminders for everything above
+    history = load_metric_history(today)  # last: figures of everything above
+    people_now = db.session.scalar(select(func.count()).select_from(User))  # the new hires came later
+    return {"departments": len(STRUCTURE), "teams": len(teams), "people": people_now, "phases": len(phases),
+            **learning, **announcements, **feedback, **onboarding, **surveys, **messaging, **history}

@@ -33,7 +33,7 @@ ASSIGNED_DAYS_AGO = 45
 
 # course slug, audience, audience values (department names / phase slug), due rule
 RULES = [
-    ("digitalisierung-2030", AudienceKind.EVERYONE, [], "start+30"),
+    ("digitalisierung-2030", AudienceKind.EVERYONE, [], "assigned+30"),
     ("datenschutz-im-digitalen-alltag", AudienceKind.EVERYONE, [], "assigned+60"),
     ("phishing-und-it-sicherheit", AudienceKind.EVERYONE, [], "assigned+30"),
     ("e-akte-grundlagen", AudienceKind.PHASE, ["e-akte"], "golive-14"),

@@ -9,6 +9,7 @@ from learning.config import SUPPORTED_LOCALES
 from learning.db import db
 from learning.home import bp
 from learning.home.forms import LanguageForm
+from learning.home.panels import panels_for
 from learning.home.services import managed_teams, my_colleagues, org_figures, recent_audit
 from learning.i18n import local_today
 from learning.org.models import Role
@@ -20,11 +21,13 @@ from learning.training.services import my_learning
 @allow(AUTHENTICATED)
 def index():
     user = current_user
-    context = {"my_team": my_colleagues(user), "learning": my_learning(user, local_today())}
+    today = local_today()
+    context = {"my_team": my_colleagues(user), "learning": my_learning(user, today),
+               "panels": panels_for(user, today)}
     if user.has_role(Role.MANAGER):
         context["managed"] = managed_teams(user)
     if user.has_role(Role.PROJECT_GROUP, Role.ADMIN):
-        context["figures"] = org_figures(local_today())
+        context["figures"] = org_figures(today)
     if user.has_role(Role.ADMIN):
         context["audit"] = recent_audit()
     return render_template("home/index.html", **context)

@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from learning.org.importer import ImportFailed, ImportPlan, apply_import, plan_import
 
 users_cli = AppGroup("users", help="People: import from CSV, create the first administrator.")
+commands = (users_cli,)
 
 
 def in_english(command):

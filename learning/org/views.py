@@ -1,6 +1,7 @@
 """Admin pages for people, departments and teams."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -8,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from learning.auth.services import AccountError, send_invitation
 from learning.db import db
+from learning.i18n import local_today
 from learning.messaging.mail import MailError
 from learning.org import bp
 from learning.org.forms import ActionForm, DepartmentForm, PersonForm, TeamForm
@@ -80,7 +82,24 @@ def _person_data(form: PersonForm) -> PersonData:
     )
 
 
+def _warn_past_start(start, before) -> None:
+    """A start date set or moved into the past is allowed (records catch up), but deserves a word."""
+    from learning.onboarding.models import JOURNEY_WINDOW_DAYS
+
+    today = local_today()
+    if start is None or start == before or start >= today:
+        return
+    if (today - start).days <= JOURNEY_WINDOW_DAYS:
+        flash(_("The start date %(date)s lies in the past. That is allowed, but onboarding tasks that were due "
+                "before today show as overdue.", date=format_date(start, "long")), "warning")
+    else:
+        flash(_("The start date %(date)s lies in the past. That is allowed; no onboarding journey starts for a "
+                "start date longer than %(days)d days ago.", date=format_date(start, "long"),
+                days=JOURNEY_WINDOW_DAYS), "warning")
+
+
 def _save_person(form: PersonForm, user: User | None):
+    before = user.start_date if user is not None else None
     try:
         if user is None:
             user = create_person(_person_data(form), current_user)
@@ -93,6 +112,7 @@ def _save_person(form: PersonForm, user: User | None):
         target = form[exc.field] if exc.field and exc.field in form else form.email
         target.errors.append(str(exc))
         return None
+    _warn_past_start(form.start_date.data, before)
     return redirect(url_for("org.user_edit", user_id=user.id))
 
 

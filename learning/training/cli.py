@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from learning.org.cli import in_english
 
 courses_cli = AppGroup("courses", help="Courses: sync them from files, assign them by the rules.")
+commands = (courses_cli,)
 
 
 @courses_cli.command("sync")

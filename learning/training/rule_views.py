@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from learning.audit.services import record_view
 from learning.db import db
 from learning.i18n import local_today
 from learning.org.models import Department, Role, Team
@@ -125,5 +126,6 @@ def rule_people_view(rule_id: int):
     rule = db.get_or_404(AssignmentRule, rule_id)
     today = local_today()
     rows = rule_people(rule, current_user, today)
+    record_view(current_user, "training.rule_people", rule, rule.course.title, people=len(rows))
     return render_template("training/rules/people.html", rule=rule, rows=rows, counts=status_counts(rows),
                            audience=AudienceNames.load().describe(rule), due=describe_due(rule.due_rule))

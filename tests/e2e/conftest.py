@@ -73,8 +73,9 @@ def live_server(make_app):
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole run."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+    if not CHROMIUM.exists():  # `make test` installs it; without it the browser tests fail, never skip
+        pytest.fail(f"browser tests need Debian's Chromium at {CHROMIUM}: run `make chromium` as root "
+                    "or `apt-get install chromium`", pytrace=False)
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()

@@ -1,0 +1,162 @@
+"""Server-side latency and query count of the key pages at several organisation sizes.
+
+    .venv/bin/python bench/pages.py [--employees 5000 50000] [--database sqlite|postgresql|both]
+
+For each database and size: a fresh database is migrated and filled by ``flask demo generate``
+(timed), the metric snapshot is computed (timed), then each page is requested through the WSGI
+app in-process (no network) as the role that uses it: warm-up, then ``--requests`` timed
+requests; p50/p95 in milliseconds and the number of SQL statements per request are printed.
+PostgreSQL uses the database ``bench`` on LEARNING_BENCH_POSTGRES (default: 127.0.0.1, trust
+auth), which is dropped and created for each size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, event, text  # noqa: E402
+
+from bench.report import Table, target  # noqa: E402
+
+POSTGRES = os.environ.get("LEARNING_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+# (label, who, path, target p95 in ms at 50,000 people on PostgreSQL)
+PAGES = [
+    ("employee home", "anna", "/", 50),
+    ("my learning", "anna", "/learning/", 50),
+    ("lesson", "anna", "/learning/courses/datenschutz-im-digitalen-alltag/lessons/{lesson}", 50),
+    ("phase page", "anna", "/phases/e-akte", 50),
+    ("feedback channel", "anna", "/feedback/e-akte", 50),
+    ("team readiness", "mara", "/readiness", 50),
+    ("programme dashboard", "paul", "/programme", 150),
+]
+EXTRA_PAGES: list[tuple[str, str, str, int]] = []  # features add theirs (e.g. survey results)
+
+
+def database_urls(choice: str) -> list[tuple[str, str]]:
+    urls = []
+    if choice in ("sqlite", "both"):
+        urls.append(("SQLite", "sqlite"))
+    if choice in ("postgresql", "both"):
+        urls.append(("PostgreSQL", "postgresql"))
+    return urls
+
+
+def fresh_database(kind: str, workdir: Path, size: int) -> str:
+    if kind == "sqlite":
+        path = workdir / f"bench-{size}.db"
+        path.unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    admin = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS bench WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE bench"))
+    admin.dispose()
+    return f"{POSTGRES}/bench"
+
+
+def build(url: str, workdir: Path, size: int):
+    from flask_migrate import upgrade
+
+    from learning import create_app
+    from learning.demo.generate import generate
+    from learning.i18n import local_today
+    from learning.metrics.services import snapshot
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(workdir / "instance"),
+                      "SECRET_KEY": "bench" * 8, "RATELIMIT_ENABLED": False, "SESSION_COOKIE_SECURE": False})
+    with app.app_context():
+        upgrade()
+        started = time.perf_counter()
+        generate(size, seed=2030, today=local_today())
+        generated = time.perf_counter() - started
+    with app.test_request_context():
+        started = time.perf_counter()
+        snapshot(local_today())
+        snapshotted = time.perf_counter() - started
+    return app, generated, snapshotted
+
+
+def measure(app, requests: int) -> list[tuple[str, float, float, int, int]]:
+    from learning.db import db
+    from learning.training.models import Course
+
+    with app.app_context():
+        engine = db.engine
+        course = db.session.query(Course).filter_by(slug="datenschutz-im-digitalen-alltag").one()
+        lesson = course.active_lessons[0].slug
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    clients = {}
+    results = []
+    for label, who, path, goal in PAGES + EXTRA_PAGES:
+        if who not in clients:
+            client = app.test_client()
+            page = client.get("/login")
+            token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+            response = client.post("/login", data={"username": who, "password": "demo", "csrf_token": token})
+            assert response.status_code == 302, f"login as {who} failed"
+            clients[who] = client
+        client = clients[who]
+        url = path.format(lesson=lesson)
+        for _ in range(3):
+            assert client.get(url).status_code == 200, url
+        timings, counts = [], []
+        for _ in range(requests):
+            statements.clear()
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+            counts.append(len(statements))
+            assert response.status_code == 200, url
+        p95 = statistics.quantiles(timings, n=20)[-1]
+        results.append((label, statistics.median(timings), p95, max(counts), goal))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--employees", type=int, nargs="+", default=[5000, 50000])
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--requests", type=int, default=50)
+    args = parser.parse_args()
+    table = Table("Key pages: server-side latency (in-process, no network) and SQL statements per request",
+                  ["database", "people", "page", "p50 ms", "p95 ms", "queries", "target p95"])
+    setup = Table("Data generation and daily metric snapshot",
+                  ["database", "people", "generate s", "snapshot s", "target snapshot"])
+    query_counts: dict[tuple[str, str], set[int]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        for name, kind in database_urls(args.database):
+            for size in args.employees:
+                url = fresh_database(kind, workdir, size)
+                app, generated, snapshotted = build(url, workdir, size)
+                large = size >= 50000 and kind == "postgresql"
+                setup.add(name, size, f"{generated:.1f}", f"{snapshotted:.1f}",
+                          target(snapshotted <= 20, "≤ 20 s") if large else "–")
+                for label, p50, p95, queries, goal in measure(app, args.requests):
+                    query_counts.setdefault((name, label), set()).add(queries)
+                    table.add(name, size, label, f"{p50:.1f}", f"{p95:.1f}", queries,
+                              target(p95 <= goal, f"≤ {goal}") if large else f"({goal})")
+                with app.app_context():
+                    from learning.db import db
+
+                    db.engine.dispose()
+    setup.print()
+    table.print()
+    fixed = Table("Queries per page independent of size", ["database", "page", "query counts seen", "fixed"])
+    for (name, label), seen in query_counts.items():
+        fixed.add(name, label, ", ".join(map(str, sorted(seen))), target(len(seen) == 1, "same at every size"))
+    fixed.print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Announcements still to be confirmed ("Gelesen und verstanden"): at most two reminders per version.
+
+The first reminder comes ``REMINDER_ACK_DAYS`` days after publication (or after the substantive
+change that asked everyone to confirm again), the second after twice as many days. Audiences are
+matched in Python against the active people, as the announcements feature does (three queries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, select
+
+from learning.announcements.models import Acknowledgement, Announcement, AnnouncementVersion, Reader
+from learning.db import db
+from learning.messaging.reminders import Entry, Pending, PlanContext, Planned, reminder_kind
+from learning.org.models import Role, Team, User, UserRole
+
+ROUNDS = 2
+
+unacknowledged = reminder_kind(
+    "announcements.unacknowledged", label=_l("Announcements to confirm"), order=20,
+    lookback_days=lambda config: (ROUNDS + 1) * config["REMINDER_ACK_DAYS"] + 1,
+    description=_l("When you have not yet confirmed an announcement that asks for it (at most twice)."))
+
+
+def _readers(user_ids: set[int] | None = None) -> list[Reader]:
+    """Active people with team, department and roles (two queries)."""
+    roles: dict[int, set[str]] = {}
+    role_query = select(UserRole.user_id, UserRole.role)
+    people = (select(User.id, User.team_id, Team.department_id).outerjoin(Team, Team.id == User.team_id)
+              .where(User.active))
+    if user_ids is not None:
+        role_query = role_query.where(UserRole.user_id.in_(user_ids))
+        people = people.where(User.id.in_(user_ids))
+    for user_id, role in db.session.execute(role_query):
+        roles.setdefault(user_id, set()).add(role)
+    return [Reader(user_id, team_id, department_id, frozenset(roles.get(user_id, set()) | {Role.EMPLOYEE.value}))
+            for user_id, team_id, department_id in db.session.execute(people)]
+
+
+def _to_confirm(now: datetime, ids: set[int] | None = None) -> list[tuple[Announcement, datetime]]:
+    """Published announcements asking for confirmation, each with when its current version asked for it."""
+    query = (
+        select(Announcement, AnnouncementVersion.changed_at)
+        .outerjoin(AnnouncementVersion, and_(AnnouncementVersion.announcement_id == Announcement.id,
+                                             AnnouncementVersion.version == Announcement.substantive_version))
+        .where(Announcement.requires_ack, Announcement.withdrawn_at.is_(None), Announcement.publish_at.is_not(None),
+               Announcement.publish_at <= now)
+    )
+    if ids is not None:
+        query = query.where(Announcement.id.in_(ids))
+    return [(a, max(a.publish_at, changed_at) if changed_at else a.publish_at)
+            for a, changed_at in db.session.execute(query)]
+
+
+def _acknowledged(announcement_ids: set[int], user_ids: set[int] | None = None) -> dict[tuple[int, int], int]:
+    query = select(Acknowledgement.announcement_id, Acknowledgement.user_id, Acknowledgement.version).where(
+        Acknowledgement.announcement_id.in_(announcement_ids))
+    if user_ids is not None:
+        query = query.where(Acknowledgement.user_id.in_(user_ids))
+    return {(a, u): v for a, u, v in db.session.execute(query)}
+
+
+@unacknowledged.planner
+def plan_unacknowledged(ctx: PlanContext) -> list[Planned]:
+    days = ctx.config["REMINDER_ACK_DAYS"]
+    due = []
+    for announcement, since in _to_confirm(ctx.now):
+        elapsed = (ctx.today - since.astimezone(ctx.timezone).date()).days
+        round_ = elapsed // days
+        # Reminder n comes from day n*days on, for ``days`` days (a scheduler that was down still sends it).
+        if 1 <= round_ <= ROUNDS:
+            due.append((announcement, round_))
+    if not due:
+        return []
+    readers = _readers()
+    acks = _acknowledged({a.id for a, _r in due})
+    planned = []
+    for announcement, round_ in due:
+        for reader in readers:
+            if announcement.addresses(reader) and not announcement.is_acknowledged_by(
+                    acks.get((announcement.id, reader.user_id))):
+                planned.append(Planned(
+                    reader.user_id, f"announcement:{announcement.id}",
+                    f"v{announcement.substantive_version}:{round_}",
+                    {"announcement_id": announcement.id, "version": announcement.substantive_version}))
+    return planned
+
+
+@unacknowledged.checker
+def unacknowledged_still_due(items: Sequence[Pending], ctx: PlanContext) -> dict[int, dict]:
+    """Still published, still asking for this version, still addressed to the person, not yet confirmed."""
+    ids = {item.payload.get("announcement_id") for item in items}
+    announcements = {a.id: a for a, _since in _to_confirm(ctx.now, ids)}
+    user_ids = {item.user_id for item in items}
+    readers = {r.user_id: r for r in _readers(user_ids)}
+    acks = _acknowledged(set(announcements), user_ids) if announcements else {}
+    result = {}
+    for item in items:
+        announcement = announcements.get(item.payload.get("announcement_id"))
+        reader = readers.get(item.user_id)
+        if (announcement is None or reader is None or announcement.substantive_version != item.payload.get("version")
+                or not announcement.addresses(reader)
+                or announcement.is_acknowledged_by(acks.get((announcement.id, item.user_id)))):
+            continue
+        published = announcement.publish_at.astimezone(ctx.timezone).date()
+        result[item.id] = {"announcement_id": announcement.id, "title": announcement.title,
+                           "published_on": published.isoformat()}
+    return result
+
+
+@unacknowledged.describer
+def describe_unacknowledged(details: dict, today: date) -> Entry:
+    published = date.fromisoformat(details["published_on"])
+    return Entry(
+        title=details["title"],
+        detail=_("Published on %(date)s. Please read it and confirm with “Read and understood”.",
+                 date=format_date(published, "long")),
+        endpoint="announcements.detail", values={"announcement_id": details["announcement_id"]})

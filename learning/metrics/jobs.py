@@ -1,0 +1,17 @@
+"""The nightly metric snapshot (what ``flask metrics snapshot`` does by hand)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from learning.scheduler.registry import scheduled_job
+
+
+@scheduled_job("metrics.snapshot", cron="20 3 * * *", misfire_grace_time=6 * 3600, run_at_start=True,
+               description=_l("Computes the acceptance metrics of the day for the dashboards and their trends."))
+def snapshot_job() -> dict[str, int]:
+    from learning.i18n import local_today
+    from learning.metrics import sources  # noqa: F401  (registers the metric sources)
+    from learning.metrics.services import snapshot
+
+    return {"figures": snapshot(local_today())}

@@ -1,0 +1,211 @@
+"""The notification centre, each person's reminder preferences and their calendar address.
+
+Notifications are made by the sender (``learning.messaging.outbox``) when it delivers a reminder:
+after the re-check and the person's opt-outs, before quiet hours and digests, which concern mail
+only. A newer reminder about the same thing marks the older unread one as read, so the centre
+shows each open item once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, insert, select, tuple_, update
+
+from learning.db import db, utcnow
+from learning.messaging.reminders import Entry, kind_named, optional_kinds
+from learning.notifications.models import Digest, Notification, NotificationPreference, new_calendar_token
+from learning.org.models import User
+
+logger = logging.getLogger(__name__)
+
+PER_PAGE = 20
+CHUNK = 400
+
+
+class NotificationError(Exception):
+    """A change to notifications or preferences was refused; the message can be shown."""
+
+
+# Preferences ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Preferences:
+    digest: str
+    muted: frozenset[str]
+    calendar_token: str | None
+
+    def wants(self, kind: str, mandatory: bool) -> bool:
+        """Whether a reminder of ``kind`` reaches the person (mandatory ones always do)."""
+        return mandatory or kind not in self.muted
+
+
+def default_digest() -> str:
+    return current_app.config["REMINDER_DIGEST"]
+
+
+def _from_row(row: NotificationPreference | None) -> Preferences:
+    if row is None:
+        return Preferences(default_digest(), frozenset(), None)
+    return Preferences(row.digest or default_digest(), frozenset(row.muted_kinds or ()), row.calendar_token)
+
+
+def preferences_of(user_id: int) -> Preferences:
+    return _from_row(db.session.get(NotificationPreference, user_id))
+
+
+def preferences_for(user_ids: set[int]) -> dict[int, Preferences]:
+    """Everyone's preferences in one query; people without a row get the defaults."""
+    rows = {row.user_id: row for row in db.session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id.in_(user_ids)))} if user_ids else {}
+    return {user_id: _from_row(rows.get(user_id)) for user_id in user_ids}
+
+
+def _row_for(user: User) -> NotificationPreference:
+    row = db.session.get(NotificationPreference, user.id)
+    if row is None:
+        row = NotificationPreference(user_id=user.id, muted_kinds=[])
+        db.session.add(row)
+    return row
+
+
+def save_preferences(user: User, *, digest: str, enabled_kinds: list[str]) -> Preferences:
+    """Store how the person wants reminders; optional kinds not enabled are switched off."""
+    if digest not in {d.value for d in Digest}:
+        raise NotificationError(_("Please choose how often you want to get mail."))
+    optional = {kind.name for kind in optional_kinds()}
+    unknown = set(enabled_kinds) - optional
+    if unknown:
+        raise NotificationError(_("Please choose only from the reminders listed."))
+    row = _row_for(user)
+    row.digest = digest
+    row.muted_kinds = sorted(optional - set(enabled_kinds))
+    db.session.commit()
+    logger.info("Reminder preferences of %s: %s, muted %s", user.id, digest, row.muted_kinds)
+    return _from_row(row)
+
+
+# The calendar address -------------------------------------------------------------------------------
+
+def renew_calendar_token(user: User) -> str:
+    """Create the person's calendar address, or replace it so that the old one stops working."""
+    row = _row_for(user)
+    row.calendar_token, row.calendar_token_created_at = new_calendar_token(), utcnow()
+    db.session.commit()
+    logger.info("Calendar address renewed for %s", user.id)
+    return row.calendar_token
+
+
+def calendar_owner(token: str) -> User | None:
+    """The active person a calendar token belongs to, or None."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(
+        select(User).join(NotificationPreference, NotificationPreference.user_id == User.id)
+        .where(NotificationPreference.calendar_token == token, User.active))
+
+
+# Making notifications (called by the sender) ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Delivered:
+    """A reminder that passed the re-check and the person's preferences."""
+
+    outbox_id: int
+    user_id: int
+    kind: str
+    subject_key: str
+    details: dict
+
+
+def add_notifications(items: list[Delivered], now: datetime) -> int:
+    """Create one notification per reminder (never twice for one outbox row); no commit.
+
+    Older unread notifications about the same thing are marked read: the newest one says it all.
+    """
+    if not items:
+        return 0
+    existing = set(db.session.scalars(select(Notification.outbox_id).where(
+        Notification.outbox_id.in_([i.outbox_id for i in items]))))
+    fresh = [i for i in items if i.outbox_id not in existing]
+    subjects = list({(i.user_id, i.subject_key) for i in fresh})
+    for start in range(0, len(subjects), CHUNK):
+        db.session.execute(
+            update(Notification)
+            .where(Notification.read_at.is_(None),
+                   tuple_(Notification.user_id, Notification.subject_key).in_(subjects[start:start + CHUNK]))
+            .values(read_at=now))
+    if fresh:
+        db.session.execute(insert(Notification), [
+            {"user_id": i.user_id, "kind": i.kind, "subject_key": i.subject_key, "outbox_id": i.outbox_id,
+             "details": i.details, "created_at": now} for i in fresh])
+    return len(fresh)
+
+
+def withdraw_notifications(outbox_ids: list[int]) -> int:
+    """Remove the unread notifications of reminders found done at a later re-check; no commit."""
+    if not outbox_ids:
+        return 0
+    return db.session.execute(delete(Notification).where(
+        Notification.outbox_id.in_(outbox_ids), Notification.read_at.is_(None))).rowcount
+
+
+# The notification centre -------------------------------------------------------------------------------
+
+@dataclass
+class NotificationItem:
+    notification: Notification
+    label: str
+    entry: Entry
+
+    @property
+    def unread(self) -> bool:
+        return self.notification.read_at is None
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def notification_page(user: User, *, page: int = 1, unread_only: bool = False, today: date):
+    """One page of the person's notifications, newest first, each described in the reader's language."""
+    query = select(Notification).where(Notification.user_id == user.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    result = db.paginate(query.order_by(Notification.created_at.desc(), Notification.id.desc()), page=page,
+                         per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    items = []
+    for notification in result.items:
+        kind = kind_named(notification.kind)
+        if kind is None:  # a kind whose feature was removed: say so instead of failing
+            items.append(NotificationItem(notification, notification.kind, Entry(title=_("Reminder"))))
+            continue
+        try:
+            entry = kind.describe(notification.details, today)
+        except (KeyError, ValueError, TypeError):
+            logger.exception("Notification %s cannot be described", notification.id)
+            entry = Entry(title=_("Reminder"))
+        items.append(NotificationItem(notification, str(kind.label), entry))
+    return result, items
+
+
+def mark_read(user: User, notification_id: int) -> bool:
+    """Mark one of the person's notifications read; False when there is no such notification."""
+    changed = db.session.execute(
+        update(Notification).where(Notification.id == notification_id, Notification.user_id == user.id)
+        .values(read_at=func.coalesce(Notification.read_at, utcnow()))).rowcount
+    db.session.commit()
+    return bool(changed)
+
+
+def mark_all_read(user: User) -> int:
+    changed = db.session.execute(
+        update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())).rowcount
+    db.session.commit()
+    return changed

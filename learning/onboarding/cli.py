@@ -1,0 +1,43 @@
+"""``flask onboarding``: catch up on journeys and install the starter template."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from learning.db import db
+from learning.i18n import local_today
+from learning.onboarding.models import JOURNEY_WINDOW_DAYS, JourneyTemplate
+from learning.onboarding.services import OnboardingError, sync_journeys
+from learning.onboarding.starter import DEFAULT_DESCRIPTION, DEFAULT_NAME, DEFAULT_TASKS, install
+
+onboarding_cli = AppGroup("onboarding", help="Onboarding journeys for new staff.")
+commands = (onboarding_cli,)
+
+
+@onboarding_cli.command("sync")
+def sync_command() -> None:
+    """Start, move and close journeys to match people's start dates and status.
+
+    The platform does this by itself whenever people are created, changed or imported; run this
+    after installing onboarding, or if that ever failed (the log says so).
+    """
+    result = sync_journeys(None, local_today())
+    click.echo(f"Onboarding journeys: {result.started} started, {result.moved} moved, {result.closed} closed, "
+               f"{result.reopened} reopened (people whose start date is at most {JOURNEY_WINDOW_DAYS} days ago).")
+
+
+@onboarding_cli.command("starter-template")
+def starter_template_command() -> None:
+    """Install a German default template with tasks for the first 100 days, if there is no default yet."""
+    if db.session.scalar(select(JourneyTemplate.id).where(JourneyTemplate.department_id.is_(None),
+                                                          JourneyTemplate.active.is_(True))) is not None:
+        click.echo("There is a default template already; nothing installed.")
+        return
+    try:
+        template = install(DEFAULT_NAME, DEFAULT_DESCRIPTION, DEFAULT_TASKS)
+    except OnboardingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Default template “{template.name}” installed with {len(DEFAULT_TASKS)} tasks. "
+               "Adapt it on the page Onboarding > Journey templates.")

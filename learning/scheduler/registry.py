@@ -1,0 +1,87 @@
+"""Scheduled jobs that features plug in, from a module named ``learning/<feature>/jobs.py``::
+
+    @scheduled_job("metrics.snapshot", cron="15 2 * * *", misfire_grace_time=3600)
+    def write_snapshots() -> dict[str, int]:
+        ...  # runs in an app context; returns counts for the record of the run
+
+A job calls the same service as its CLI command; the scheduler records each run (start, end,
+result, counts) and runs a job only while it leads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import import_module
+from importlib.util import find_spec
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    id: str
+    func: Callable[[], dict | None]
+    every: timedelta | Callable[[Any], timedelta] | None
+    cron: str | None
+    misfire_grace_time: int
+    run_at_start: bool
+    description: str
+
+    def interval(self, config) -> timedelta | None:
+        return self.every(config) if callable(self.every) else self.every
+
+    def trigger(self, config, zone: ZoneInfo) -> BaseTrigger:
+        if self.cron:
+            return CronTrigger.from_crontab(self.cron, timezone=zone)
+        return IntervalTrigger(seconds=self.interval(config).total_seconds(), timezone=zone)
+
+    def schedule(self, config) -> str:
+        """How often the job runs, in the reader's language (for the admin page and ``--list``)."""
+        if self.cron:
+            minute, hour, *rest = self.cron.split()
+            if minute.isdigit() and hour.isdigit() and rest == ["*", "*", "*"]:
+                return _("daily at %(time)s", time=f"{int(hour):02d}:{int(minute):02d}")
+            return f"cron {self.cron}"
+        seconds = int(self.interval(config).total_seconds())
+        if seconds % 60 == 0:
+            return ngettext("every minute", "every %(num)d minutes", seconds // 60)
+        return ngettext("every second", "every %(num)d seconds", seconds)
+
+
+_JOBS: dict[str, ScheduledJob] = {}
+_discovered = False
+
+
+def scheduled_job(job_id: str, *, every: timedelta | Callable[[Any], timedelta] | None = None,
+                  cron: str | None = None, misfire_grace_time: int, run_at_start: bool = False,
+                  description: str = ""):
+    """Register a job (decorator): ``every`` (a timedelta, or a function of the config) or ``cron``."""
+    if (every is None) == (cron is None):
+        raise ValueError(f"job {job_id}: give either every= or cron=")
+
+    def register(func: Callable[[], dict | None]):
+        _JOBS[job_id] = ScheduledJob(job_id, func, every, cron, misfire_grace_time, run_at_start,
+                                     description or ((func.__doc__ or "").strip().splitlines() or [""])[0])
+        return func
+
+    return register
+
+
+def scheduled_jobs() -> list[ScheduledJob]:
+    global _discovered
+    if not _discovered:
+        _discovered = True
+        from learning import FEATURES
+
+        for feature in FEATURES:
+            if find_spec(f"learning.{feature}.jobs") is not None:
+                import_module(f"learning.{feature}.jobs")
+    return sorted(_JOBS.values(), key=lambda job: job.id)

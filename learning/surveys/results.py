@@ -1,0 +1,680 @@
+"""Results of a survey: figures per wave and unit, with small groups hidden so nobody can be singled out.
+
+Everything is computed in Python from one read of the answers (a fixed number of queries for any
+number of responses), for every wave and every unit at once:
+
+- the units form a tree: the whole survey, its departments, their teams. Answers whose team (or
+  department) was too small to be recorded form a "rest" node beside the named ones, so the
+  children of a node always add up to it;
+- every figure (a question, a scale, the ADKAR block, an eNPS) is hidden per node where it rests
+  on fewer answers than the survey's threshold, together with the next-smallest siblings
+  (``learning.privacy.hidden_in_tree``). Pages, charts and exports all read the same hidden set,
+  so no combination of filters shows a figure that another one hides;
+- results are always per wave: a total over waves minus one wave would give the other back.
+
+Formulas: ``learning.surveys.stats`` (DESIGN.md, "Acceptance metrics").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from learning.db import db
+from learning.org.models import Department, Team, User, team_manager
+from learning.privacy import hidden_in_tree
+from learning.surveys import stats
+from learning.surveys.instruments import construct_label
+from learning.surveys.models import (
+    QuestionKind,
+    Survey,
+    SurveyAnswer,
+    SurveyParticipation,
+    SurveyQuestion,
+    SurveyResponse,
+)
+from learning.surveys.services import audience_select, questions_in_order
+
+ALL = ("all",)
+
+
+def department_node(department_id: int | None) -> tuple:
+    return ("d", department_id)
+
+
+def team_node(department_id: int | None, team_id: int | None) -> tuple:
+    return ("t", department_id, team_id)
+
+
+# What a survey measures -------------------------------------------------------------------------
+
+@dataclass
+class Construct:
+    key: str
+    items: list[SurveyQuestion]
+
+    @property
+    def label(self) -> str:
+        return construct_label(self.key)
+
+    @property
+    def points(self) -> int:
+        return self.items[0].question_kind.points
+
+    @property
+    def has_reverse(self) -> bool:
+        return any(q.reverse for q in self.items)
+
+
+@dataclass
+class Column:
+    """A figure of the heatmap, trend and exports."""
+
+    key: str  # the metric key whose hidden set applies
+    label: str
+    kind: str  # construct | question | readiness | enps
+    low: float
+    high: float
+    ref: object = None  # the construct key or the question
+    figure: str = ""  # the row name of this figure in exports and in the archive of a round
+
+
+@dataclass
+class Measures:
+    questions: list[SurveyQuestion]
+    constructs: dict[str, Construct]
+    adkar: bool
+    enps_questions: list[SurveyQuestion]
+
+    @classmethod
+    def of(cls, survey: Survey) -> Measures:
+        questions = questions_in_order(survey)
+        constructs: dict[str, Construct] = {}
+        for q in questions:
+            if q.construct and q.question_kind.is_likert:
+                constructs.setdefault(q.construct, Construct(q.construct, [])).items.append(q)
+        adkar = all(e in constructs and constructs[e].points == 5 for e in stats.ADKAR_ELEMENTS)
+        enps_questions = [q for q in questions if q.question_kind == QuestionKind.SCALE10]
+        return cls(questions, constructs, adkar, enps_questions)
+
+    @property
+    def scored(self) -> list[SurveyQuestion]:
+        return [q for q in self.questions if q.question_kind.is_scored]
+
+    @property
+    def texts(self) -> list[SurveyQuestion]:
+        return [q for q in self.questions if q.question_kind == QuestionKind.TEXT]
+
+    def columns(self) -> list[Column]:
+        """The heatmap's columns: the scales (else every rating question), readiness and eNPS."""
+        columns = []
+        if self.constructs:
+            for c in self.constructs.values():
+                columns.append(Column(f"c:{c.key}", c.label, "construct", 1, c.points, c.key,
+                                      f"scale {c.key}: score"))
+        else:
+            for q in (q for q in self.scored if q.question_kind.is_likert):
+                number = self.questions.index(q) + 1
+                columns.append(Column(f"q{q.id}", _("Question %(num)d", num=number), "question",
+                                      1, q.question_kind.points, q, f"question {number}: mean"))
+        if self.adkar:
+            columns.append(Column("adkar", _("Readiness index"), "readiness", 0, 100, None, "adkar: readiness index"))
+        for q in self.enps_questions:
+            label = _("eNPS") if len(self.enps_questions) == 1 else _("eNPS, question %(num)d",
+                                                                      num=self.questions.index(q) + 1)
+            columns.append(Column(f"enps{q.id}", label, "enps", -100, 100, q,
+                                  f"enps question {self.questions.index(q) + 1}"))
+        return columns
+
+
+def option_labels(question: SurveyQuestion, locale: str) -> list[str]:
+    """A label per possible value: the scale points' or options' labels, or the numbers of a 0-10 scale."""
+    if question.question_kind == QuestionKind.SCALE10:
+        labels = [str(v) for v in question.values()]
+        anchors = question.localized_options(locale)
+        if len(anchors) == 2:
+            labels[0], labels[-1] = f"0 – {anchors[0]}", f"10 – {anchors[1]}"
+        return labels
+    labels = question.localized_options(locale)
+    if question.question_kind.is_likert:
+        return [f"{v} – {label}" for v, label in zip(question.values(), labels, strict=False)] or [
+            str(v) for v in question.values()]
+    return labels
+
+
+# Figures of one group ----------------------------------------------------------------------------
+
+@dataclass
+class Reply:
+    department_id: int | None
+    team_id: int | None
+    answers: dict[int, object] = field(default_factory=dict)
+
+
+@dataclass
+class QuestionStat:
+    question: SurveyQuestion
+    n: int
+    mean: float | None
+    counts: list[int]  # per scale point or option, in order
+
+    @property
+    def shares(self) -> list[float]:
+        total = sum(self.counts)
+        return [c / total if total else 0.0 for c in self.counts]
+
+
+@dataclass
+class ConstructStat:
+    construct: Construct
+    n: int  # respondents with at least one item answered
+    score: float | None
+    favourable: float | None
+    alpha: float | None
+    alpha_n: int  # respondents with every item answered (alpha uses only them)
+
+    @property
+    def alpha_low(self) -> bool:
+        return self.alpha is not None and self.alpha < stats.ALPHA_WARNING_BELOW
+
+
+@dataclass
+class AdkarStat:
+    means: dict[str, float | None]
+    barrier: str | None
+    readiness: float | None
+    ready: float | None
+    n: int  # respondents with all five elements
+
+
+@dataclass
+class GroupStats:
+    n: int
+    questions: dict[int, QuestionStat]
+    constructs: dict[str, ConstructStat]
+    adkar: AdkarStat | None
+    enps: dict[int, stats.Enps | None]
+
+    def sizes(self) -> dict[str, int]:
+        """The number of answers behind each figure: what the thresholds are applied to."""
+        sizes = {"responses": self.n}
+        sizes.update({f"q{qid}": s.n for qid, s in self.questions.items()})
+        sizes.update({f"c:{key}": s.n for key, s in self.constructs.items()})
+        if self.adkar is not None:
+            sizes["adkar"] = self.adkar.n
+        sizes.update({f"enps{qid}": (e.n if e else 0) for qid, e in self.enps.items()})
+        return sizes
+
+
+def compute(measures: Measures, replies: list[Reply]) -> GroupStats:
+    """Every figure of one group of responses."""
+    questions = {}
+    for q in measures.questions:
+        kind = q.question_kind
+        if kind == QuestionKind.TEXT:
+            continue
+        given = [r.answers[q.id] for r in replies if q.id in r.answers]
+        values = q.values()
+        counts = [0] * len(values)
+        if kind == QuestionKind.MULTIPLE:
+            for chosen in given:
+                for v in chosen:
+                    counts[values.index(v)] += 1
+            questions[q.id] = QuestionStat(q, len(given), None, counts)
+            continue
+        for v in given:
+            counts[values.index(v)] += 1
+        questions[q.id] = QuestionStat(q, len(given), stats.mean(given) if kind.is_scored else None, counts)
+
+    constructs = {}
+    people: list[dict[str, float]] = [dict() for _ in replies]
+    for key, construct in measures.constructs.items():
+        person_scores, item_values, rows = [], [], []
+        for index, reply in enumerate(replies):
+            scored = [q.scored(reply.answers[q.id]) for q in construct.items if q.id in reply.answers]
+            if not scored:
+                continue
+            person = stats.person_score(scored)
+            person_scores.append(person)
+            people[index][key] = person
+            item_values.extend(scored)
+            if len(scored) == len(construct.items):
+                rows.append(scored)
+        constructs[key] = ConstructStat(
+            construct, len(person_scores), stats.construct_score(person_scores),
+            stats.favourable_share(item_values, construct.points), stats.cronbach_alpha(rows), len(rows))
+
+    adkar = None
+    if measures.adkar:
+        means = {e: constructs[e].score for e in stats.ADKAR_ELEMENTS}
+        complete = [p for p in people if all(e in p for e in stats.ADKAR_ELEMENTS)]
+        adkar = AdkarStat(means, stats.barrier_point(means), stats.readiness_index(means), stats.share_ready(complete),
+                          len(complete))
+    enps = {q.id: stats.enps([r.answers[q.id] for r in replies if q.id in r.answers]) for q in measures.enps_questions}
+    return GroupStats(len(replies), questions, constructs, adkar, enps)
+
+
+# Units --------------------------------------------------------------------------------------------
+
+@dataclass
+class Units:
+    """Names of departments and teams, and the tree the figures are arranged in."""
+
+    departments: dict[int, str]
+    teams: dict[int, tuple[int, str]]  # team id -> (department id, name)
+
+    def name(self, node: tuple) -> str:
+        if node == ALL:
+            return _("Everyone")
+        if node[0] == "d":
+            return self.departments.get(node[1], "") if node[1] is not None else _("Without a department of enough "
+                                                                                    "people")
+        if node[2] is None:
+            return _("Teams too small to show separately")
+        return self.teams.get(node[2], (None, ""))[1]
+
+    def department_order(self) -> list[int]:
+        return sorted(self.departments, key=lambda d: self.departments[d].casefold())
+
+    def teams_of(self, department_id: int) -> list[int]:
+        return sorted((t for t, (d, _name) in self.teams.items() if d == department_id),
+                      key=lambda t: self.teams[t][1].casefold())
+
+
+def _units() -> Units:
+    rows = db.session.execute(
+        select(Department.id, Department.name, Team.id, Team.name).outerjoin(Team, Team.department_id == Department.id)
+    ).all()
+    departments, teams = {}, {}
+    for department_id, department_name, team_id, team_name in rows:
+        departments[department_id] = department_name
+        if team_id is not None:
+            teams[team_id] = (department_id, team_name)
+    return Units(departments, teams)
+
+
+def _tree(nodes: set[tuple]) -> dict[tuple, list[tuple]]:
+    children: dict[tuple, list[tuple]] = defaultdict(list)
+    for node in sorted(nodes, key=repr):
+        if node[0] == "d":
+            children[ALL].append(node)
+        elif node[0] == "t":
+            children[department_node(node[1])].append(node)
+    return children
+
+
+def _nodes_of(department_id: int | None, team_id: int | None) -> tuple[tuple, tuple, tuple]:
+    return ALL, department_node(department_id), team_node(department_id, team_id)
+
+
+# One wave -----------------------------------------------------------------------------------------
+
+@dataclass
+class Rate:
+    participants: int
+    eligible: int
+    hidden: bool
+
+    @property
+    def percent(self) -> float | None:
+        if self.hidden or not self.eligible:
+            return None
+        return 100 * self.participants / self.eligible
+
+
+@dataclass
+class WaveResult:
+    wave: object
+    groups: dict[tuple, GroupStats]
+    hidden: dict[str, set[tuple]]
+    comments_hidden: set[tuple]
+    rates: dict[tuple, Rate]
+
+    def stats(self, node: tuple) -> GroupStats | None:
+        return self.groups.get(node)
+
+    def shown(self, node: tuple, metric: str) -> bool:
+        group = self.groups.get(node)
+        return group is not None and node not in self.hidden.get(metric, set()) and group.sizes().get(metric, 0) > 0
+
+    def responses(self, node: tuple) -> int | None:
+        """The number of responses of a node, or None when it is hidden."""
+        if node in self.hidden.get("responses", set()):
+            return None
+        group = self.groups.get(node)
+        return group.n if group else 0
+
+    def value(self, node: tuple, column: Column) -> float | None:
+        """A column's figure for a node, or None when it is hidden or there is none."""
+        group = self.groups.get(node)
+        if group is None or not self.shown(node, column.key):
+            return None
+        if column.kind == "construct":
+            return group.constructs[column.ref].score
+        if column.kind == "question":
+            return group.questions[column.ref.id].mean
+        if column.kind == "readiness":
+            if group.adkar is None or not all(self.shown(node, f"c:{e}") for e in stats.ADKAR_ELEMENTS):
+                return None
+            return group.adkar.readiness
+        if column.kind == "enps":
+            result = group.enps.get(column.ref.id)
+            return result.score if result else None
+        return None
+
+    def adkar_shown(self, node: tuple) -> bool:
+        return self.shown(node, "adkar") and all(self.shown(node, f"c:{e}") for e in stats.ADKAR_ELEMENTS)
+
+    def comments_shown(self, node: tuple) -> bool:
+        group = self.groups.get(node)
+        return group is not None and group.n > 0 and node not in self.comments_hidden
+
+
+def _wave_result(wave, measures: Measures, replies: list[Reply], people: list[tuple[int, int | None, int | None]],
+                 took_part: set[int], min_responses: int, min_comments: int) -> WaveResult:
+    by_node: dict[tuple, list[Reply]] = defaultdict(list)
+    for reply in replies:
+        for node in _nodes_of(reply.department_id, reply.team_id):
+            by_node[node].append(reply)
+    by_node.setdefault(ALL, [])
+    groups = {node: compute(measures, members) for node, members in by_node.items()}
+    children = _tree(set(groups))
+    metrics = set().union(*(g.sizes() for g in groups.values()))
+    hidden = {metric: hidden_in_tree({node: g.sizes().get(metric, 0) for node, g in groups.items()}, children, ALL,
+                                     min_responses)
+              for metric in metrics}
+    # Comments are shown for everyone and per department only, from the (higher) comment threshold.
+    top = {ALL: children.get(ALL, [])}
+    comments_hidden = hidden_in_tree({node: g.n for node, g in groups.items()}, top, ALL, min_comments)
+
+    # Response rate: participants among the people the survey is meant for, by their current unit.
+    eligible: dict[tuple, int] = defaultdict(int)
+    joined: dict[tuple, int] = defaultdict(int)
+    for user_id, department_id, team_id in people:
+        for node in _nodes_of(department_id, team_id):
+            eligible[node] += 1
+            joined[node] += user_id in took_part
+    eligible.setdefault(ALL, 0)
+    rate_hidden = hidden_in_tree(dict(eligible), _tree(set(eligible)), ALL, min_responses)
+    rates = {node: Rate(joined[node], count, node in rate_hidden) for node, count in eligible.items()}
+    return WaveResult(wave, groups, hidden, comments_hidden, rates)
+
+
+# The whole survey ---------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    node: tuple
+    label: str
+    level: int  # 0: department (or everyone), 1: team
+
+
+@dataclass
+class SurveyResults:
+    survey: Survey
+    measures: Measures
+    units: Units
+    waves: list[WaveResult]
+    wave: WaveResult | None  # the wave looked at
+    group: tuple  # the node looked at: everyone or one department
+    comments: dict[int, list[str]] | None  # per text question; None when hidden for the group
+
+    @property
+    def columns(self) -> list[Column]:
+        return self.measures.columns()
+
+    def rows(self) -> list[Row]:
+        """Rows of the heatmap and response-rate table: departments with their teams, or the teams of one."""
+        if self.wave is None:
+            return []
+        nodes = set(self.wave.groups) | set(self.wave.rates)
+        rows = []
+        departments = [self.group[1]] if self.group != ALL else self.units.department_order()
+        for department_id in departments:
+            d = department_node(department_id)
+            if d not in nodes:
+                continue
+            if self.group == ALL:
+                rows.append(Row(d, self.units.name(d), 0))
+            for team_id in self.units.teams_of(department_id):
+                t = team_node(department_id, team_id)
+                if t in nodes:
+                    rows.append(Row(t, self.units.name(t), 1))
+            rest = team_node(department_id, None)
+            if rest in nodes:
+                rows.append(Row(rest, self.units.name(rest), 1))
+        if self.group == ALL and department_node(None) in nodes:
+            rows.append(Row(department_node(None), self.units.name(department_node(None)), 0))
+        return rows
+
+    def trend(self) -> list[tuple[object, dict[str, float | None]]]:
+        """Per wave, every column's figure for the group looked at (None where hidden).
+
+        A round whose answers were deleted after the retention period gives its stored figures.
+        """
+        trend = []
+        for w in self.waves:
+            if w.wave.archived_at is not None:
+                stored = {row[5]: row[6] for row in self.archived(w.wave, levels=("all", "department"))
+                          if self._is_group_row(row)}
+                trend.append((w.wave, {c.key: stored.get(c.figure) for c in self.columns}))
+            else:
+                trend.append((w.wave, {c.key: w.value(self.group, c) for c in self.columns}))
+        return trend
+
+    def _is_group_row(self, row: list) -> bool:
+        if self.group == ALL:
+            return row[2] == "all"
+        return row[2] == "department" and row[3] == self.units.name(self.group)
+
+    def archived(self, wave, levels=("all", "department", "team")) -> list[list]:
+        """The stored result rows of a round whose answers were deleted, for the group looked at."""
+        rows = [row for row in (wave.archived_rows or []) if row[2] in levels]
+        if self.group == ALL:
+            return rows
+        name = self.units.name(self.group)
+        return [row for row in rows if row[2] in ("department", "team") and row[3] == name]
+
+
+def _load_replies(survey: Survey) -> dict[int, list[Reply]]:
+    """Every response of the survey with its rated and chosen answers, per wave (one query)."""
+    rows = db.session.execute(
+        select(SurveyResponse.id, SurveyResponse.wave_id, SurveyResponse.department_id, SurveyResponse.team_id,
+               SurveyAnswer.question_id, SurveyAnswer.value, SurveyAnswer.choices)
+        .outerjoin(SurveyAnswer, (SurveyAnswer.response_id == SurveyResponse.id) & SurveyAnswer.text.is_(None))
+        .where(SurveyResponse.survey_id == survey.id)
+    )
+    replies: dict[str, Reply] = {}
+    waves: dict[int, list[Reply]] = defaultdict(list)
+    kinds = {q.id: q.question_kind for q in questions_in_order(survey)}
+    for response_id, wave_id, department_id, team_id, question_id, value, choices in rows:
+        reply = replies.get(response_id)
+        if reply is None:
+            reply = replies[response_id] = Reply(department_id, team_id)
+            waves[wave_id].append(reply)
+        if question_id is None or question_id not in kinds:
+            continue
+        if kinds[question_id] == QuestionKind.MULTIPLE:
+            if choices:
+                reply.answers[question_id] = list(choices)
+        elif value is not None:
+            reply.answers[question_id] = value
+    return waves
+
+
+def _eligible(survey: Survey) -> list[tuple[int, int | None, int | None]]:
+    """The people the survey is meant for now, with their department and team (one query)."""
+    audience = audience_select(survey).subquery()
+    return [tuple(row) for row in db.session.execute(
+        select(User.id, Team.department_id, User.team_id).join(audience, audience.c.id == User.id)
+        .outerjoin(Team, Team.id == User.team_id))]
+
+
+def _recorded_unit(people, minimum: int) -> list[tuple[int, int | None, int | None]]:
+    """People as their responses are recorded: a unit below the threshold is not named (as in submitting)."""
+    team_size: dict[int | None, int] = defaultdict(int)
+    department_size: dict[int | None, int] = defaultdict(int)
+    for _user, department_id, team_id in people:
+        team_size[team_id] += 1
+        department_size[department_id] += 1
+    result = []
+    for user_id, department_id, team_id in people:
+        department = department_id if department_id is not None and department_size[department_id] >= minimum else None
+        team = team_id if department is not None and team_id is not None and team_size[team_id] >= minimum else None
+        result.append((user_id, department, team))
+    return result
+
+
+def survey_results(survey: Survey, wave_number: int | None = None, department_id: int | None = None,
+                   today: date | None = None) -> SurveyResults:
+    """All figures of a survey; the page looks at one wave and at everyone or one department."""
+    measures = Measures.of(survey)
+    units = _units()
+    replies = _load_replies(survey)
+    people = _recorded_unit(_eligible(survey), survey.min_responses)
+    participations: dict[int, set[int]] = defaultdict(set)
+    for wave_id, user_id in db.session.execute(
+            select(SurveyParticipation.wave_id, SurveyParticipation.user_id)
+            .where(SurveyParticipation.survey_id == survey.id)):
+        participations[wave_id].add(user_id)
+    waves = [_wave_result(w, measures, replies.get(w.id, []), people, participations[w.id], survey.min_responses,
+                          survey.min_comments) for w in survey.waves]
+    chosen = next((w for w in waves if w.wave.number == wave_number), None)
+    if chosen is None and waves:
+        current = survey.current_wave(today) if today else survey.waves[-1]
+        chosen = next((w for w in waves if w.wave is current), waves[-1])
+    group = department_node(department_id) if department_id in units.departments else ALL
+    comments = None
+    if chosen is not None and measures.texts:
+        # Read whether or not they may be shown, so that the page runs the same queries either way.
+        texts = _comments(survey, chosen.wave, None if group == ALL else department_id)
+        comments = texts if chosen.comments_shown(group) else None
+    return SurveyResults(survey, measures, units, waves, chosen, group, comments)
+
+
+def _comments(survey: Survey, wave, department_id: int | None) -> dict[int, list[str]]:
+    """Free-text answers of a wave (and department), sorted alphabetically: never in the order given (one query)."""
+    stmt = (select(SurveyAnswer.question_id, SurveyAnswer.text)
+            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+            .where(SurveyResponse.survey_id == survey.id, SurveyResponse.wave_id == wave.id,
+                   SurveyAnswer.text.is_not(None)))
+    if department_id is not None:
+        stmt = stmt.where(SurveyResponse.department_id == department_id)
+    comments: dict[int, list[str]] = defaultdict(list)
+    for question_id, text in db.session.execute(stmt):
+        comments[question_id].append(text)
+    return {qid: sorted(texts, key=lambda t: (t.casefold(), t)) for qid, texts in comments.items()}
+
+
+def managed_team_ids(user: User) -> set[int]:
+    return set(db.session.scalars(select(team_manager.c.team_id).where(team_manager.c.user_id == user.id)))
+
+
+# Exports (aggregates only) ---------------------------------------------------------------------------
+
+EXPORT_HEADER = ("wave", "wave_label", "unit_level", "department", "team", "figure", "value", "n", "shown")
+
+
+def _rounded(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def export_rows(results: SurveyResults) -> list[list]:
+    """One row per wave, unit and figure; hidden figures have no value and no count."""
+    rows: list[list] = []
+    measures = results.measures
+    units = results.units
+    for w in results.waves:
+        if w.wave.archived_at is not None:
+            rows.extend(list(row) for row in (w.wave.archived_rows or []))
+            continue
+        nodes = [ALL] + [department_node(d) for d in units.department_order()] + [department_node(None)]
+        nodes += [team_node(d, t) for d in units.department_order() for t in units.teams_of(d)]
+        nodes += [team_node(d, None) for d in [*units.department_order(), None]]
+        for node in nodes:
+            group = w.groups.get(node)
+            if group is None:
+                continue
+            level = {"all": "all", "d": "department", "t": "team"}[node[0]]
+            department = units.name(department_node(node[1])) if node[0] in ("d", "t") else ""
+            team = units.name(node) if node[0] == "t" else ""
+            base = [w.wave.number, w.wave.label, level, department, team]
+
+            def add(figure: str, metric: str, value, n, _base=base, _node=node, _w=w) -> None:
+                shown = _w.shown(_node, metric)
+                rows.append([*_base, figure, _rounded(value) if shown else None, n if shown else None,
+                             "yes" if shown else "no"])
+
+            add("responses", "responses", group.n, group.n)
+            for key, c in group.constructs.items():
+                add(f"scale {key}: score", f"c:{key}", c.score, c.n)
+                add(f"scale {key}: favourable share", f"c:{key}", c.favourable, c.n)
+                alpha = c.alpha if c.alpha_n >= results.survey.min_responses else None
+                add(f"scale {key}: cronbach alpha", f"c:{key}", alpha, c.alpha_n)
+            if group.adkar is not None and w.adkar_shown(node):
+                add("adkar: readiness index", "adkar", group.adkar.readiness, group.adkar.n)
+                add("adkar: share ready", "adkar", group.adkar.ready, group.adkar.n)
+                rows.append([*base, "adkar: barrier point", group.adkar.barrier or "", group.adkar.n, "yes"])
+            elif group.adkar is not None:
+                for figure in ("adkar: readiness index", "adkar: share ready", "adkar: barrier point"):
+                    rows.append([*base, figure, None, None, "no"])
+            for qid, result in group.enps.items():
+                add(f"enps question {measures.questions.index(next(q for q in measures.questions if q.id == qid)) + 1}",
+                    f"enps{qid}", result.score if result else None, result.n if result else 0)
+            for number, q in enumerate(measures.questions, start=1):
+                stat = group.questions.get(q.id)
+                if stat is None:
+                    continue
+                if stat.mean is not None:
+                    add(f"question {number}: mean", f"q{q.id}", stat.mean, stat.n)
+                for option, share in zip(option_labels(q, "de"), stat.shares, strict=True):
+                    add(f"question {number}: share {option}", f"q{q.id}", share, stat.n)
+        for node, rate in w.rates.items():
+            level = {"all": "all", "d": "department", "t": "team"}[node[0]]
+            department = units.name(department_node(node[1])) if node[0] in ("d", "t") else ""
+            team = units.name(node) if node[0] == "t" else ""
+            rows.append([w.wave.number, w.wave.label, level, department, team, "response rate",
+                         None if rate.hidden else _rounded(rate.participants / rate.eligible if rate.eligible else 0),
+                         None if rate.hidden else rate.eligible, "no" if rate.hidden else "yes"])
+    return rows
+
+
+def export_csv(results: SurveyResults) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_HEADER)
+    for row in export_rows(results):
+        writer.writerow(["" if v is None else v for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM lets spreadsheet programs read the umlauts
+
+
+def export_xlsx(results: SurveyResults) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "results"
+    sheet.append(list(EXPORT_HEADER))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in export_rows(results):
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    for column, width in zip("ABCDEFGHI", (6, 16, 11, 24, 28, 44, 10, 6, 7), strict=True):
+        sheet.column_dimensions[column].width = width
+    about = workbook.create_sheet("about")
+    about.append(["survey", results.survey.title])
+    about.append(["threshold (scores)", results.survey.min_responses])
+    about.append(["threshold (comments)", results.survey.min_comments])
+    about.append(["note", "Aggregates only. Figures of groups below the threshold, and of the groups that would "
+                          "give them away, are left empty (shown = no)."])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,13 @@
+"""URL argument values for the access matrix: an export format, with figures to export."""
+
+from __future__ import annotations
+
+from datetime import date
+
+
+def samples(app, people) -> dict:
+    from learning.metrics.services import snapshot
+
+    with app.test_request_context():
+        snapshot(date.today())
+    return {"fmt": "csv"}

@@ -1,0 +1,61 @@
+"""The demo onboarding: two templates, a new hire in mara's team starting next week and one three weeks in."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from learning.db import db
+from learning.onboarding import services
+from learning.onboarding.models import Journey, JourneyStatus, JourneyTemplate
+from learning.org.models import User
+
+
+def _user(username: str) -> User:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def test_demo_onboarding(app):
+    from learning.demo.data import load_demo
+
+    today = date(2026, 5, 14)  # a Thursday
+    with app.test_request_context():
+        counts = load_demo(today)
+        assert counts["journeys"] == 5 and counts["journey_templates"] == 2
+
+        templates = {t.name: services.template_for(t.id) for t in db.session.scalars(select(JourneyTemplate))}
+        default = next(t for t in templates.values() if t.department_id is None)
+        citizen = next(t for t in templates.values() if t.department_id is not None)
+        assert citizen.department.name == "Bürgerservice"
+        for template in (default, citizen):
+            assert {t.owner_role for t in template.tasks} == {"new_hire", "manager", "buddy", "it"}
+            assert min(t.offset_days for t in template.tasks) < 0 < max(t.offset_days for t in template.tasks)
+            assert {t.course.slug for t in template.tasks if t.course} >= {"digitalisierung-2030",
+                                                                          "datenschutz-im-digitalen-alltag"}
+        assert len(citizen.tasks) > len(default.tasks)
+
+        mara = _user("mara")
+        team = {s.journey.new_hire.username: s for s in services.team_journeys(mara, today)}
+        assert set(team) == {"jalbers", "lbrandt"}
+
+        jana = team["jalbers"]
+        assert jana.journey.start_date == date(2026, 5, 18)  # next Monday
+        assert jana.journey.template_id == citizen.id and jana.journey.buddy.username == "anna"
+        assert jana.status == JourneyStatus.ON_TRACK and 0 < jana.progress.done < jana.progress.total
+
+        leon = team["lbrandt"]
+        assert leon.journey.start_date == date(2026, 4, 20) and leon.journey.buddy is not None
+        assert leon.status == JourneyStatus.BEHIND and leon.overdue >= 2
+        page = services.my_journey(_user("lbrandt"), today)
+        assert 0 < page.own_progress.done < page.own_progress.total
+        assert any(i.by_course for i in page.items)  # a course completed his course task
+
+        assert services.my_tasks(_user("anna"), today).total > 0  # anna is Jana's buddy
+        assert services.my_tasks(mara, today).bucket("overdue")
+        figures = services.overview(today)
+        assert figures.total.done == 2 and 80 <= figures.total.average_days <= 110
+        assert figures.total.on_track >= 2
+        assert all(j.closed_at is None for j in db.session.scalars(select(Journey)))
+        assert all(services.shows_in_navigation(_user(name)) for name in ("jalbers", "anna", "mara", "admin"))
+        assert today - timedelta(days=30) < leon.journey.start_date

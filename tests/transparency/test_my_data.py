@@ -1,0 +1,95 @@
+"""“What is stored about me”: every row that refers to the person, nothing of anybody else."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import select
+
+from learning.db import db
+from learning.transparency.services import HIDDEN_VALUE, TABLE_LABELS, personal_data, personal_tables
+
+
+def test_every_table_that_refers_to_people_has_a_name_for_people(app):
+    with app.app_context():
+        unnamed = [table.name for table, _ in personal_tables() if table.name not in TABLE_LABELS]
+    assert unnamed == []
+
+
+def _activity(app, people, make_course, make_assignment, make_phase):
+    """Both the employee and the manager learn, vote and post; the employee also posts anonymously."""
+    from learning.feedback.services import create_post, vote
+    from learning.org.models import User
+
+    course = make_course("daten-kurs")
+    phase = make_phase("daten-phase")
+    for person in (people["employee"], people["manager"]):
+        make_assignment(person, course, due_on=date(2026, 12, 1))
+    with app.app_context():
+        from learning.phases.models import RolloutPhase
+
+        phase = db.session.get(RolloutPhase, phase.id)
+        employee = db.session.get(User, people["employee"].id)
+        manager = db.session.get(User, people["manager"].id)
+        named = create_post(employee, phase, kind="idea", title="Benannte Idee", body="Text", anonymous=False)
+        anonymous = create_post(employee, phase, kind="concern", title="Anonyme Sorge", body="Geheim", anonymous=True)
+        other = create_post(manager, phase, kind="idea", title="Idee der Leitung", body="Text", anonymous=False)
+        vote(employee, other)
+        vote(manager, named)
+        return named.id, anonymous.id, other.id
+
+
+def test_lists_the_persons_rows_and_nothing_of_others(app, people, make_course, make_assignment, make_phase):
+    from learning.org.models import User
+    from learning.training.models import Assignment
+
+    named_id, anonymous_id, other_id = _activity(app, people, make_course, make_assignment, make_phase)
+    employee_id, manager_id = people["employee"].id, people["manager"].id
+    with app.test_request_context():
+        employee = db.session.get(User, employee_id)
+        sections = {s.table: s for s in personal_data(employee)}
+        own_assignments = db.session.scalars(select(Assignment.id).where(Assignment.user_id == employee_id)).all()
+
+    assert [row["id"] for row in sections["user"].rows] == [employee_id]
+    assert sorted(row["id"] for row in sections["assignment"].rows) == sorted(own_assignments)
+    assert [row["id"] for row in sections["feedback_post"].rows] == [named_id]  # not the anonymous one
+    assert [row["post_id"] for row in sections["feedback_vote"].rows] == [other_id]
+    for section in sections.values():
+        for row in section.rows:
+            refs = {row[c] for c in row if c in ("user_id", "author_id")}
+            assert manager_id not in refs, (section.table, row)
+    # credentials are shown as stored, never their value
+    account = sections["user"].rows[0]
+    assert account["password_hash"] == HIDDEN_VALUE and account["session_token"] == HIDDEN_VALUE
+
+
+def test_download_is_json_with_every_table(app, client, people, login, make_course, make_assignment, make_phase):
+    _activity(app, people, make_course, make_assignment, make_phase)
+    login(client, people["employee"].username)
+    response = client.get("/my-data.json")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    document = json.loads(response.data)
+    assert document["person"]["username"] == people["employee"].username
+    assert len(document["tables"]["assignment"]["rows"]) == 1
+    assert "Anonyme Sorge" not in response.get_data(as_text=True)
+    assert "Idee der Leitung" not in response.get_data(as_text=True)
+
+    page = client.get("/my-data")
+    assert page.status_code == 200
+    assert "Benannte Idee" in page.get_data(as_text=True)
+    assert "Anonyme Sorge" not in page.get_data(as_text=True)
+
+
+def test_page_runs_a_fixed_number_of_queries(app, client, people, login, make_course, make_assignment,
+                                             count_queries):
+    login(client, people["employee"].username)
+    make_assignment(people["employee"], make_course("eins"))
+    with count_queries() as few:
+        assert client.get("/my-data").status_code == 200
+    for n in range(5):
+        make_assignment(people["employee"], make_course(f"mehr-{n}"))
+    with count_queries() as many:
+        assert client.get("/my-data").status_code == 200
+    assert len(many) == len(few)
