@@ -53,6 +53,7 @@ from bench.load import (  # noqa: E402
 from bench.report import Table, target  # noqa: E402
 
 RECOVERY_GOAL_S = 10  # "answers again within seconds after the database is back"
+CLAIM_SECONDS = 30  # the drill's outbox claim lease: a dead leader's rows go out again this long later
 
 
 def postgres_version() -> str:
@@ -203,7 +204,7 @@ def scheduler_available() -> str | None:
         return "missing: " + ", ".join(missing)
     try:
         from learning.messaging.models import Outbox  # noqa: F401
-        from learning.messaging.outbox import CLAIM_LEASE, message_id_for  # noqa: F401
+        from learning.messaging.outbox import claim_lease, message_id_for  # noqa: F401
     except ImportError as exc:
         return f"the outbox cannot be imported: {exc}"
     return None
@@ -250,7 +251,7 @@ def scheduler_env(url: str, workdir: Path, smtp_port: int) -> dict[str, str]:
         url, workdir / "instance", LEARNING_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
         LEARNING_MAIL_HOURS="0-24", LEARNING_MAIL_WEEKENDS="1", LEARNING_REMINDER_DIGEST="immediate",
         LEARNING_MAIL_DAILY_CAP="50", LEARNING_OUTBOX_SEND_SECONDS="5", LEARNING_REMINDER_PLAN_MINUTES="1",
-        LEARNING_SCHEDULER_LEASE_SECONDS="10")
+        LEARNING_SCHEDULER_LEASE_SECONDS="10", LEARNING_OUTBOX_CLAIM_SECONDS=str(CLAIM_SECONDS))
 
 
 def start_scheduler(env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -298,8 +299,6 @@ def scheduler_takeover_drill(size: int, workdir: Path, delay: float, kill_after_
         table.add("scheduler takeover drill", f"not run: `flask scheduler` or the outbox is not there ({missing})",
                   "MISSED (drill not run)")
         return table
-    from learning.messaging.outbox import CLAIM_LEASE
-
     url = fresh_platform(size, workdir)
     engine = create_engine(url)
     logs = workdir / "logs"
@@ -324,7 +323,7 @@ def scheduler_takeover_drill(size: int, workdir: Path, delay: float, kill_after_
             took_over = wait_until(lambda: (lease_holder(engine) or "").endswith(f":{second.pid}"), 120, 0.1)
             takeover = time.monotonic() - killed if took_over else None
             # The dead leader's claimed rows wait for their claim lease, then the new leader sends them.
-            settle = CLAIM_LEASE.total_seconds() + 120
+            settle = CLAIM_SECONDS + 120
             print(f"Scheduler drill: leader killed after {mails_at_kill} mails; waiting up to {settle:.0f} s for "
                   "the standby to finish (the dead leader's claims run out first)", flush=True)
             time.sleep(8)  # at least one planning and one sending round of the new leader

@@ -169,6 +169,10 @@ def _reminder_settings(env: dict) -> dict:
             "LEARNING_REMINDER_PLAN_MINUTES", env.get("LEARNING_REMINDER_PLAN_MINUTES"), 10, 1, 1440),
         "OUTBOX_SEND_SECONDS": _int_between(
             "LEARNING_OUTBOX_SEND_SECONDS", env.get("LEARNING_OUTBOX_SEND_SECONDS"), 60, 5, 3600),
+        # A sender's hold on the rows it claimed; renewed while it works, so it only matters when the
+        # sender died: then its rows go out this long later. Longer than one SMTP exchange (20 s timeout).
+        "OUTBOX_CLAIM_SECONDS": _int_between(
+            "LEARNING_OUTBOX_CLAIM_SECONDS", env.get("LEARNING_OUTBOX_CLAIM_SECONDS"), 90, 5, 3600),
         "SCHEDULER_LEASE_SECONDS": _int_between(
             "LEARNING_SCHEDULER_LEASE_SECONDS", env.get("LEARNING_SCHEDULER_LEASE_SECONDS"), 45, 5, 300),
     }

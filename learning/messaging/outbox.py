@@ -2,8 +2,10 @@
 
 Claiming marks rows ``sending`` with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; a single
 conditional UPDATE on SQLite, whose writers take turns). A sender that dies between claim and send
-leaves rows whose lease runs out; the next sender claims them again. A person's due rows are claimed
-together, so that they become one mail.
+leaves rows whose lease (``LEARNING_OUTBOX_CLAIM_SECONDS``) runs out; the next sender claims them
+again. A living sender renews the lease of the rows it still holds every third of it, so a slow SMTP
+server never lets a second sender claim them. A person's due rows are claimed together, so that they
+become one mail.
 
 For every claimed row, in this order: the person must be active; an optional kind the person
 switched off is dropped (mandatory rows never are); the kind's checker must still find the work
@@ -19,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -46,7 +49,6 @@ from learning.org.models import User
 
 logger = logging.getLogger(__name__)
 
-CLAIM_LEASE = timedelta(minutes=5)  # a claimed row not finished by then is claimed again
 PEOPLE_PER_BATCH = 200
 MAX_BATCHES = 50  # per run; what is left waits for the next run a minute later
 
@@ -78,6 +80,11 @@ def _claimable(now: datetime, waiting_too: bool = False):
     )
 
 
+def claim_lease() -> timedelta:
+    """How long a claim holds without renewal; a sender renews its claims every third of it."""
+    return timedelta(seconds=current_app.config["OUTBOX_CLAIM_SECONDS"])
+
+
 def claim(now: datetime, worker: str = WORKER, people: int = PEOPLE_PER_BATCH, waiting_too: bool = False) -> list[int]:
     """Claim every due row of up to ``people`` persons (those waiting longest first); commit; return ids.
 
@@ -91,7 +98,7 @@ def claim(now: datetime, worker: str = WORKER, people: int = PEOPLE_PER_BATCH, w
         rows = rows.with_for_update(skip_locked=True)  # a row another sender holds is simply skipped
     statement = (
         update(OUTBOX).where(Outbox.id.in_(rows), claimable)
-        .values(status=OutboxStatus.SENDING.value, claimed_by=worker, lease_until=now + CLAIM_LEASE)
+        .values(status=OutboxStatus.SENDING.value, claimed_by=worker, lease_until=now + claim_lease())
         .returning(Outbox.id)
     )
     ids = list(db.session.execute(statement).scalars())
@@ -131,6 +138,11 @@ class _Batch:
 
     def wait(self, ids: list[int], until: datetime) -> None:
         self.report.waiting += self.finish(ids, OutboxStatus.QUEUED, next_attempt_at=until)
+
+    def renew(self, ids: list[int], until: datetime) -> None:
+        """Keep holding the rows still ours until ``until`` (committed, so other senders see it)."""
+        db.session.execute(update(OUTBOX).where(self._ours(ids)).values(lease_until=until))
+        db.session.commit()
 
 
 @dataclass(frozen=True)
@@ -275,7 +287,13 @@ def _deliver(ids: list[int], ctx: PlanContext, window: MailWindow, mailer: Maile
     for row in live:
         by_person[row.user_id].append(row)
     people = list(by_person.items())
+    lease = claim_lease()
+    started = renewed = time.monotonic()
     for position, (user_id, person_rows) in enumerate(people):
+        if time.monotonic() - renewed > lease.total_seconds() / 3:
+            renewed = time.monotonic()
+            batch.renew([r.id for _, rows_left in people[position:] for r in rows_left],
+                        ctx.now + timedelta(seconds=renewed - started) + lease)
         digest = preferences[user_id].digest
         try:
             _mail_person(person_rows, details, digest, sent_today.get(user_id, 0), ctx, window, mailer, batch,

@@ -174,17 +174,43 @@ def test_a_temporary_failure_is_retried_with_the_same_message_id(app, smtp, plan
 
 
 def test_a_sender_killed_after_claiming_is_replaced_when_its_lease_runs_out(app, smtp, plan, send, at, due):
-    from learning.messaging.outbox import CLAIM_LEASE, claim
+    from learning.messaging.outbox import claim
 
+    lease = timedelta(seconds=app.config["OUTBOX_CLAIM_SECONDS"])
     due("person")
     plan(NINE)
     claimed = at(NINE, claim, NINE, "dead-sender")  # ... and then the sender died
     assert len(claimed) == 1 and _status(app) == {"sending": 1}
-    assert send(NINE + timedelta(minutes=1)).claimed == 0  # the lease still holds
-    later = NINE + CLAIM_LEASE + timedelta(seconds=1)
+    assert send(NINE + lease - timedelta(seconds=1)).claimed == 0  # the lease still holds
+    later = NINE + lease + timedelta(seconds=1)
     assert send(later).mails == 1
     assert send(later + timedelta(minutes=1)).mails == 0
     assert len(smtp.messages) == 1 and _status(app) == {"sent": 1}
+
+
+def test_a_slow_sender_renews_its_claim_so_no_second_sender_takes_its_rows(app, smtp, plan, send, due, monkeypatch):
+    from learning.messaging import outbox
+
+    app.config["OUTBOX_CLAIM_SECONDS"] = 30
+    for n in range(3):
+        due(f"person{n}")
+    plan(NINE)
+    clock = [0.0]
+    monkeypatch.setattr(outbox.time, "monotonic", lambda: clock[0])
+    mail_person, competitor = outbox._mail_person, []
+
+    def slow(*args, **kwargs):  # each person's mail takes 20 s; a second sender tries to claim at 50 s
+        if len(competitor) == 2:
+            competitor.append(outbox.claim(NINE + timedelta(seconds=50), "second-sender"))
+        else:
+            competitor.append(None)
+        clock[0] += 20
+        return mail_person(*args, **kwargs)
+
+    monkeypatch.setattr(outbox, "_mail_person", slow)
+    assert send(NINE).mails == 3
+    assert competitor[2] == []  # without renewal the last person's row would have been free from 30 s on
+    assert len(smtp.messages) == 3 and _status(app) == {"sent": 3}
 
 
 def test_work_finished_between_planning_and_sending_is_not_sent(app, smtp, plan, send, due):

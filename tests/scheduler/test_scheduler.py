@@ -190,7 +190,8 @@ def _scheduler_process(database_url: str, tmp_path: Path, name: str) -> subproce
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEARNING_")}
     env.update(LEARNING_DATABASE_URL=database_url, LEARNING_INSTANCE_PATH=str(tmp_path / name),
                LEARNING_SECRET_KEY="test", LEARNING_SCHEDULER_LEASE_SECONDS="5", LEARNING_MAIL_HOURS="0-24",
-               LEARNING_MAIL_WEEKENDS="1", LEARNING_OUTBOX_SEND_SECONDS="5", LEARNING_REMINDER_DIGEST="immediate")
+               LEARNING_MAIL_WEEKENDS="1", LEARNING_OUTBOX_SEND_SECONDS="5", LEARNING_OUTBOX_CLAIM_SECONDS="5",
+               LEARNING_REMINDER_DIGEST="immediate")
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
@@ -224,7 +225,7 @@ def test_a_standby_process_takes_over_when_the_leader_is_killed(app, database_ur
         leader.wait(timeout=10)
         took = _wait_for(lambda: (_holder(app) or "").endswith(f":{standby.pid}"), 30)
         assert took < 5 + 5 / 3 + 3  # within the lease and one poll (plus start-up slack); far within a minute
-        _wait_for(lambda: _sent(app) == 20, 30)  # and it does the work
+        _wait_for(lambda: _sent(app) == 20, 30)  # and it does the work, incl. rows the leader held when it died
         standby.send_signal(signal.SIGTERM)  # a clean stop hands the lease back
         assert standby.wait(timeout=20) == 0, standby.stderr.read().decode()[-2000:]
         assert _holder(app) is None
