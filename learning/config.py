@@ -173,6 +173,11 @@ def _reminder_settings(env: dict) -> dict:
         # sender died: then its rows go out this long later. Longer than one SMTP exchange (20 s timeout).
         "OUTBOX_CLAIM_SECONDS": _int_between(
             "LEARNING_OUTBOX_CLAIM_SECONDS", env.get("LEARNING_OUTBOX_CLAIM_SECONDS"), 90, 5, 3600),
+        # Pages kept per person in each worker (see learning/pagecache.py); 0 switches the cache off.
+        "PAGE_CACHE_SECONDS": _int_between(
+            "LEARNING_PAGE_CACHE_SECONDS", env.get("LEARNING_PAGE_CACHE_SECONDS"), 60, 0, 3600),
+        "PAGE_CACHE_ENTRIES": _int_between(
+            "LEARNING_PAGE_CACHE_ENTRIES", env.get("LEARNING_PAGE_CACHE_ENTRIES"), 2000, 1, 1_000_000),
         "SCHEDULER_LEASE_SECONDS": _int_between(
             "LEARNING_SCHEDULER_LEASE_SECONDS", env.get("LEARNING_SCHEDULER_LEASE_SECONDS"), 45, 5, 300),
     }

@@ -12,13 +12,20 @@ from learning.home.forms import LanguageForm
 from learning.home.panels import panels_for
 from learning.home.services import managed_teams, my_colleagues, org_figures, recent_audit
 from learning.i18n import local_today
+from learning.pagecache import per_person_page
 from learning.org.models import Role
 from learning.security import AUTHENTICATED, PUBLIC, allow, redirect_back
 from learning.training.services import my_learning
 
 
+def _shows_only_own_data() -> bool:
+    """An employee's home shows their own data and what everybody sees; managers' homes show others'."""
+    return not current_user.has_role(Role.MANAGER, Role.PROJECT_GROUP, Role.ADMIN)
+
+
 @bp.route("/")
 @allow(AUTHENTICATED)
+@per_person_page(when=_shows_only_own_data)
 def index():
     user = current_user
     today = local_today()

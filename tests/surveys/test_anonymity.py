@@ -11,6 +11,7 @@ from sqlalchemy import inspect, select, text
 
 from learning.audit.models import AuditEntry
 from learning.db import db
+from learning.pagecache import EVERYONE, ChangeCounter
 from learning.surveys.models import SurveyNamedResponse, SurveyParticipation, SurveyResponse
 from tests.surveys.conftest import TODAY
 
@@ -81,6 +82,7 @@ def test_an_anonymous_response_leaves_no_trace_of_its_author(app, client, login,
     login(client, "zz-anonym-x7")
     with app.app_context():
         before = _snapshot()
+        before_counter = db.session.scalar(select(ChangeCounter.value).where(ChangeCounter.scope == EVERYONE)) or 0
     all_logs.clear()
     from tests.surveys.conftest import question_ids
 
@@ -92,7 +94,8 @@ def test_an_anonymous_response_leaves_no_trace_of_its_author(app, client, login,
     with app.app_context():
         after = _snapshot()
         new = {name: rows - before[name] for name, rows in after.items() if rows - before[name]}
-        assert set(new) == {"survey_participation", "survey_response", "survey_answer"}
+        assert set(new) == {"survey_participation", "survey_response", "survey_answer", "change_counter"}
+        assert new["change_counter"] == {(EVERYONE, before_counter + 1)}  # the page cache learns nothing personal
         (participation,) = new["survey_participation"]
         assert author.id in participation  # who took part: for the response rate and reminders
         (response_row,) = new["survey_response"]

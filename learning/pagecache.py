@@ -1,0 +1,184 @@
+"""A person's rendered page kept for a short while, reused only while nothing it shows has changed.
+
+The home page is what everybody opens, many times a day; rendering it runs a dozen queries and a
+large template. ``@per_person_page`` keeps the rendered page per person in the worker's memory and
+serves it again, after one query, as long as its key still matches:
+
+- the person, the session's CSRF token (the page holds forms), the language and today's date;
+- two change counters read in that one query: the person's own and everyone's (``ChangeCounter``).
+
+The counters are bumped in the transaction that changes the data, so a page rendered after a
+change never hides it:
+
+- a flush of rows that belong to one person and that other people's cached pages never show
+  (``PERSONAL``: their progress, acknowledgements, notifications, ...) bumps that person's counter;
+- a flush of anything else, and any bulk statement through the session, bumps everyone's counter;
+- tables no cached page shows (``UNSHOWN``: the outbox, the audit log, ...) bump nothing.
+
+Writes that bypass the session (a separate engine connection) are not seen; entries also expire
+after ``PAGE_CACHE_SECONDS`` for them and for what changes with time alone (an announcement
+published at a set time). Pages with flashed messages or a query string are never cached.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from functools import wraps
+from time import monotonic
+
+from flask import current_app, session
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import BigInteger, String, event, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from learning.db import db
+from learning.i18n import local_today
+
+EVERYONE = "all"
+PENDING = "page_cache_scopes"  # in Session.info: the counters this transaction bumps
+
+# Rows of one person that other people's cached pages do not show (not even as a name). Survey
+# participation is not among them on purpose: answering an anonymous survey must not touch a row
+# named after the person in the transaction that stores the answers (see test_anonymity.py).
+PERSONAL = frozenset({
+    "assignment", "lesson_completion", "quiz_attempt", "course_completion", "announcement_acknowledgement",
+    "announcement_feed_token", "feedback_subscription", "notification", "notification_preference",
+})
+# Tables no cached page shows.
+UNSHOWN = frozenset({"change_counter", "outbox", "captured_mail", "audit_entry", "job_run", "scheduler_lease"})
+
+
+class ChangeCounter(db.Model):
+    """How often the data behind a scope's cached pages changed (``all`` or ``user:<id>``)."""
+
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def person_scope(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+# Bumping the counters -----------------------------------------------------------------------------------------
+
+def _pending(session: Session) -> set[str]:
+    return session.info.setdefault(PENDING, set())
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed(session: Session, _context) -> None:
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(getattr(type(instance), "__table__", None), "name", None)
+        if table in UNSHOWN:
+            continue
+        user_id = getattr(instance, "user_id", None) if table in PERSONAL else None
+        _pending(session).add(person_scope(user_id) if user_id is not None else EVERYONE)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_statement(state) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) not in UNSHOWN:
+        _pending(state.session).add(EVERYONE)
+
+
+@event.listens_for(Session, "before_commit")
+def _bump(session: Session) -> None:
+    session.flush()  # the last flush happens after this hook; its rows must be noted first
+    scopes = session.info.pop(PENDING, None)
+    if not scopes:
+        return
+    table = ChangeCounter.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values([{"scope": scope, "value": 1} for scope in sorted(scopes)])
+    session.execute(statement.on_conflict_do_update(index_elements=["scope"],
+                                                    set_={"value": table.c.value + 1}))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+# The cache ----------------------------------------------------------------------------------------------------
+
+class PageCache:
+    """A bounded, thread-safe LRU map of key → (expiry, page) in this process."""
+
+    def __init__(self, entries: int, seconds: float):
+        self.entries, self.seconds = entries, seconds
+        self._pages: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> str | None:
+        with self._lock:
+            found = self._pages.get(key)
+            if found is None:
+                return None
+            if found[0] < monotonic():
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return found[1]
+
+    def put(self, key: tuple, page: str) -> None:
+        with self._lock:
+            self._pages[key] = (monotonic() + self.seconds, page)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.entries:
+                self._pages.popitem(last=False)
+
+
+def _cache() -> PageCache | None:
+    seconds = current_app.config["PAGE_CACHE_SECONDS"]
+    if not seconds:
+        return None
+    cache = current_app.extensions.get("page_cache")
+    if cache is None:
+        cache = current_app.extensions["page_cache"] = PageCache(current_app.config["PAGE_CACHE_ENTRIES"], seconds)
+    return cache
+
+
+def _counters(user_id: int) -> tuple[int, int]:
+    scopes = (EVERYONE, person_scope(user_id))
+    found = dict(db.session.execute(select(ChangeCounter.scope, ChangeCounter.value)
+                                    .where(ChangeCounter.scope.in_(scopes))).all())
+    return found.get(EVERYONE, 0), found.get(scopes[1], 0)
+
+
+def _key(view_name: str) -> tuple | None:
+    """The page's key, or None when this request must be rendered afresh and not kept."""
+    from flask import request
+
+    token = session.get("csrf_token")
+    if token is None or "_flashes" in session or request.query_string or request.method != "GET":
+        return None
+    return (view_name, current_user.id, token, str(get_locale()), local_today(), *_counters(current_user.id))
+
+
+def per_person_page(when=lambda: True):
+    """Keep the view's page per person while its key matches (see the module); ``when()`` may refuse."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            cache = _cache() if when() else None
+            key = _key(view.__name__) if cache is not None else None
+            if key is not None:
+                page = cache.get(key)
+                if page is not None:
+                    return page
+            page = view(*args, **kwargs)
+            if key is not None and isinstance(page, str) and "_flashes" not in session:
+                cache.put(key, page)
+            return page
+
+        return wrapper
+
+    return decorate

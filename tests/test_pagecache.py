@@ -1,0 +1,133 @@
+"""The per-person page cache of the home page: reused while nothing shown changed, never stale."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from learning.db import db
+from learning.org.models import User
+from learning.pagecache import EVERYONE, ChangeCounter, PageCache, person_scope
+from tests.announcements.conftest import make_announcement  # noqa: F401  (fixture)
+from tests.conftest import CSRF_RE
+
+
+def _home(client, count_queries) -> tuple[str, int]:
+    with count_queries() as statements:
+        page = client.get("/").get_data(as_text=True)
+    return page, len(statements)
+
+
+def _counters(app) -> dict[str, int]:
+    with app.app_context():
+        return dict(db.session.execute(select(ChangeCounter.scope, ChangeCounter.value)).all())
+
+
+@pytest.fixture
+def employee_home(client, login, people, make_course, make_assignment, count_queries):
+    """The employee signed in with one open course; the home page seen once (so it is kept)."""
+    course = make_course(lessons=1, quiz=False, title="Kurs Datenschutz")
+    make_assignment(people["employee"], course)
+    login(client, "employee")
+    first, rendered = _home(client, count_queries)
+    assert "You have 1 open course." in first
+    return course, rendered
+
+
+def test_an_employees_home_is_served_again_after_one_lookup(client, count_queries, employee_home):
+    _course, rendered = employee_home
+    page, cached = _home(client, count_queries)
+    assert "You have 1 open course." in page
+    assert cached < rendered / 2, (cached, rendered)
+    assert _home(client, count_queries)[1] == cached
+
+
+def test_the_persons_own_progress_shows_at_once(app, client, count_queries, employee_home):
+    course, _ = employee_home
+    assert client.submit(f"/learning/courses/{course.slug}/lessons/{course.lessons[0].slug}/done").status_code == 302
+    page, _ = _home(client, count_queries)
+    assert "You have no open courses. Well done!" in page
+
+
+def test_a_change_for_everyone_shows_at_once(app, client, count_queries, employee_home, make_announcement):
+    make_announcement("Neue E-Akte ab Montag")
+    page, _ = _home(client, count_queries)
+    assert "Neue E-Akte ab Montag" in page
+
+
+def test_another_persons_progress_keeps_the_page(app, client, count_queries, employee_home, people, make_user,
+                                                 make_course, make_assignment):
+    _course, rendered = employee_home
+    other_course = make_course("other")
+    assert _home(client, count_queries)[1] == rendered  # a new course is news for everyone
+    cached = _home(client, count_queries)[1]
+    before = _counters(app)
+    colleague = make_user("colleague", team=people["team"])  # a new person is news for everyone
+    after_new_person = _counters(app)
+    assert after_new_person[EVERYONE] == before[EVERYONE] + 1
+    assert _home(client, count_queries)[1] == rendered  # rendered afresh ...
+    assert _home(client, count_queries)[1] == cached  # ... and kept again
+    make_assignment(colleague, other_course)  # the colleague's own assignment is theirs alone
+    counters = _counters(app)
+    assert counters[person_scope(colleague.id)] >= 1
+    assert _home(client, count_queries)[1] == cached
+
+
+def test_a_rolled_back_change_bumps_nothing(app, employee_home):
+    before = _counters(app)
+    with app.app_context():
+        db.session.scalars(select(User)).first().first_name = "Geändert"
+        db.session.flush()
+        db.session.rollback()
+        db.session.commit()
+    assert _counters(app) == before
+
+
+def test_other_sessions_and_languages_have_their_own_page(app, client, count_queries, employee_home, login):
+    german = app.test_client()
+    login(german, "employee")
+    page = german.get("/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert 'lang="de"' in page and "Hello," not in page
+    for session_client in (client, german):  # each page's forms carry a token valid in its own session
+        cached = session_client.get("/").get_data(as_text=True)
+        token = CSRF_RE.search(cached)
+        response = session_client.post("/language", data={"csrf_token": token.group(1) or token.group(2),
+                                                           "language": "en", "next": "/"})
+        assert response.status_code == 302
+
+
+def test_managers_home_is_always_rendered_afresh(app, client, login, people, count_queries):
+    login(client, "manager")
+    first = _home(client, count_queries)[1]
+    assert _home(client, count_queries)[1] == first
+
+
+def test_a_page_with_a_message_is_not_kept(app, client, count_queries, employee_home):
+    response = client.submit("/language", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Gespeichert.")]
+    assert "Gespeichert." in client.get("/").get_data(as_text=True)
+    assert "Gespeichert." not in client.get("/").get_data(as_text=True)
+
+
+def test_switched_off_the_page_is_rendered_every_time(app, client, count_queries, employee_home):
+    _course, rendered = employee_home
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    statements = _home(client, count_queries)[1]
+    assert statements == _home(client, count_queries)[1] == rendered - 1  # everything but the counters
+
+
+def test_the_cache_forgets_expired_and_least_recently_used_pages(monkeypatch):
+    from learning import pagecache
+
+    clock = [100.0]
+    monkeypatch.setattr(pagecache, "monotonic", lambda: clock[0])
+    cache = PageCache(entries=2, seconds=60)
+    cache.put(("a",), "A")
+    cache.put(("b",), "B")
+    assert cache.get(("a",)) == "A"
+    cache.put(("c",), "C")  # "b" was used least recently
+    assert (cache.get(("a",)), cache.get(("b",)), cache.get(("c",))) == ("A", None, "C")
+    clock[0] += 61
+    assert cache.get(("a",)) is None and cache.get(("c",)) is None
