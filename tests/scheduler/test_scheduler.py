@@ -213,6 +213,22 @@ def _wait_for(condition, seconds: float) -> float:
     raise AssertionError(f"not within {seconds} s")
 
 
+def _diagnosis(app, process: subprocess.Popen) -> str:
+    """What the outbox and the job runs looked like, and what the process said, when the work did not get done."""
+    with app.app_context():
+        rows = db.session.execute(select(Outbox.id, Outbox.status, Outbox.claimed_by, Outbox.lease_until,
+                                         Outbox.next_attempt_at, Outbox.last_error)).all()
+        runs = db.session.execute(select(JobRun.job_id, JobRun.instance, JobRun.result, JobRun.counts,
+                                         JobRun.message).order_by(JobRun.id)).all()
+        now = utcnow()
+        db.session.remove()
+    try:
+        said = process.communicate(timeout=20)[1].decode()[-3000:]
+    except subprocess.TimeoutExpired:
+        said = "(no answer)"
+    return f"not all sent; now {now}\noutbox: {rows}\nruns: {runs}\nstandby said: {said}"
+
+
 def test_a_standby_process_takes_over_when_the_leader_is_killed(app, database_url, tmp_path, due_today):
     leader = _scheduler_process(database_url, tmp_path, "a")
     standby = None
@@ -225,7 +241,11 @@ def test_a_standby_process_takes_over_when_the_leader_is_killed(app, database_ur
         leader.wait(timeout=10)
         took = _wait_for(lambda: (_holder(app) or "").endswith(f":{standby.pid}"), 30)
         assert took < 5 + 5 / 3 + 3  # within the lease and one poll (plus start-up slack); far within a minute
-        _wait_for(lambda: _sent(app) == 20, 30)  # and it does the work, incl. rows the leader held when it died
+        try:
+            _wait_for(lambda: _sent(app) == 20, 60)  # and it does the work, incl. rows the leader held when it died
+        except AssertionError:
+            standby.send_signal(signal.SIGTERM)
+            raise AssertionError(_diagnosis(app, standby)) from None
         standby.send_signal(signal.SIGTERM)  # a clean stop hands the lease back
         assert standby.wait(timeout=20) == 0, standby.stderr.read().decode()[-2000:]
         assert _holder(app) is None
