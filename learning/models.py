@@ -7,8 +7,8 @@ import learning.messaging.models  # noqa: F401
 import learning.metrics.models  # noqa: F401
 import learning.notifications.models  # noqa: F401
 import learning.onboarding.models  # noqa: F401
-import learning.pagecache  # noqa: F401  (the change counters)
 import learning.org.models  # noqa: F401
+import learning.pagecache  # noqa: F401  (the change counters)
 import learning.phases.models  # noqa: F401
 import learning.scheduler.models  # noqa: F401
 import learning.settings.models  # noqa: F401

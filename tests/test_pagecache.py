@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
-from learning.db import db
+from learning.announcements.models import Announcement, AnnouncementVersion
+from learning.db import db, utcnow
 from learning.org.models import User
 from learning.pagecache import EVERYONE, ChangeCounter, PageCache, person_scope
-from tests.announcements.conftest import make_announcement  # noqa: F401  (fixture)
 from tests.conftest import CSRF_RE
 
 
@@ -49,8 +51,16 @@ def test_the_persons_own_progress_shows_at_once(app, client, count_queries, empl
     assert "You have no open courses. Well done!" in page
 
 
-def test_a_change_for_everyone_shows_at_once(app, client, count_queries, employee_home, make_announcement):
-    make_announcement("Neue E-Akte ab Montag")
+def test_a_change_for_everyone_shows_at_once(app, client, count_queries, employee_home):
+    with app.app_context():
+        title = "Neue E-Akte ab Montag"
+        published = utcnow() - timedelta(hours=1)
+        announcement = Announcement(title=title, body="Text.", audience="everyone", audience_values=[],
+                                    publish_at=published)
+        announcement.versions.append(AnnouncementVersion(version=1, title=title, body="Text.", substantive=True,
+                                                         changed_at=published))
+        db.session.add(announcement)
+        db.session.commit()
     page, _ = _home(client, count_queries)
     assert "Neue E-Akte ab Montag" in page
 

@@ -10,6 +10,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from learning.audit.services import record
 from learning.db import db, utcnow
@@ -33,7 +34,8 @@ class AccountError(Exception):
 
 def load_user(session_token: str) -> User | None:
     """Return the active user for a session or remember-me cookie, else None."""
-    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    user = db.session.scalars(select(User).options(joinedload(User.role_rows))  # one statement per request
+                              .where(User.session_token == session_token)).unique().first()
     return user if user is not None and user.active else None
 
 
