@@ -101,9 +101,10 @@ def _bump(session: Session) -> None:
                                                     set_={"value": table.c.value + 1}))
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(PENDING, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended (a savepoint's end leaves the outer one's changes)
+        session.info.pop(PENDING, None)
 
 
 # The cache ----------------------------------------------------------------------------------------------------

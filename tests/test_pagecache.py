@@ -93,6 +93,17 @@ def test_a_rolled_back_change_bumps_nothing(app, employee_home):
     assert _counters(app) == before
 
 
+def test_a_savepoint_rolled_back_keeps_the_outer_changes_noted(app, employee_home):
+    before = _counters(app)
+    with app.app_context():
+        db.session.scalars(select(User)).first().first_name = "Geändert"
+        db.session.flush()
+        savepoint = db.session.begin_nested()
+        savepoint.rollback()
+        db.session.commit()
+    assert _counters(app)[EVERYONE] == before[EVERYONE] + 1
+
+
 def test_other_sessions_and_languages_have_their_own_page(app, client, count_queries, employee_home, login):
     german = app.test_client()
     login(german, "employee")
