@@ -30,7 +30,8 @@ POSTGRES = os.environ.get("LEARNING_BENCH_POSTGRES", "postgresql+psycopg://postg
 
 # (label, who, path, target p95 in ms at 50,000 people on PostgreSQL)
 PAGES = [
-    ("employee home", "anna", "/", 50),
+    ("employee home (kept page)", "anna", "/", 50),
+    ("employee home (rendered; a query string is never kept)", "anna", "/?fresh=1", 50),
     ("my learning", "anna", "/learning/", 50),
     ("lesson", "anna", "/learning/courses/datenschutz-im-digitalen-alltag/lessons/{lesson}", 50),
     ("phase page", "anna", "/phases/e-akte", 50),
