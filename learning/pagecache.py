@@ -27,7 +27,7 @@ from collections import OrderedDict
 from functools import wraps
 from time import monotonic
 
-from flask import current_app, session
+from flask import current_app, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import BigInteger, String, event
@@ -161,8 +161,6 @@ def _counters(user_id: int) -> tuple[int, int]:
 
 def _key(view_name: str) -> tuple | None:
     """The page's key, or None when this request must be rendered afresh and not kept."""
-    from flask import request
-
     token = session.get("csrf_token")
     if token is None or "_flashes" in session or request.query_string or request.method != "GET":
         return None

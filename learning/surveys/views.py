@@ -315,6 +315,27 @@ def questions(survey_id: int):
                            section_form=SectionForm(formdata=None))
 
 
+def _found(lookup, survey: Survey, item_id: int):
+    """A section or question of the survey, or 404."""
+    try:
+        return lookup(survey, item_id)
+    except NotFound:
+        abort(404)
+
+
+def _builder_action(survey: Survey, action, *, done: str | None = None, anchor: str | None = None):
+    """A delete or move button of the builder: run it, say what went wrong or (``done``) right, go back."""
+    if ActionForm().validate_on_submit():
+        try:
+            action()
+        except SurveyError as exc:
+            flash(str(exc), "warning")
+        else:
+            if done:
+                flash(done, "success")
+    return _back_to_questions(survey, anchor)
+
+
 def _back_to_questions(survey: Survey, anchor: str | None = None):
     return redirect(url_for("surveys.questions", survey_id=survey.id, _anchor=anchor))
 
@@ -342,10 +363,7 @@ def section_new(survey_id: int):
 @allow(*PROJECT)
 def section_edit(survey_id: int, survey_section_id: int):
     survey = _survey_or_404(survey_id)
-    try:
-        section = section_of(survey, survey_section_id)
-    except NotFound:
-        abort(404)
+    section = _found(section_of, survey, survey_section_id)
     form = SectionForm(obj=section) if request.method == "GET" else SectionForm()
     if request.method == "GET":
         form.title_en.data = section.title_en or ""
@@ -366,34 +384,19 @@ def section_edit(survey_id: int, survey_section_id: int):
 @allow(*PROJECT)
 def section_delete(survey_id: int, survey_section_id: int):
     survey = _survey_or_404(survey_id)
-    try:
-        section = section_of(survey, survey_section_id)
-    except NotFound:
-        abort(404)
-    if ActionForm().validate_on_submit():
-        try:
-            delete_section(current_user, survey, section)
-        except SurveyError as exc:
-            flash(str(exc), "warning")
-        else:
-            flash(_("The section has been deleted."), "success")
-    return _back_to_questions(survey)
+    section = _found(section_of, survey, survey_section_id)
+    return _builder_action(survey, lambda: delete_section(current_user, survey, section),
+                           done=_("The section has been deleted."))
 
 
 @bp.route("/<int:survey_id>/sections/<int:survey_section_id>/move", endpoint="section_move", methods=["POST"])
 @allow(*PROJECT)
 def section_move(survey_id: int, survey_section_id: int):
     survey = _survey_or_404(survey_id)
-    try:
-        section = section_of(survey, survey_section_id)
-    except NotFound:
-        abort(404)
-    if ActionForm().validate_on_submit():
-        try:
-            move_section(current_user, survey, section, request.form.get("direction", ""))
-        except SurveyError as exc:
-            flash(str(exc), "warning")
-    return _back_to_questions(survey, f"section-{section.id}")
+    section = _found(section_of, survey, survey_section_id)
+    return _builder_action(survey, lambda: move_section(current_user, survey, section,
+                                                        request.form.get("direction", "")),
+                           anchor=f"section-{section.id}")
 
 
 def _question_page(survey: Survey, form: QuestionForm, question=None):
@@ -435,10 +438,7 @@ def _save_question(survey: Survey, form: QuestionForm, question):
 @allow(*PROJECT)
 def question_edit(survey_id: int, survey_question_id: int):
     survey = _survey_or_404(survey_id)
-    try:
-        question = question_of(survey, survey_question_id)
-    except NotFound:
-        abort(404)
+    question = _found(question_of, survey, survey_question_id)
     form = QuestionForm() if request.method == "POST" else QuestionForm(formdata=None)
     form.set_choices(survey.sections, locale())
     if request.method == "GET":
@@ -458,34 +458,19 @@ def question_edit(survey_id: int, survey_question_id: int):
 @allow(*PROJECT)
 def question_delete(survey_id: int, survey_question_id: int):
     survey = _survey_or_404(survey_id)
-    try:
-        question = question_of(survey, survey_question_id)
-    except NotFound:
-        abort(404)
-    if ActionForm().validate_on_submit():
-        try:
-            delete_question(current_user, survey, question)
-        except SurveyError as exc:
-            flash(str(exc), "warning")
-        else:
-            flash(_("The question has been deleted."), "success")
-    return _back_to_questions(survey)
+    question = _found(question_of, survey, survey_question_id)
+    return _builder_action(survey, lambda: delete_question(current_user, survey, question),
+                           done=_("The question has been deleted."))
 
 
 @bp.route("/<int:survey_id>/questions/<int:survey_question_id>/move", endpoint="question_move", methods=["POST"])
 @allow(*PROJECT)
 def question_move(survey_id: int, survey_question_id: int):
     survey = _survey_or_404(survey_id)
-    try:
-        question = question_of(survey, survey_question_id)
-    except NotFound:
-        abort(404)
-    if ActionForm().validate_on_submit():
-        try:
-            move_question(current_user, survey, question, request.form.get("direction", ""))
-        except SurveyError as exc:
-            flash(str(exc), "warning")
-    return _back_to_questions(survey, f"question-{question.id}")
+    question = _found(question_of, survey, survey_question_id)
+    return _builder_action(survey, lambda: move_question(current_user, survey, question,
+                                                         request.form.get("direction", "")),
+                           anchor=f"question-{question.id}")
 
 
 @bp.route("/<int:survey_id>/preview", endpoint="preview")
