@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
@@ -56,7 +56,14 @@ def register_error_handlers(app: Flask) -> None:
         """The database is down or restarting: say so and when to retry, instead of a 500."""
         app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path, error)
         db.session.rollback()
-        response = make_response(render_error(503))
+        if "_login_user" not in g:  # the signed-in person could not be read: the page is shown as to a visitor
+            g._login_user = app.login_manager.anonymous_user()
+        try:
+            page = render_error(503)
+        except OperationalError:  # the page's own lookups for the person (e.g. the bell) failed as well
+            g._login_user = app.login_manager.anonymous_user()
+            page = render_error(503)
+        response = make_response(page)
         response.headers["Retry-After"] = "30"
         return response
 

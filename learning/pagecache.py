@@ -7,13 +7,17 @@ serves it again, after one query, as long as its key still matches:
 - the person, the session's CSRF token (the page holds forms), the language and today's date;
 - two change counters read in that one query: the person's own and everyone's (``ChangeCounter``).
 
+The counters are read with the signed-in person, in the one statement ``auth.services.load_user``
+runs outside any transaction, so a kept page costs no further statement.
+
 The counters are bumped in the transaction that changes the data, so a page rendered after a
 change never hides it:
 
 - a flush of rows that belong to one person and that other people's cached pages never show
   (``PERSONAL``: their progress, acknowledgements, notifications, ...) bumps that person's counter;
 - a flush of anything else, and any bulk statement through the session, bumps everyone's counter;
-- tables no cached page shows (``UNSHOWN``: the outbox, the audit log, ...) bump nothing.
+- tables no cached page shows (``UNSHOWN``: the outbox, the audit log, ...) bump nothing;
+- a plain SQL statement through the session other than a SELECT bumps everyone's.
 
 Writes that bypass the session (a separate engine connection) are not seen; entries also expire
 after ``PAGE_CACHE_SECONDS`` for them and for what changes with time alone (an announcement
@@ -26,16 +30,18 @@ import threading
 from collections import OrderedDict
 from functools import wraps
 from time import monotonic
+from typing import NamedTuple
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import BigInteger, String, event
+from sqlalchemy import BigInteger, String, cast, event, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import TextClause
 
-from learning.db import db
+from learning.db import db, outside_transaction
 from learning.i18n import local_today
 
 EVERYONE = "all"
@@ -71,16 +77,21 @@ def _pending(session: Session) -> set[str]:
 
 @event.listens_for(Session, "after_flush")
 def _note_flushed(session: Session, _context) -> None:
+    pending = _pending(session)
     for instance in (*session.new, *session.dirty, *session.deleted):
         table = getattr(getattr(type(instance), "__table__", None), "name", None)
         if table in UNSHOWN:
             continue
         user_id = getattr(instance, "user_id", None) if table in PERSONAL else None
-        _pending(session).add(person_scope(user_id) if user_id is not None else EVERYONE)
+        pending.add(person_scope(user_id) if user_id is not None else EVERYONE)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_bulk_statement(state) -> None:
+    if isinstance(state.statement, TextClause):  # plain SQL: which tables it writes is unknown
+        if state.statement.text.lstrip()[:6].upper() != "SELECT":
+            _pending(state.session).add(EVERYONE)
+        return
     if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
@@ -146,17 +157,32 @@ def _cache() -> PageCache | None:
     return cache
 
 
-# Plain SQL in the driver's style (sqlite3: qmark, psycopg: %s): it runs for every kept page served,
-# and skipping SQLAlchemy's statement handling saves a tenth of the whole request.
-_COUNTERS = "SELECT scope, value FROM change_counter WHERE scope IN ({0}, {0})"
+# Reading the counters ---------------------------------------------------------------------------------------
+
+class Counters(NamedTuple):
+    everyone: int
+    person: int
 
 
-def _counters(user_id: int) -> tuple[int, int]:
-    connection = db.session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    scopes = (EVERYONE, person_scope(user_id))
-    found = dict(connection.exec_driver_sql(_COUNTERS.format(marker), scopes).all())
-    return found.get(EVERYONE, 0), found.get(scopes[1], 0)
+def counter_columns(person_id) -> list:
+    """The counters of the person whose id is ``person_id``, as columns to read beside that person."""
+    def value(scope):
+        return func.coalesce(select(ChangeCounter.value).where(ChangeCounter.scope == scope).scalar_subquery(), 0)
+
+    return [value(literal(EVERYONE)), value(literal("user:") + cast(person_id, String))]
+
+
+def note_counters(user_id: int, counters: Counters) -> None:
+    """The counters read with this request's person, before anything the page shows."""
+    g.page_counters = (user_id, counters)
+
+
+def _counters(user_id: int) -> Counters:
+    noted = g.get("page_counters")
+    if noted is not None and noted[0] == user_id:
+        return noted[1]
+    with outside_transaction() as connection:  # a person signed in some other way than load_user
+        return Counters(*connection.execute(select(*counter_columns(literal(user_id)))).one())
 
 
 def _key(view_name: str) -> tuple | None:
@@ -164,7 +190,8 @@ def _key(view_name: str) -> tuple | None:
     token = session.get("csrf_token")
     if token is None or "_flashes" in session or request.query_string or request.method != "GET":
         return None
-    return (view_name, current_user.id, token, str(get_locale()), local_today(), *_counters(current_user.id))
+    counters = _counters(current_user.id)
+    return (view_name, current_user.id, token, str(get_locale()), local_today(), counters.everyone, counters.person)
 
 
 def per_person_page(when=lambda: True):

@@ -9,13 +9,16 @@ from flask import current_app, render_template, session
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, func, inspect, or_, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from learning.audit.services import record
-from learning.db import db, utcnow
+from learning.db import db, outside_transaction, utcnow
 from learning.messaging.mail import absolute_url, send_mail
-from learning.org.models import User
+from learning.org.models import User, UserRole
+from learning.pagecache import Counters, counter_columns, note_counters
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +35,42 @@ class AccountError(Exception):
         self.field = field
 
 
+# The person, one row per role, with their page counters: the one statement of every signed-in request.
+_PERSON = (select(User.__table__, UserRole.role, *counter_columns(User.id))
+           .outerjoin(UserRole, UserRole.user_id == User.id).where(User.session_token == bindparam("token")))
+_USER_COLUMNS = [(attr.key, attr.columns[0].key) for attr in User.__mapper__.column_attrs]
+
+
 def load_user(session_token: str) -> User | None:
-    """Return the active user for a session or remember-me cookie, else None."""
-    user = db.session.scalars(select(User).options(joinedload(User.role_rows))  # one statement per request
-                              .where(User.session_token == session_token)).unique().first()
-    return user if user is not None and user.active else None
+    """Return the active user for a session or remember-me cookie, else None.
+
+    Every signed-in request runs this: one statement outside the session's transaction reads the
+    person, their roles and their page counters (learning/pagecache.py), and the person joins the
+    session as if a query had loaded them.
+    """
+    with outside_transaction() as connection:
+        rows = connection.execute(_PERSON, {"token": session_token}).all()
+    if not rows or not rows[0].active:
+        return None
+    first = rows[0]._mapping
+    user = db.session.identity_map.get(identity_key(User, first["id"]))
+    if user is None:  # as a query does, an instance the session already holds is used as it is
+        user = _loaded(User, {key: first[column] for key, column in _USER_COLUMNS})
+        roles = [_loaded(UserRole, {"user_id": user.id, "role": row.role}) for row in rows if row.role]
+        set_committed_value(user, "role_rows", roles)
+        for instance in (user, *roles):
+            make_transient_to_detached(instance)
+        db.session.add(user)
+    note_counters(user.id, Counters(*rows[0][-2:]))
+    return user
+
+
+def _loaded(model, columns: dict):
+    """An instance with ``columns`` set as if loaded, without the constructor's change tracking."""
+    instance = inspect(model).class_manager.new_instance()
+    for key, value in columns.items():
+        set_committed_value(instance, key, value)
+    return instance
 
 
 def mark_remembered_session(app, user) -> None:

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from learning.db import db
 from learning.i18n import local_today
 from learning.messaging.reminders import optional_kinds
 from learning.notifications import bp
@@ -37,7 +38,8 @@ def notification_badge() -> dict:
         if "unread_notifications" not in g:
             try:
                 g.unread_notifications = unread_count(current_user)
-            except SQLAlchemyError:  # e.g. on the error page of a failed transaction: show the link without a count
+            except SQLAlchemyError:  # e.g. the connection was lost: the link without a count, and the rest
+                db.session.rollback()  # of the page runs its queries afresh (or reports the database as gone)
                 g.unread_notifications = None
         return g.unread_notifications
 

@@ -63,6 +63,25 @@ def test_the_header_count_costs_one_query_and_none_for_anonymous_pages(client, l
     assert len([s for s in statements if "FROM notification" in s]) == 1
 
 
+def test_a_lost_connection_during_the_count_leaves_the_rest_of_the_page_working(client, login, people, notify,
+                                                                               monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from learning.db import db
+    from learning.notifications import views
+
+    def connection_lost(_user):
+        db.session.connection().invalidate()  # as psycopg does when the server goes away mid-transaction
+        raise OperationalError("SELECT count(*)", {}, Exception("server closed the connection unexpectedly"))
+
+    notify(people["employee"], 2)
+    login(client, "employee")
+    monkeypatch.setattr(views, "unread_count", connection_lost)
+    response = client.get("/learning/")
+    assert response.status_code == 200  # the navigation's own queries ran on a new connection
+    assert 'href="/notifications/"' in response.get_data(as_text=True)
+
+
 def test_no_count_when_everything_is_read(client, login, people, notify):
     notify(people["employee"], 1, read=True)
     login(client, "employee")
