@@ -3,19 +3,46 @@
 from __future__ import annotations
 
 import logging
+import threading
+from importlib import import_module
+from importlib.util import find_spec
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from learning.config import PROJECT_ROOT, ConfigError, load_config
 
-__all__ = ["ConfigError", "create_app"]
+__all__ = ["ConfigError", "create_app", "import_feature_modules"]
 
 # Each feature package holds a blueprint ``bp`` whose routes live in its views module(s).
 FEATURES = (
     "home", "auth", "org", "audit", "messaging", "training", "phases", "announcements", "feedback",
     "onboarding", "surveys", "scheduler", "notifications", "transparency", "settings", "metrics",
 )
+
+_IMPORTED: set[str] = set()
+_IMPORTING = threading.RLock()
+
+
+def import_feature_modules(name: str, *first: str) -> None:
+    """Import ``first``, then every feature's module ``name`` (``jobs``, ``reminders``), once per process.
+
+    Registries fill while their modules are imported. The scheduler runs jobs in parallel threads,
+    so a caller waits here until every module is in: a flag set before the imports had finished
+    once let the outbox see a reminder kind that was registered but had no checker yet, and drop
+    its rows as "unknown kind".
+    """
+    if name in _IMPORTED:
+        return
+    with _IMPORTING:
+        if name in _IMPORTED:
+            return
+        for module in first:
+            import_module(module)
+        for feature in FEATURES:
+            if find_spec(f"learning.{feature}.{name}") is not None:
+                import_module(f"learning.{feature}.{name}")
+        _IMPORTED.add(name)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -109,9 +136,6 @@ def configure_errors(app: Flask) -> None:
 
 def configure_cli(app: Flask) -> None:
     """Every feature with a ``cli`` module lists its click groups in ``commands``."""
-    from importlib import import_module
-    from importlib.util import find_spec
-
     for feature in ("demo", *FEATURES):
         if find_spec(f"learning.{feature}.cli") is not None:
             for command in import_module(f"learning.{feature}.cli").commands:

@@ -36,8 +36,6 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from importlib import import_module
-from importlib.util import find_spec
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -148,7 +146,6 @@ class ReminderKind:
 
 
 _KINDS: dict[str, ReminderKind] = {}
-_discovered = False
 
 
 def reminder_kind(name: str, *, label, description="", optional: bool = True, order: int = 50,
@@ -161,17 +158,10 @@ def reminder_kind(name: str, *, label, description="", optional: bool = True, or
 
 
 def discover() -> None:
-    """Import the built-in kinds and every feature's ``reminders`` module once."""
-    global _discovered
-    if _discovered:
-        return
-    _discovered = True
-    import learning.messaging.kinds  # noqa: F401  (training, announcements, feedback, phases)
-    from learning import FEATURES
+    """Import the built-in kinds and every feature's ``reminders`` module once (threads wait for it)."""
+    from learning import import_feature_modules
 
-    for feature in FEATURES:
-        if find_spec(f"learning.{feature}.reminders") is not None:
-            import_module(f"learning.{feature}.reminders")
+    import_feature_modules("reminders", "learning.messaging.kinds")  # training, announcements, feedback
 
 
 def registered_kinds() -> list[ReminderKind]:

@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib import import_module
-from importlib.util import find_spec
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -57,7 +55,6 @@ class ScheduledJob:
 
 
 _JOBS: dict[str, ScheduledJob] = {}
-_discovered = False
 
 
 def scheduled_job(job_id: str, *, every: timedelta | Callable[[Any], timedelta] | None = None,
@@ -76,12 +73,7 @@ def scheduled_job(job_id: str, *, every: timedelta | Callable[[Any], timedelta] 
 
 
 def scheduled_jobs() -> list[ScheduledJob]:
-    global _discovered
-    if not _discovered:
-        _discovered = True
-        from learning import FEATURES
+    from learning import import_feature_modules
 
-        for feature in FEATURES:
-            if find_spec(f"learning.{feature}.jobs") is not None:
-                import_module(f"learning.{feature}.jobs")
+    import_feature_modules("jobs")
     return sorted(_JOBS.values(), key=lambda job: job.id)

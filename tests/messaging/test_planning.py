@@ -4,6 +4,7 @@ and retention never deletes a key that could be planned again."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -128,6 +129,32 @@ def test_a_row_of_a_kind_that_is_gone_is_dropped_not_sent(app, registry, plan, s
         db.session.commit()
     assert send(NINE).dropped == 5
 
+
+
+def test_a_kind_read_while_another_thread_imports_the_kinds_waits_until_all_are_in(monkeypatch):
+    """The scheduler runs its jobs in parallel threads: the outbox must never see a kind without its checker."""
+    import learning
+
+    monkeypatch.setattr(learning, "_IMPORTED", set())
+    real_import = learning.import_module
+    events, importing = [], threading.Event()
+
+    def slow_import(name):
+        importing.set()
+        time.sleep(0.2)  # an import that takes a while, as on a busy machine
+        module = real_import(name)
+        events.append(f"imported {name}")
+        return module
+
+    monkeypatch.setattr(learning, "import_module", slow_import)
+    first = threading.Thread(target=reminders.discover)
+    first.start()
+    assert importing.wait(5)
+    kind = reminders.kind_named("training.due_today")
+    events.append("read")
+    first.join(timeout=30)
+    assert events[0] == "imported learning.messaging.kinds" and events[-1] == "read"
+    assert kind.still_due is not None and kind.describe is not None
 
 # Retention -------------------------------------------------------------------------------------------------------
 

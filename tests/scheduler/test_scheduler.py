@@ -216,8 +216,8 @@ def _wait_for(condition, seconds: float) -> float:
 def _diagnosis(app, process: subprocess.Popen) -> str:
     """What the outbox and the job runs looked like, and what the process said, when the work did not get done."""
     with app.app_context():
-        rows = db.session.execute(select(Outbox.id, Outbox.status, Outbox.claimed_by, Outbox.lease_until,
-                                         Outbox.next_attempt_at, Outbox.last_error)).all()
+        rows = db.session.execute(select(Outbox.id, Outbox.status, Outbox.outcome, Outbox.claimed_by,
+                                         Outbox.lease_until, Outbox.next_attempt_at, Outbox.last_error)).all()
         runs = db.session.execute(select(JobRun.job_id, JobRun.instance, JobRun.result, JobRun.counts,
                                          JobRun.message).order_by(JobRun.id)).all()
         now = utcnow()
