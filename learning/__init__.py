@@ -81,11 +81,13 @@ def configure_logging(app: Flask) -> None:
 
 def configure_extensions(app: Flask) -> None:
     from learning import models  # noqa: F401  (registers every table with the metadata)
-    from learning.db import end_session_quietly, render_migration_type
+    from learning.db import end_session_quietly, ping_when_idle, render_migration_type
     from learning.extensions import babel, csrf, db, limiter, login_manager, migrate
     from learning.i18n import select_locale, select_timezone
 
     db.init_app(app)
+    with app.app_context():
+        ping_when_idle(db.engine)  # in place of pool_pre_ping, which costs a round trip on every request
     app.teardown_appcontext(end_session_quietly)  # runs before Flask-SQLAlchemy's own (teardowns run in reverse)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True,
                      render_as_batch=True, render_item=render_migration_type)

@@ -238,7 +238,6 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         "COURSES_DIR": env.get("LEARNING_COURSES_DIR") or str(PROJECT_ROOT / "courses"),
         # Privacy: may the project group see WHO has not acknowledged an announcement (audit-logged)?
         "SHOW_UNACKNOWLEDGED_NAMES": _flag(env.get("LEARNING_SHOW_UNACKNOWLEDGED_NAMES")),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         **_reminder_settings(env),
     }
     if config["RATELIMIT_STORAGE_URI"].split(":", 1)[0] not in {"memory", "redis", "rediss", "redis+unix"}:

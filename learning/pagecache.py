@@ -41,7 +41,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.elements import TextClause
 
-from learning.db import db, outside_transaction
+from learning.db import db, read_outside_transaction
 from learning.i18n import local_today
 
 EVERYONE = "all"
@@ -181,8 +181,8 @@ def _counters(user_id: int) -> Counters:
     noted = g.get("page_counters")
     if noted is not None and noted[0] == user_id:
         return noted[1]
-    with outside_transaction() as connection:  # a person signed in some other way than load_user
-        return Counters(*connection.execute(select(*counter_columns(literal(user_id)))).one())
+    # a person signed in some other way than load_user
+    return Counters(*read_outside_transaction(select(*counter_columns(literal(user_id))))[0])
 
 
 def _key(view_name: str) -> tuple | None:

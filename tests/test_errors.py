@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from learning.db import db
+from learning.db import PING_AFTER_IDLE_SECONDS, db
 from learning.security import PUBLIC, allow
 
 
@@ -73,3 +77,88 @@ def test_a_database_gone_while_the_request_ends_keeps_the_answer(app, client, lo
     monkeypatch.undo()
     assert response.status_code == 200
     assert "<h1" in response.get_data(as_text=True)
+
+
+# Pooled connections -----------------------------------------------------------------------------------------
+
+def _pooled_connections(app) -> list:
+    """The raw connections lying idle in the pool, each with its pool entry's ``info`` (they stay pooled)."""
+    with app.app_context():
+        engine = db.engine
+        held = [engine.connect() for _ in range(engine.pool.checkedin())]
+        pooled = [(connection.connection.dbapi_connection, connection.connection.info) for connection in held]
+        for connection in held:
+            connection.close()
+    assert pooled
+    return pooled
+
+
+def _die(app, pooled, idle_for: float = 0.0) -> None:
+    """The connections die where they lie (a database restart, a firewall), after lying idle ``idle_for`` s.
+
+    PostgreSQL ends their server processes; SQLite has none, so the connections are closed.
+    """
+    with app.app_context():
+        url = db.engine.url
+    if url.get_backend_name() == "postgresql":
+        pids = [raw.info.backend_pid for raw, _info in pooled]
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(:pids) AS pid"), {"pids": pids})
+            while connection.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                                    {"pids": pids}):
+                time.sleep(0.05)
+        engine.dispose()
+    else:
+        for raw, _info in pooled:
+            raw.close()
+    for _raw, info in pooled:
+        info["idle_since"] -= idle_for
+
+
+def _pings(app, monkeypatch) -> list:
+    with app.app_context():
+        dialect = db.engine.dialect
+    pings, ping = [], type(dialect).do_ping
+
+    def counted(self, dbapi_connection):
+        pings.append(dbapi_connection)
+        return ping(self, dbapi_connection)
+
+    monkeypatch.setattr(type(dialect), "do_ping", counted)
+    return pings
+
+
+def test_a_connection_in_steady_use_is_not_pinged_one_that_lay_idle_is(app, client, login, people, monkeypatch):
+    login(client, "employee")
+    pings = _pings(app, monkeypatch)
+    for _ in range(3):
+        assert client.get("/learning/").status_code == 200
+    assert pings == []  # no round trip more per request, as pool_pre_ping would cost
+    for _raw, info in _pooled_connections(app):
+        info["idle_since"] -= PING_AFTER_IDLE_SECONDS
+    assert client.get("/learning/").status_code == 200
+    assert pings
+
+
+def test_a_connection_that_died_while_idle_is_replaced_before_a_request_uses_it(app, client, login, people,
+                                                                              caplog):
+    login(client, "employee")
+    assert client.get("/learning/").status_code == 200
+    _die(app, _pooled_connections(app), idle_for=60)
+    with caplog.at_level(logging.WARNING):
+        response = client.get("/learning/")
+    assert response.status_code == 200
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # no statement ever failed
+
+
+def test_a_connection_that_died_in_steady_use_costs_the_read_of_the_person_a_second_try(app, client, login,
+                                                                                      people, caplog):
+    login(client, "employee")
+    assert client.get("/learning/").status_code == 200
+    _die(app, _pooled_connections(app))  # too recently used to be pinged: the first statement finds out
+    with caplog.at_level(logging.WARNING, "learning.db"):
+        response = client.get("/learning/")
+    assert response.status_code == 200  # the person read again on a new connection; the pool renewed
+    assert "reading again on a new one" in caplog.text
+    assert client.get("/learning/").status_code == 200

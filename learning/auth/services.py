@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from learning.audit.services import record
-from learning.db import db, outside_transaction, utcnow
+from learning.db import db, read_outside_transaction, utcnow
 from learning.messaging.mail import absolute_url, send_mail
 from learning.org.models import User, UserRole
 from learning.pagecache import Counters, counter_columns, note_counters
@@ -48,8 +48,7 @@ def load_user(session_token: str) -> User | None:
     person, their roles and their page counters (learning/pagecache.py), and the person joins the
     session as if a query had loaded them.
     """
-    with outside_transaction() as connection:
-        rows = connection.execute(_PERSON, {"token": session_token}).all()
+    rows = read_outside_transaction(_PERSON, {"token": session_token})
     if not rows or not rows[0].active:
         return None
     first = rows[0]._mapping
