@@ -63,7 +63,7 @@ def send_command(ignore_schedule: bool) -> None:
         raise click.ClickException(f"sending failed: {run.message}")
     click.echo(f"Outbox: {report.claimed} claimed, {report.mails} mail(s) with {report.sent} reminder(s), "
                f"{report.notified} notification(s), {report.dropped} dropped, {report.waiting} waiting, "
-               f"{report.retrying} to retry, {report.failed} failed.")
+               f"{report.retrying} to retry, {report.failed} failed, {report.unconfirmed} not confirmed.")
     if report.smtp_unavailable:
         raise click.ClickException("the SMTP server could not be reached; the messages wait and are retried")
 

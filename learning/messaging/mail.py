@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -33,6 +34,13 @@ class MailError(Exception):
 
 class MailUnavailable(MailError):
     """The SMTP server could not be reached, refused the connection or the login: no message's fault."""
+
+
+class MailUnconfirmed(MailError):
+    """The whole message went to the server, but its answer never came: it may have been delivered.
+
+    Sending it again could deliver it twice, so it is not sent again (see the outbox).
+    """
 
 
 class MailRejected(MailError):
@@ -99,6 +107,34 @@ def _text_of(message: Message) -> str:
     return part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
 
 
+class _HandOver:
+    """An SMTP client that calls ``handing_over`` when it has sent the whole message but its final dot.
+
+    A server throws away a message whose final dot never came; after the dot, it may deliver the
+    message even if its answer never comes back. ``dot_sent`` tells which of the two happened.
+    """
+
+    handing_over: Callable[[], None] | None = None
+    dot_sent = False
+
+    def send(self, s):
+        if self.handing_over is not None and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            super().send(s[:-3])  # the message data (smtplib sends commands as str, the data as bytes)
+            self.handing_over()
+            super().send(b".\r\n")
+            self.dot_sent = True
+            return
+        super().send(s)
+
+
+class _SMTP(_HandOver, smtplib.SMTP):
+    pass
+
+
+class _SMTPS(_HandOver, smtplib.SMTP_SSL):
+    pass
+
+
 class Mailer:
     """Deliver messages over one SMTP connection, opened on the first message and closed on exit.
 
@@ -109,7 +145,7 @@ class Mailer:
     def __init__(self, smtp_url: str | None = None, timeout: float = SMTP_TIMEOUT):
         self.url = smtp_url if smtp_url is not None else current_app.config["SMTP_URL"]
         self.timeout = timeout
-        self.client: smtplib.SMTP | None = None
+        self.client: _SMTP | _SMTPS | None = None
         self.connections = 0  # how many connections were opened (tests check the reuse)
 
     @property
@@ -122,14 +158,14 @@ class Mailer:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _SMTP | _SMTPS:
         url = urlsplit(self.url)
         context = ssl.create_default_context()
         try:
             if url.scheme == "smtps":
-                client = smtplib.SMTP_SSL(url.hostname, url.port or 465, timeout=self.timeout, context=context)
+                client = _SMTPS(url.hostname, url.port or 465, timeout=self.timeout, context=context)
             else:
-                client = smtplib.SMTP(url.hostname, url.port or 25, timeout=self.timeout)
+                client = _SMTP(url.hostname, url.port or 25, timeout=self.timeout)
             try:
                 if url.scheme == "smtp+starttls":
                     client.starttls(context=context)
@@ -143,8 +179,13 @@ class Mailer:
         self.connections += 1
         return client
 
-    def send(self, message: Message) -> None:
-        """Deliver one message; raise MailUnavailable (server) or MailRejected (this message)."""
+    def send(self, message: Message, handing_over: Callable[[], None] | None = None) -> None:
+        """Deliver one message; raise MailUnavailable (server), MailRejected (this message) or MailUnconfirmed.
+
+        ``handing_over`` is called when the server has the whole message but its final dot, the
+        last moment at which the message is certainly not delivered yet (the outbox records there
+        that it hands the message over). Once the dot is sent, the message is never sent again.
+        """
         if self.capturing:
             db.session.add(CapturedMail(recipient=_decoded(message["To"]), subject=_decoded(message["Subject"]),
                                         body=_text_of(message), message_id=str(message["Message-ID"])))
@@ -153,8 +194,10 @@ class Mailer:
             reused = self.client is not None
             if self.client is None:
                 self.client = self._connect()
+            client = self.client
+            client.handing_over, client.dot_sent = handing_over, False
             try:
-                self.client.send_message(message)
+                client.send_message(message)
                 return
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reply = next(iter(exc.recipients.values()), (None, b""))
@@ -163,11 +206,23 @@ class Mailer:
                 raise MailRejected(f"message refused: {exc.smtp_code} {_reply(exc.smtp_error)}",
                                    exc.smtp_code) from exc
             except (OSError, smtplib.SMTPException) as exc:
-                self.client.close()
-                self.client = None
+                self.close_quietly()
+                if client.dot_sent:
+                    raise MailUnconfirmed(f"no answer after the message was sent: {exc}") from exc
                 if not reused:  # a connection kept from an earlier message may have timed out: one more try
                     raise MailUnavailable(f"SMTP delivery failed: {exc}") from exc
                 logger.info("SMTP connection lost (%s); connecting again", exc)
+            except BaseException:  # e.g. the hand-over could not be recorded: the dot was not sent
+                self.close_quietly()
+                raise
+            finally:
+                client.handing_over = None
+
+    def close_quietly(self) -> None:
+        """Drop the connection without a goodbye (in the middle of a message the server discards it)."""
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
     def close(self) -> None:
         if self.client is not None:

@@ -23,8 +23,10 @@ class CapturedMail(db.Model):
 
 class OutboxStatus(enum.StrEnum):
     QUEUED = "queued"      # waiting for its time: the next digest, the mail hours, a retry
-    SENDING = "sending"    # claimed by a sender until ``lease_until``; a lapsed lease makes it claimable again
-    SENT = "sent"          # delivered (in a mail of its own or in a digest)
+    SENDING = "sending"    # claimed by a sender until ``lease_until``; a lapsed lease makes it claimable again,
+    #                        unless ``message_id`` is set: the mail was handed to the server (never sent twice)
+    SENT = "sent"          # delivered (in a mail of its own or in a digest); outcome "not confirmed": handed over,
+    #                        but the server's answer never came
     DROPPED = "dropped"    # not sent on purpose: work done, opted out, person gone (``outcome`` says why)
     FAILED = "failed"      # refused by the mail server too often; an admin can retry it
 
@@ -64,7 +66,7 @@ class Outbox(db.Model):
     notified_at: Mapped[datetime | None]  # when the in-app notification was created
     sent_at: Mapped[datetime | None] = mapped_column(index=True)
     message_id: Mapped[str | None] = mapped_column(String(200))
-    outcome: Mapped[str | None] = mapped_column(String(40))  # why dropped or failed
+    outcome: Mapped[str | None] = mapped_column(String(40))  # why dropped or failed; sent but "not confirmed"
     last_error: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship()

@@ -14,6 +14,13 @@ for the person's digest time, the mail hours and the daily cap, and goes out wit
 ready reminders in it. A server that refuses a message costs the row an attempt (after
 ``LEARNING_MAIL_MAX_ATTEMPTS`` it fails for good); a server that cannot be reached costs nothing but
 time: the rows wait with capped exponential backoff, and nothing is lost.
+
+A mail is never sent twice. Just before the server gets a message's final dot (until then, the
+server throws the message away if the connection ends), the sender records that it hands the mail
+over: it commits the rows' ``message_id``. A sender that dies after that leaves ``sending`` rows
+with a ``message_id``; when their lease lapses they count as sent, "not confirmed", and are not sent
+again (the admin's *Outbox* page lists them and can send one again). The same holds when the
+server's answer to the dot never comes.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from learning.messaging.mail import (
     Mailer,
     MailRejected,
     MailUnavailable,
+    MailUnconfirmed,
     absolute_url,
     build_message,
     sender_domain,
@@ -49,6 +57,7 @@ from learning.org.models import User
 
 logger = logging.getLogger(__name__)
 
+UNCONFIRMED = "not confirmed"  # the outcome of a mail handed to the server whose answer never came
 PEOPLE_PER_BATCH = 200
 MAX_BATCHES = 50  # per run; what is left waits for the next run a minute later
 
@@ -66,6 +75,7 @@ class SendReport:
     waiting: int = 0  # rows put back to wait for their digest, the mail hours or the daily cap
     retrying: int = 0
     failed: int = 0
+    unconfirmed: int = 0  # rows whose mail was handed over but never confirmed (not sent again)
     smtp_unavailable: bool = False
 
     def counts(self) -> dict[str, int]:
@@ -76,8 +86,24 @@ def _claimable(now: datetime, waiting_too: bool = False):
     queued = Outbox.status == OutboxStatus.QUEUED.value
     return or_(
         queued if waiting_too else and_(queued, Outbox.next_attempt_at <= now),
-        and_(Outbox.status == OutboxStatus.SENDING.value, Outbox.lease_until < now),
+        and_(_lapsed(now), Outbox.message_id.is_(None)),  # a dead sender's rows it had not handed over yet
     )
+
+
+def _lapsed(now: datetime):
+    return and_(Outbox.status == OutboxStatus.SENDING.value, Outbox.lease_until < now)
+
+
+def settle_handed_over(now: datetime) -> int:
+    """Rows whose sender handed their mail to the server and then stopped: sent, not confirmed (commits)."""
+    settled = db.session.execute(
+        update(OUTBOX).where(_lapsed(now), Outbox.message_id.is_not(None))
+        .values(status=OutboxStatus.SENT.value, outcome=UNCONFIRMED, claimed_by=None, lease_until=None)).rowcount
+    db.session.commit()
+    if settled:
+        logger.warning("%d reminder(s) were handed to the mail server by a sender that stopped before the "
+                       "server confirmed them; they are not sent again (outbox: sent, not confirmed)", settled)
+    return settled
 
 
 def claim_lease() -> timedelta:
@@ -98,7 +124,8 @@ def claim(now: datetime, worker: str = WORKER, people: int = PEOPLE_PER_BATCH, w
         rows = rows.with_for_update(skip_locked=True)  # a row another sender holds is simply skipped
     statement = (
         update(OUTBOX).where(Outbox.id.in_(rows), claimable)
-        .values(status=OutboxStatus.SENDING.value, claimed_by=worker, lease_until=now + claim_lease())
+        .values(status=OutboxStatus.SENDING.value, claimed_by=worker, lease_until=now + claim_lease(),
+                message_id=None)  # set again only when this claim hands the mail over
         .returning(Outbox.id)
     )
     ids = list(db.session.execute(statement).scalars())
@@ -138,6 +165,11 @@ class _Batch:
 
     def wait(self, ids: list[int], until: datetime) -> None:
         self.report.waiting += self.finish(ids, OutboxStatus.QUEUED, next_attempt_at=until)
+
+    def hand_over(self, ids: list[int], message_id: str, now: datetime) -> None:
+        """Record, committed, that the rows' mail is handed to the server: from now on it is never sent again."""
+        db.session.execute(update(OUTBOX).where(self._ours(ids)).values(message_id=message_id, sent_at=now))
+        db.session.commit()
 
     def renew(self, ids: list[int], until: datetime) -> None:
         """Keep holding the rows still ours until ``until`` (committed, so other senders see it)."""
@@ -242,6 +274,7 @@ def send_due(now: datetime | None = None, *, worker: str = WORKER, ignore_schedu
     """
     report = SendReport()
     window = MailWindow.from_config()
+    report.unconfirmed += settle_handed_over(now or utcnow())
     with Mailer() as mailer:
         for _batch_number in range(max_batches):
             moment = now or utcnow()
@@ -349,13 +382,19 @@ def _mail_person(rows: list[Row], details: dict[int, dict], digest: str, sent_to
         message_id=message_id, html=composed.html,
         headers={"List-Unsubscribe": f"<{absolute_url('notifications.preferences')}>",
                  "Content-Language": composed.language})
+    ids = [r.id for r in included]
     try:
-        mailer.send(message)
+        mailer.send(message, handing_over=lambda: batch.hand_over(ids, message_id, now))
     except MailRejected as exc:
         _rejected(ready, now, batch, str(exc))
         return
-    sent = batch.finish([r.id for r in included], OutboxStatus.SENT, sent_at=now, message_id=message_id,
-                        last_error=None, outcome=None)
+    except MailUnconfirmed as exc:
+        batch.report.unconfirmed += batch.finish(ids, OutboxStatus.SENT, outcome=UNCONFIRMED,
+                                                 last_error=str(exc)[:1000])
+        batch.drop(superseded, "replaced by a newer reminder")
+        logger.warning("Reminder mail %s to user %s not confirmed; not sent again: %s", message_id, user.id, exc)
+        return
+    sent = batch.finish(ids, OutboxStatus.SENT, sent_at=now, message_id=message_id, last_error=None, outcome=None)
     batch.drop(superseded, "replaced by a newer reminder")
     batch.report.mails += 1
     batch.report.sent += sent
@@ -367,12 +406,13 @@ def _rejected(rows: list[Row], now: datetime, batch: _Batch, error: str) -> None
     for row in rows:
         attempts = row.attempts + 1
         if attempts >= limit:
-            batch.report.failed += batch.finish([row.id], OutboxStatus.FAILED, attempts=attempts,
-                                                outcome="refused by the mail server", last_error=error[:1000])
+            batch.report.failed += batch.finish([row.id], OutboxStatus.FAILED, attempts=attempts, message_id=None,
+                                                sent_at=None, outcome="refused by the mail server",
+                                                last_error=error[:1000])
         else:
             batch.report.retrying += batch.finish(
-                [row.id], OutboxStatus.QUEUED, attempts=attempts, last_error=error[:1000],
-                next_attempt_at=now + backoff(attempts + row.deferrals))
+                [row.id], OutboxStatus.QUEUED, attempts=attempts, message_id=None, sent_at=None,
+                last_error=error[:1000], next_attempt_at=now + backoff(attempts + row.deferrals))
     logger.warning("Mail to user %s refused: %s", rows[0].user_id, error)
 
 
@@ -382,8 +422,8 @@ def _wait_for_server(people: list[tuple[int, list[Row]]], now: datetime, batch: 
         for row in rows:
             deferrals = row.deferrals + 1
             batch.report.retrying += batch.finish(
-                [row.id], OutboxStatus.QUEUED, deferrals=deferrals, last_error=error[:1000],
-                next_attempt_at=now + backoff(deferrals + row.attempts))
+                [row.id], OutboxStatus.QUEUED, deferrals=deferrals, message_id=None, sent_at=None,
+                last_error=error[:1000], next_attempt_at=now + backoff(deferrals + row.attempts))
 
 
 # Admin ----------------------------------------------------------------------------------------------
@@ -397,11 +437,16 @@ class OutboxError(Exception):
     """An admin action on the outbox was refused."""
 
 
+def retryable(row: Outbox) -> bool:
+    return (row.status in (OutboxStatus.FAILED.value, OutboxStatus.QUEUED.value)
+            or (row.status == OutboxStatus.SENT.value and row.outcome == UNCONFIRMED))
+
+
 def retry(row_id: int, actor) -> Outbox:
-    """Queue a failed (or waiting) row again at once, with fresh attempts; audited."""
+    """Queue a failed, waiting or unconfirmed row again at once, with fresh attempts; audited."""
     row = db.session.get(Outbox, row_id)
-    if row is None or row.status not in (OutboxStatus.FAILED.value, OutboxStatus.QUEUED.value):
-        raise OutboxError("only failed or queued messages can be retried")
+    if row is None or not retryable(row):
+        raise OutboxError("only failed, queued or unconfirmed messages can be retried")
     row.status, row.attempts, row.deferrals = OutboxStatus.QUEUED.value, 0, 0
     row.next_attempt_at, row.outcome, row.claimed_by, row.lease_until = utcnow(), None, None, None
     record(actor, "outbox.retry", row, f"Reminder {row.id} ({row.kind}) queued again")

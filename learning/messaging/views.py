@@ -14,7 +14,7 @@ from learning.forms import ActionForm
 from learning.messaging import bp
 from learning.messaging import retention as _retention  # noqa: F401  (registers the retention rules)
 from learning.messaging.models import CapturedMail, Outbox, OutboxStatus
-from learning.messaging.outbox import OutboxError, retry, retry_all_failed, status_counts
+from learning.messaging.outbox import UNCONFIRMED, OutboxError, retry, retry_all_failed, retryable, status_counts
 from learning.messaging.reminders import kind_named, registered_kinds
 from learning.org.models import Role, User
 from learning.security import allow
@@ -39,6 +39,7 @@ OUTCOME_LABELS = {
     "replaced by a newer reminder": _l("replaced by a newer reminder"),
     "unknown kind": _l("kind no longer known"),
     "refused by the mail server": _l("refused by the mail server"),
+    UNCONFIRMED: _l("handed to the mail server, which never confirmed it: it may not have arrived"),
 }
 
 
@@ -90,7 +91,7 @@ def outbox():
     return render_template("messaging/outbox.html", page=page, status=status, counts=status_counts(), kinds=kinds,
                            kind=kind, person=person,
                            statuses=list(OutboxStatus), STATUS_LABELS=STATUS_LABELS, STATUS_BADGES=STATUS_BADGES,
-                           OUTCOME_LABELS=OUTCOME_LABELS, form=ActionForm(),
+                           OUTCOME_LABELS=OUTCOME_LABELS, retryable=retryable, form=ActionForm(),
                            capturing=not current_app.config["SMTP_URL"])
 
 

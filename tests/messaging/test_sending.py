@@ -188,6 +188,104 @@ def test_a_sender_killed_after_claiming_is_replaced_when_its_lease_runs_out(app,
     assert len(smtp.messages) == 1 and _status(app) == {"sent": 1}
 
 
+class _Killed(BaseException):
+    """The sender process dies here (a BaseException: nothing in the platform catches it)."""
+
+
+def _wait_for_messages(smtp, count: int) -> None:
+    for _ in range(100):  # the server stores a message in its own thread
+        if len(smtp.messages) >= count:
+            return
+        threading.Event().wait(0.05)
+
+
+def _answer_lost_after_the_dot(monkeypatch, error: BaseException) -> None:
+    """The server gets the whole message, final dot included; its answer never reaches the sender."""
+    from learning.messaging import mail
+
+    getreply = mail._SMTP.getreply
+
+    def lost(self):
+        if self.dot_sent:
+            raise error
+        return getreply(self)
+
+    monkeypatch.setattr(mail._SMTP, "getreply", lost)
+
+
+def _outcomes(app) -> list[tuple]:
+    with app.app_context():
+        return db.session.execute(select(Outbox.status, Outbox.outcome, Outbox.message_id)).all()
+
+
+def test_a_sender_killed_after_handing_a_mail_over_never_has_it_sent_again(app, smtp, plan, send, due,
+                                                                          monkeypatch):
+    lease = timedelta(seconds=app.config["OUTBOX_CLAIM_SECONDS"])
+    due("person")
+    plan(NINE)
+    _answer_lost_after_the_dot(monkeypatch, _Killed())
+    with pytest.raises(_Killed):
+        send(NINE)
+    monkeypatch.undo()
+    _wait_for_messages(smtp, 1)
+    assert len(smtp.messages) == 1  # delivered, but the sender died before it heard so
+    assert [row[:2] for row in _outcomes(app)] == [("sending", None)]
+    assert send(NINE + lease - timedelta(seconds=1)).claimed == 0
+    report = send(NINE + lease + timedelta(seconds=1))
+    assert (report.claimed, report.mails, report.unconfirmed) == (0, 0, 1)
+    (status, outcome, message_id), = _outcomes(app)
+    assert (status, outcome, message_id) == ("sent", "not confirmed", smtp.messages[0]["Message-ID"])
+    assert send(NINE + lease + timedelta(minutes=5)).mails == 0
+    assert len(smtp.messages) == 1
+
+
+def test_a_sender_killed_before_the_final_dot_has_the_mail_sent_once_by_the_next(app, smtp, plan, send, due,
+                                                                                monkeypatch):
+    from learning.messaging import outbox
+
+    lease = timedelta(seconds=app.config["OUTBOX_CLAIM_SECONDS"])
+    due("person")
+    plan(NINE)
+
+    def dies(*args):
+        raise _Killed
+
+    monkeypatch.setattr(outbox._Batch, "hand_over", dies)  # the whole message but its dot is at the server
+    with pytest.raises(_Killed):
+        send(NINE)
+    monkeypatch.undo()
+    assert smtp.messages == []  # a message without its final dot is thrown away
+    assert [row[:2] for row in _outcomes(app)] == [("sending", None)]
+    assert send(NINE + lease + timedelta(seconds=1)).mails == 1
+    assert [row[:2] for row in _outcomes(app)] == [("sent", None)] and len(smtp.messages) == 1
+
+
+def test_no_answer_to_a_whole_message_means_sent_not_confirmed_and_an_admin_can_send_it_again(
+        app, smtp, plan, send, due, monkeypatch, people):
+    import smtplib
+
+    from learning.messaging.outbox import retry
+
+    for name in ("first", "second"):
+        due(name)
+    plan(NINE)
+    _answer_lost_after_the_dot(monkeypatch, smtplib.SMTPServerDisconnected("Connection unexpectedly closed"))
+    report = send(NINE)
+    monkeypatch.undo()
+    assert (report.mails, report.unconfirmed) == (0, 2)  # the second mail went on a new connection
+    _wait_for_messages(smtp, 2)
+    assert len(smtp.messages) == 2
+    assert {row[:2] for row in _outcomes(app)} == {("sent", "not confirmed")}
+    assert send(NINE + timedelta(hours=1)).claimed == 0  # never sent again on its own
+    with time_machine.travel(NINE + timedelta(hours=1), tick=False), app.test_request_context():
+        row = db.session.scalars(select(Outbox)).first()
+        retry(row.id, db.session.get(User, people["admin"].id))
+    assert send(NINE + timedelta(hours=1, minutes=1)).mails == 1
+    _wait_for_messages(smtp, 3)
+    assert [m["Message-ID"] for m in smtp.messages].count(row.message_id) == 2  # the same Message-ID again
+    assert sorted((r[:2] for r in _outcomes(app)), key=str) == [("sent", "not confirmed"), ("sent", None)]
+
+
 def test_a_slow_sender_renews_its_claim_so_no_second_sender_takes_its_rows(app, smtp, plan, send, due, monkeypatch):
     from learning.messaging import outbox
 
@@ -412,9 +510,9 @@ def test_smtp_login_with_the_credentials_of_the_url(app, plan, send, due):
     ("smtp://mail.example", ["SMTP mail.example:25", "send"]),
 ])
 def test_the_url_scheme_chooses_starttls_or_tls(app, monkeypatch, url, calls):
-    import smtplib
     from email.message import EmailMessage
 
+    from learning.messaging import mail
     from learning.messaging.mail import Mailer
 
     seen = []
@@ -442,8 +540,8 @@ def test_the_url_scheme_chooses_starttls_or_tls(app, monkeypatch, url, calls):
         pass
 
     FakeSMTP.__name__, FakeSMTP_SSL.__name__ = "FakeSMTP", "FakeSMTP_SSL"
-    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
-    monkeypatch.setattr(smtplib, "SMTP_SSL", FakeSMTP_SSL)
+    monkeypatch.setattr(mail, "_SMTP", FakeSMTP)  # smtplib's SMTP and SMTP_SSL with the hand-over of the dot
+    monkeypatch.setattr(mail, "_SMTPS", FakeSMTP_SSL)
     with app.app_context(), Mailer(url) as mailer:
         mailer.send(EmailMessage())
     assert seen == calls

@@ -65,6 +65,27 @@ def test_an_admin_sends_a_failed_message_again(app, client, login, rows):
     assert client.submit("/admin/mail/outbox/999999/retry").status_code == 404
 
 
+def test_a_mail_the_server_never_confirmed_is_marked_and_can_be_sent_again(app, client, login, people, rows):
+    rows(1)
+    with app.app_context():
+        unconfirmed = Outbox(user_id=people["employee"].id, kind="training.due_today", subject_key="s-unconfirmed",
+                             period_key="p", status="sent", outcome="not confirmed", message_id="<u@x>",
+                             last_error="no answer after the message was sent: Connection unexpectedly closed")
+        db.session.add(unconfirmed)
+        db.session.commit()
+        unconfirmed_id = unconfirmed.id
+    login(client, "admin")
+    for language, label in (("en", "never confirmed it: it may not have arrived"),
+                            ("de", "nie bestätigt hat: Sie ist vielleicht nicht angekommen")):
+        page = client.get("/admin/mail/outbox?status=sent", headers={"Accept-Language": language})
+        text = page.get_data(as_text=True)
+        assert label in text and "Connection unexpectedly closed" in text
+    assert text.count(">Erneut senden<") == 1  # only the unconfirmed one of the two sent mails
+    assert client.submit(f"/admin/mail/outbox/{unconfirmed_id}/retry").status_code == 302
+    with app.app_context():
+        assert db.session.get(Outbox, unconfirmed_id).status == "queued"
+
+
 def test_retry_all_failed(app, client, login, rows):
     rows()
     login(client, "admin")
