@@ -212,7 +212,7 @@ def scheduler_available() -> str | None:
 
 
 class MailSink:
-    """An SMTP server on 127.0.0.1 that keeps the Message-ID and recipient of every mail, slowly."""
+    """An SMTP server on 127.0.0.1 that keeps the Message-ID and recipient of every mail and answers slowly."""
 
     def __init__(self, delay: float):
         self.delay = delay
@@ -228,11 +228,11 @@ class MailSink:
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
-                await asyncio.sleep(sink.delay)  # a real server takes its time: widens the window for the kill
                 message = message_from_bytes(envelope.original_content or envelope.content)
-                with sink.lock:
+                with sink.lock:  # as a mail server queues a message once it has the final dot ...
                     sink.received.append((message.get("Message-ID", ""), ",".join(envelope.rcpt_tos),
                                           time.monotonic()))
+                await asyncio.sleep(sink.delay)  # ... and takes its time to answer: widens the window for the kill
                 return "250 OK"
 
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
@@ -369,9 +369,9 @@ def scheduler_takeover_drill(size: int, workdir: Path, delay: float, kill_after_
                                                                               "nothing left queued or claimed"))
     table.add("planned twice (same person, kind, subject, period)", planned_twice, target(planned_twice == 0, "0"))
     table.add("sent but never arrived", len(lost), target(not lost, "0 lost"))
-    unconfirmed = sum(r.status == "sent" and r.outcome == "not confirmed" for r in rows)
-    table.add("handed to the mail server when the leader died (sent, not confirmed, not sent again)",
-              unconfirmed, "–")
+    unconfirmed = [r.message_id for r in rows if r.status == "sent" and r.outcome == "not confirmed"]
+    table.add("handed to the mail server as the leader died (sent, not confirmed, not sent again)",
+              f"{len(set(unconfirmed))} mail(s) with {len(unconfirmed)} reminder(s)", "–")
     table.add("mails received", f"{len(received)} ({len(arrived)} distinct Message-IDs)", "–")
     first_arrival = {}
     for mid, _rcpt, when in received:
