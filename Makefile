@@ -69,7 +69,9 @@ wrk:
 
 # Extract user-visible strings and merge them into the German catalogue.
 messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o $(TRANSLATIONS)/messages.pot --no-location --sort-output --width 100 .
+	@# --ignore-dirs: pybabel skips every directory whose name starts with _ otherwise (templates/_macros)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o $(TRANSLATIONS)/messages.pot --no-location --sort-output --width 100 \
+		--ignore-dirs '.* node_modules static instance' .
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --width 100
 
 lint: setup

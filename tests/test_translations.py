@@ -8,6 +8,7 @@ the German catalogue lacks one, has an empty or fuzzy entry, or breaks a placeho
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,12 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "learning/translations/de/LC_MESSAGES/messages.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdf]")
+# As in `make messages`: without them, pybabel skips every directory starting with _ (templates/_macros).
+IGNORED_DIRS = (".*", "node_modules", "static", "instance")
+
+
+def _scanned(directory: str) -> bool:
+    return not any(fnmatch(Path(directory).name, pattern) for pattern in IGNORED_DIRS)
 
 
 def _extracted() -> dict[str, tuple[str, int]]:
@@ -26,7 +33,7 @@ def _extracted() -> dict[str, tuple[str, int]]:
     keywords = dict(DEFAULT_KEYWORDS, _l=None)
     found = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords=keywords
+        str(ROOT), method_map, options_map, keywords=keywords, directory_filter=_scanned
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         found.setdefault(msgid, (filename, lineno))
