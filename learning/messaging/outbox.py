@@ -151,8 +151,11 @@ class _Batch:
                     Outbox.status == OutboxStatus.SENDING.value)
 
     def finish(self, ids: list[int], status: OutboxStatus, **values) -> int:
+        """End the claim of the rows still ours; a row that ends other than sent loses its hand-over record."""
         if not ids:
             return 0
+        if status != OutboxStatus.SENT:
+            values = {"message_id": None, "sent_at": None, **values}
         changed = db.session.execute(
             update(OUTBOX).where(self._ours(ids))
             .values(status=status.value, claimed_by=None, lease_until=None, **values)).rowcount
@@ -406,13 +409,12 @@ def _rejected(rows: list[Row], now: datetime, batch: _Batch, error: str) -> None
     for row in rows:
         attempts = row.attempts + 1
         if attempts >= limit:
-            batch.report.failed += batch.finish([row.id], OutboxStatus.FAILED, attempts=attempts, message_id=None,
-                                                sent_at=None, outcome="refused by the mail server",
-                                                last_error=error[:1000])
+            batch.report.failed += batch.finish([row.id], OutboxStatus.FAILED, attempts=attempts,
+                                                outcome="refused by the mail server", last_error=error[:1000])
         else:
             batch.report.retrying += batch.finish(
-                [row.id], OutboxStatus.QUEUED, attempts=attempts, message_id=None, sent_at=None,
-                last_error=error[:1000], next_attempt_at=now + backoff(attempts + row.deferrals))
+                [row.id], OutboxStatus.QUEUED, attempts=attempts, last_error=error[:1000],
+                next_attempt_at=now + backoff(attempts + row.deferrals))
     logger.warning("Mail to user %s refused: %s", rows[0].user_id, error)
 
 
@@ -422,8 +424,8 @@ def _wait_for_server(people: list[tuple[int, list[Row]]], now: datetime, batch: 
         for row in rows:
             deferrals = row.deferrals + 1
             batch.report.retrying += batch.finish(
-                [row.id], OutboxStatus.QUEUED, deferrals=deferrals, message_id=None, sent_at=None,
-                last_error=error[:1000], next_attempt_at=now + backoff(deferrals + row.attempts))
+                [row.id], OutboxStatus.QUEUED, deferrals=deferrals, last_error=error[:1000],
+                next_attempt_at=now + backoff(deferrals + row.attempts))
 
 
 # Admin ----------------------------------------------------------------------------------------------
