@@ -45,7 +45,6 @@ from bench.load import (  # noqa: E402
     BENCH_DATABASE,
     Browser,
     Gunicorn,
-    analyze,
     free_port,
     fresh_database,
     platform_env,
@@ -98,7 +97,6 @@ def fresh_platform(size: int, workdir: Path) -> str:
         from learning.db import db
 
         db.engine.dispose()
-    analyze(url)
     print(f"PostgreSQL: {size} people generated in {generated:.1f} s", flush=True)
     return url
 

@@ -827,14 +827,6 @@ def people_to_simulate(url: str, count: int) -> list[tuple[str, int]]:
     return [(u, i) for u, i in rows[::step][:count]]
 
 
-def analyze(url: str) -> None:
-    """Planner statistics, as a database in use has them (bulk-inserted tables have none yet)."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text("ANALYZE"))
-    engine.dispose()
-
-
 def workload_plan(url: str) -> Plan:
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -901,6 +893,11 @@ def check_correctness(before: dict, after: dict, plan: Plan) -> list[tuple[str, 
     return rows
 
 
+def cpu_figure(app_ms: float, db_ms: float) -> str:
+    """CPU time per request of the server and its database backends, with the database's share."""
+    return f"{app_ms + db_ms:.2f}" + (f" (db {db_ms:.2f})" if db_ms else "")
+
+
 def summarise(samples: list[Sample]) -> tuple[int, int, float, float]:
     ok = [s.ms for s in samples if s.ok]
     return len(samples), sum(not s.ok for s in samples), percentile(ok, 50), percentile(ok, 95)
@@ -916,7 +913,6 @@ def run(kind: str, name: str, size: int, args, workdir: Path, throughput: Table,
         from learning.db import db
 
         db.engine.dispose()
-    analyze(url)
     print(f"{name}: {size} people generated in {generated:.1f} s", flush=True)
     env = platform_env(url, workdir / "instance")
     logs = workdir / "logs"
@@ -974,26 +970,28 @@ def run(kind: str, name: str, size: int, args, workdir: Path, throughput: Table,
             started = server_cpu()
             took = await run_people(mixed, plan, actions, args.mixed_seconds, None, seed=1)
             mixed_samples = [s for p in mixed for s in p.samples]
-            cpu["mixed"] = server_cpu(started) * 1000 / max(1, len(mixed_samples))
+            cpu["mixed"] = tuple(seconds * 1000 / max(1, len(mixed_samples)) for seconds in server_cpu(started))
             for p in people:
                 p.samples.clear()
             staff_people = people[:args.users]
             started = server_cpu()
             staff_took = await run_people(staff_people, plan, actions, args.seconds, (1.0, 5.0), seed=2)
             staff_samples = [s for p in staff_people for s in p.samples]
-            cpu["staff"] = server_cpu(started) * 1000 / max(1, len(staff_samples))
+            cpu["staff"] = tuple(seconds * 1000 / max(1, len(staff_samples)) for seconds in server_cpu(started))
             for p in people:
                 await p.browser.close()
             return before, mixed_samples, took, staff_samples, staff_took, actions
 
-        cpu: dict[str, float] = {}
+        cpu: dict[str, tuple[float, float]] = {}  # CPU ms per request: the workers', the database's
 
-        def server_cpu(since: dict[int, int] | None = None):
-            """A snapshot of the server's CPU ticks; given an earlier one, the seconds used since."""
-            now = cpu_ticks(server.worker_pids() + database_pids(url if kind == "postgresql" else None))
+        def server_cpu(since: tuple[dict[int, int], dict[int, int]] | None = None):
+            """A snapshot of the workers' and database backends' CPU ticks; given an earlier one, the seconds
+            each used since."""
+            now = cpu_ticks(server.worker_pids()), cpu_ticks(database_pids(url if kind == "postgresql" else None))
             if since is None:
                 return now
-            return sum(t - since.get(pid, 0) for pid, t in now.items()) / os.sysconf("SC_CLK_TCK")
+            return tuple(sum(t - before.get(pid, 0) for pid, t in after.items()) / os.sysconf("SC_CLK_TCK")
+                         for before, after in zip(since, now, strict=True))
 
         before, mixed_samples, took, staff_samples, staff_took, actions = asyncio.run(workloads())
         platform_memory = server.worker_memory()
@@ -1010,7 +1008,7 @@ def run(kind: str, name: str, size: int, args, workdir: Path, throughput: Table,
                    hello_wrk.other + hello_wrk.errors, f"{hello_wrk.cpu_ms:.2f}", "–", "–")
     throughput.add(name, size, "employee home (anna)", generator, f"{home.rate:.0f}", f"{home.p95:.1f}",
                    home.other + home.errors,
-                   f"{home.cpu_ms:.2f}" + (f" (db {home.db_cpu_ms:.2f})" if home.db_cpu_ms else ""), f"{share:.0%}",
+                   cpu_figure(home.cpu_ms - home.db_cpu_ms, home.db_cpu_ms), f"{share:.0%}",
                    target(share >= HOME_SHARE_GOAL and home.other + home.errors == 0,
                           f"≥ {HOME_SHARE_GOAL:.0%}, no errors"))
     mixed_total, mixed_errors, _p50, mixed_p95 = summarise(mixed_samples)
@@ -1020,12 +1018,12 @@ def run(kind: str, name: str, size: int, args, workdir: Path, throughput: Table,
                    f"{hello_mixed.p95:.1f}", hello_mixed.errors, "", "–", "–")
     throughput.add(name, size, f"mixed workload ({args.mixed_users} people, no pause)",
                    f"asyncio, {args.mixed_users} conn.", f"{mixed_rate:.0f}", f"{mixed_p95:.1f}", mixed_errors,
-                   f"{cpu['mixed']:.2f}",
+                   cpu_figure(*cpu["mixed"]),
                    f"{mixed_rate / hello_rate:.0%}" if hello_rate else "–", "(no target)")
 
     total, errors, p50, p95 = summarise(staff_samples)
     staff.add(name, size, args.users, f"{args.seconds} s", ", ".join(a.name for a in actions), total,
-              f"{total / staff_took:.0f}", f"{cpu['staff']:.1f}", errors, f"{p50:.0f}", f"{p95:.0f}",
+              f"{total / staff_took:.0f}", cpu_figure(*cpu["staff"]), errors, f"{p50:.0f}", f"{p95:.0f}",
               target(errors == 0 and p95 < STAFF_P95_GOAL_MS, f"0 errors, p95 < {STAFF_P95_GOAL_MS} ms"))
     by_step: dict[str, list[Sample]] = defaultdict(list)
     for s in staff_samples:

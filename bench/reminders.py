@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
+from bench.pages import settle  # noqa: E402
 from bench.report import Table, target  # noqa: E402
 
 POSTGRES = os.environ.get("LEARNING_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -79,7 +80,6 @@ def build(url: str, workdir: Path, people: int):
     from flask_migrate import upgrade
 
     from learning import create_app
-    from learning.db import db
     from learning.demo.generate import generate
     from learning.i18n import local_today
 
@@ -92,11 +92,9 @@ def build(url: str, workdir: Path, people: int):
         upgrade()
         started = time.perf_counter()
         counts = generate(people, seed=2030, today=local_today())
-        if db.engine.dialect.name == "postgresql":
-            # What autovacuum does shortly after a bulk load; without statistics the planner guesses badly.
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("ANALYZE"))
-        return app, time.perf_counter() - started, counts
+        generated = time.perf_counter() - started
+    settle(url)
+    return app, generated, counts
 
 
 def timed(function, *args, **kwargs):
