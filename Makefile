@@ -25,7 +25,7 @@ run: setup
 test: setup chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Benchmarks print their figures and mark each target met or MISSED (about 30 minutes; BENCH_ARGS=--quick).
+# Benchmarks print their figures and mark each target met or MISSED (about 15–20 minutes; BENCH_ARGS=--quick).
 bench: setup wrk
 	$(BIN)/python bench/all.py $(BENCH_ARGS)
 

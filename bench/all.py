@@ -6,7 +6,7 @@ Defaults: bench/pages.py on SQLite and PostgreSQL at 5,000 and 50,000 people; be
 (planning and sending rates at 50,000 people, both databases); bench/load.py on
 both databases at 5,000 people (200 simulated people for 60 s); bench/faults.py at 2,000 people
 (PostgreSQL restarted under load, then the scheduler takeover drill, which waits for the killed
-leader's claims to run out: about 7 minutes). About half an hour on a 2-core machine.
+leader's claims to run out). About 15–20 minutes on a 2-core machine.
 ``--quick``: 500 people, short runs (about 10 minutes, most of it the scheduler drill).
 
 Each benchmark runs as a process of its own; its progress is shown as it goes, its log output
