@@ -7,7 +7,7 @@ Defaults: bench/pages.py on SQLite and PostgreSQL at 5,000 and 50,000 people; be
 both databases at 5,000 people (200 simulated people for 60 s); bench/faults.py at 2,000 people
 (PostgreSQL restarted under load, then the scheduler takeover drill, which waits for the killed
 leader's claims to run out). About 15–20 minutes on a 2-core machine.
-``--quick``: 500 people, short runs (about 10 minutes, most of it the scheduler drill).
+``--quick``: 500 people, short runs (about 4 minutes).
 
 Each benchmark runs as a process of its own; its progress is shown as it goes, its log output
 (migrations, servers) is kept in the log folder, and every table is printed again at the end.
