@@ -186,6 +186,28 @@ def cpu_ticks(pids: list[int]) -> dict[int, int]:
     return ticks
 
 
+class ServerCPU:
+    """CPU time of a gunicorn server's workers and of the PostgreSQL backends of ``database`` since creation."""
+
+    def __init__(self, server: Gunicorn, database: str | None):
+        self.server, self.database = server, database
+        self.started = self._ticks()
+
+    def _ticks(self) -> tuple[dict[int, int], dict[int, int]]:
+        return cpu_ticks(self.server.worker_pids()), cpu_ticks(database_pids(self.database))
+
+    def per_request_ms(self, requests: int) -> tuple[float, float]:
+        """The workers' and the database's CPU milliseconds per request since creation."""
+        tick = os.sysconf("SC_CLK_TCK")
+        return tuple(sum(t - before.get(pid, 0) for pid, t in after.items()) * 1000 / tick / max(1, requests)
+                     for before, after in zip(self.started, self._ticks(), strict=True))
+
+
+def cpu_figure(app_ms: float, db_ms: float) -> str:
+    """CPU time per request of the server and its database backends, with the database's share."""
+    return f"{app_ms + db_ms:.2f}" + (f" (db {db_ms:.2f})" if db_ms else "")
+
+
 def database_pids(url: str | None) -> list[int]:
     """PostgreSQL backends serving the database of ``url`` (on this machine), but not this query's own."""
     if not url:
@@ -733,8 +755,8 @@ class Throughput:
     p95: float
     other: int  # answers other than 200 (e.g. a redirect to the sign-in page)
     errors: int
-    cpu_ms: float = float("nan")  # CPU time of the server (and its database backends) per request
-    db_cpu_ms: float = 0.0  # of that, PostgreSQL's backends
+    app_cpu_ms: float = float("nan")  # CPU time of the server's workers per request
+    db_cpu_ms: float = 0.0  # and of the PostgreSQL backends serving them
 
     @property
     def rate(self) -> float:
@@ -893,11 +915,6 @@ def check_correctness(before: dict, after: dict, plan: Plan) -> list[tuple[str, 
     return rows
 
 
-def cpu_figure(app_ms: float, db_ms: float) -> str:
-    """CPU time per request of the server and its database backends, with the database's share."""
-    return f"{app_ms + db_ms:.2f}" + (f" (db {db_ms:.2f})" if db_ms else "")
-
-
 def summarise(samples: list[Sample]) -> tuple[int, int, float, float]:
     ok = [s.ms for s in samples if s.ok]
     return len(samples), sum(not s.ok for s in samples), percentile(ok, 50), percentile(ok, 95)
@@ -916,23 +933,20 @@ def run(kind: str, name: str, size: int, args, workdir: Path, throughput: Table,
     print(f"{name}: {size} people generated in {generated:.1f} s", flush=True)
     env = platform_env(url, workdir / "instance")
     logs = workdir / "logs"
+    database = url if kind == "postgresql" else None  # whose backends' CPU time counts
     wrk = None if args.no_wrk else ensure_wrk()
     generator = "wrk" if wrk else "asyncio client"
 
     def measure(server: Gunicorn, path: str, cookie: str | None, database: str | None = None) -> Throughput:
         """Throughput, and the CPU time the workers (and PostgreSQL's backends) spent per request."""
-        app_before, db_before = cpu_ticks(server.worker_pids()), cpu_ticks(database_pids(database))
+        cpu = ServerCPU(server, database)
         if wrk:
             result = wrk_run(wrk, server.port, path, cookie, args.throughput_seconds, args.connections,
                              args.wrk_threads, workdir)
         else:
             result = client_run(server.port, path, cookie, args.throughput_seconds, args.connections)
-        app_after, db_after = cpu_ticks(server.worker_pids()), cpu_ticks(database_pids(database))
-        tick = os.sysconf("SC_CLK_TCK")
-        app = sum(t - app_before.get(pid, 0) for pid, t in app_after.items()) / tick
-        db = sum(t - db_before.get(pid, 0) for pid, t in db_after.items()) / tick
         if result.requests:
-            result.cpu_ms, result.db_cpu_ms = (app + db) * 1000 / result.requests, db * 1000 / result.requests
+            result.app_cpu_ms, result.db_cpu_ms = cpu.per_request_ms(result.requests)
         return result
 
     # 1 and 2 against the hello world, served by the same gunicorn settings.
@@ -953,7 +967,7 @@ def run(kind: str, name: str, size: int, args, workdir: Path, throughput: Table,
             return "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
 
         cookie = asyncio.run(home_cookie())
-        home = measure(server, "/", cookie, url if kind == "postgresql" else None)
+        home = measure(server, "/", cookie, database)
 
         async def workloads():
             everyone = people_to_simulate(url, max(args.users, args.mixed_users))
@@ -967,31 +981,22 @@ def run(kind: str, name: str, size: int, args, workdir: Path, throughput: Table,
                     actions.append(candidate)
             before = row_counts(url, plan, [p.user_id for p in people])
             mixed = people[:args.mixed_users]
-            started = server_cpu()
+            started = ServerCPU(server, database)
             took = await run_people(mixed, plan, actions, args.mixed_seconds, None, seed=1)
             mixed_samples = [s for p in mixed for s in p.samples]
-            cpu["mixed"] = tuple(seconds * 1000 / max(1, len(mixed_samples)) for seconds in server_cpu(started))
+            cpu["mixed"] = started.per_request_ms(len(mixed_samples))
             for p in people:
                 p.samples.clear()
             staff_people = people[:args.users]
-            started = server_cpu()
+            started = ServerCPU(server, database)
             staff_took = await run_people(staff_people, plan, actions, args.seconds, (1.0, 5.0), seed=2)
             staff_samples = [s for p in staff_people for s in p.samples]
-            cpu["staff"] = tuple(seconds * 1000 / max(1, len(staff_samples)) for seconds in server_cpu(started))
+            cpu["staff"] = started.per_request_ms(len(staff_samples))
             for p in people:
                 await p.browser.close()
             return before, mixed_samples, took, staff_samples, staff_took, actions
 
         cpu: dict[str, tuple[float, float]] = {}  # CPU ms per request: the workers', the database's
-
-        def server_cpu(since: tuple[dict[int, int], dict[int, int]] | None = None):
-            """A snapshot of the workers' and database backends' CPU ticks; given an earlier one, the seconds
-            each used since."""
-            now = cpu_ticks(server.worker_pids()), cpu_ticks(database_pids(url if kind == "postgresql" else None))
-            if since is None:
-                return now
-            return tuple(sum(t - before.get(pid, 0) for pid, t in after.items()) / os.sysconf("SC_CLK_TCK")
-                         for before, after in zip(since, now, strict=True))
 
         before, mixed_samples, took, staff_samples, staff_took, actions = asyncio.run(workloads())
         platform_memory = server.worker_memory()
@@ -1005,10 +1010,10 @@ def run(kind: str, name: str, size: int, args, workdir: Path, throughput: Table,
 
     share = home.rate / hello_wrk.rate if hello_wrk.rate else 0
     throughput.add(name, size, "hello world", generator, f"{hello_wrk.rate:.0f}", f"{hello_wrk.p95:.1f}",
-                   hello_wrk.other + hello_wrk.errors, f"{hello_wrk.cpu_ms:.2f}", "–", "–")
+                   hello_wrk.other + hello_wrk.errors, cpu_figure(hello_wrk.app_cpu_ms, hello_wrk.db_cpu_ms), "–", "–")
     throughput.add(name, size, "employee home (anna)", generator, f"{home.rate:.0f}", f"{home.p95:.1f}",
                    home.other + home.errors,
-                   cpu_figure(home.cpu_ms - home.db_cpu_ms, home.db_cpu_ms), f"{share:.0%}",
+                   cpu_figure(home.app_cpu_ms, home.db_cpu_ms), f"{share:.0%}",
                    target(share >= HOME_SHARE_GOAL and home.other + home.errors == 0,
                           f"≥ {HOME_SHARE_GOAL:.0%}, no errors"))
     mixed_total, mixed_errors, _p50, mixed_p95 = summarise(mixed_samples)
