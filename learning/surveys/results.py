@@ -428,12 +428,15 @@ def _wave_result(wave, measures: Measures, replies: list[Reply], people: list[tu
     # Complete participation: everybody asked in the group answered (a group nobody is counted in
     # any more counts as complete, to be safe). Its answers would be everybody's answers: were they
     # unanimous, any figure would tell each member's answer. So no figure from the answers is shown
-    # for it, and it hides its next-smallest sibling like any group below the threshold.
+    # for it: it counts as a group of one, below every threshold, and so also hides its
+    # next-smallest sibling, which keeps the parent's figure from giving it back.
     complete = {node for node, g in groups.items() if g.n > 0 and g.n >= eligible.get(node, 0)}
 
     def sizes(metric: str) -> dict[tuple, int]:
-        return {node: 0 if node in complete and metric != "responses" else g.sizes().get(metric, 0)
-                for node, g in groups.items()}
+        result = {node: g.sizes().get(metric, 0) for node, g in groups.items()}
+        if metric != "responses":
+            result.update({node: 1 for node in complete if result[node] > 0})
+        return result
 
     metrics = set().union(*(g.sizes() for g in groups.values()))
     hidden = {metric: hidden_in_tree(sizes(metric), children, ALL, min_responses) for metric in metrics}

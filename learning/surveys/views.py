@@ -706,7 +706,8 @@ def team_results(survey_id: int):
     data = survey_results(survey, request.args.get("wave", type=int), today=local_today())
     mine = managed_team_ids(current_user)
     rows = [row for row in data.rows() if row.node[0] == "t" and row.node[2] in mine]
-    missing = sorted(mine - {row.node[2] for row in rows})
+    # Teams without a row of their own: too small to be recorded (known only once the round is released).
+    missing = sorted(mine - {row.node[2] for row in rows}) if data.wave and data.wave.released else []
     team_names = dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(missing))).all())
     return render_template("surveys/team_results.html", team_rows=rows, ALL=ALL, team_node=team_node,
                            small_teams=[team_names[t] for t in missing if t in team_names],
