@@ -141,7 +141,7 @@ def test_imported_person_sets_first_password(mail_app, smtp_server, make_user):
     make_user("newbie", password=None, locale="en")
     client = mail_app.test_client()
     refused = client.submit("/login", {"username": "newbie", "password": "anything"})
-    assert "You have not set a password yet" in refused.get_data(as_text=True)
+    assert "If you have not set a password yet" in refused.get_data(as_text=True)
     client.submit("/password/forgot", {"email": "newbie@example.org"})
     body = smtp_server.messages[-1].get_content()
     assert "an account has been set up for you" in body
