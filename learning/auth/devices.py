@@ -5,9 +5,9 @@ carry its token (``User.get_id()``), so deleting the row ends both cookies at on
 were copied to. ``load_user`` reads the device in the one statement of every signed-in request.
 
 Rotating ``User.session_token`` (a password change, a deactivation, "sign out everywhere") deletes
-the person's devices and renews their personal calendar and feed addresses in the same flush,
-whichever code path changed it (``_revoke_with_credentials``). A password change keeps the device
-it was made on (``keep_device``).
+the person's devices and renews (deactivation: deletes) their personal calendar and feed addresses in
+the same flush, whichever code path changed it (``_revoke_with_credentials``). A password change
+keeps the device it was made on (``keep_device``).
 """
 
 from __future__ import annotations
@@ -155,24 +155,37 @@ def keep_device(user: User) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _revoke_with_credentials(session: Session, _context, _instances) -> None:
-    """A rotated session token ends the person's devices and renews their personal addresses."""
+    """A rotated session token ends the person's devices and their personal calendar and feed addresses.
+
+    An active person (password change, "sign out everywhere") gets new addresses at once; a
+    deactivated person's are deleted, by a fixed number of statements however many people an
+    import deactivates (a reactivated person creates new ones).
+    """
     changed = [instance for instance in session.dirty if isinstance(instance, User)
                and inspect(instance).attrs.session_token.history.added]
     keep = session.info.pop(KEEP_DEVICE, None)
     if not changed:
         return
     user_ids = [user.id for user in changed]
+    active = [user.id for user in changed if user.active]
+    inactive = [user.id for user in changed if not user.active]
     ended = DeviceSession.user_id.in_(user_ids)
-    active = {user.id for user in changed if user.active}
     if keep is not None and keep[0] in active:
         ended = or_(and_(ended, DeviceSession.user_id != keep[0]),
                     and_(DeviceSession.user_id == keep[0], DeviceSession.id != keep[1]))
-    now: datetime = utcnow()
+    unsynchronised = {"synchronize_session": False}
     with session.no_autoflush:
-        session.execute(delete(DeviceSession).where(ended).execution_options(synchronize_session=False))
-        for row in session.scalars(select(NotificationPreference).where(
-                NotificationPreference.user_id.in_(user_ids), NotificationPreference.calendar_token.is_not(None))):
-            row.calendar_token, row.calendar_token_created_at = new_calendar_token(), now
-        for row in session.scalars(select(FeedToken).where(FeedToken.user_id.in_(user_ids))):
-            row.token, row.created_at = new_feed_token(), now
-    logger.info("Devices signed out and personal addresses renewed for users %s", user_ids)
+        session.execute(delete(DeviceSession).where(ended).execution_options(**unsynchronised))
+        if inactive:
+            session.execute(update(NotificationPreference).where(NotificationPreference.user_id.in_(inactive))
+                            .values(calendar_token=None, calendar_token_created_at=None)
+                            .execution_options(**unsynchronised))
+            session.execute(delete(FeedToken).where(FeedToken.user_id.in_(inactive)).execution_options(**unsynchronised))
+        if active:
+            now: datetime = utcnow()
+            for row in session.scalars(select(NotificationPreference).where(
+                    NotificationPreference.user_id.in_(active), NotificationPreference.calendar_token.is_not(None))):
+                row.calendar_token, row.calendar_token_created_at = new_calendar_token(), now
+            for row in session.scalars(select(FeedToken).where(FeedToken.user_id.in_(active))):
+                row.token, row.created_at = new_feed_token(), now
+    logger.info("Devices signed out and personal addresses renewed or deleted for users %s", user_ids)

@@ -186,6 +186,23 @@ def test_deactivation_ends_devices_and_addresses_for_good(app, people, login):
     assert not _signed_in(_with_cookie(app, "remember_token", remembered))
     assert _devices(app, employee) == []
     assert client.get(calendar).status_code == 404 and client.get(feed).status_code == 404
+    from learning.announcements.models import FeedToken
+    from learning.notifications.models import NotificationPreference
+
+    with app.app_context():  # the reactivated person creates new addresses when they want them
+        assert db.session.get(NotificationPreference, employee).calendar_token is None
+        assert db.session.scalar(select(func.count()).select_from(FeedToken)) == 0
+
+
+def test_a_deactivation_by_any_code_path_ends_the_devices(app, people, make_user):
+    """The CSV import calls ``User.deactivate()`` itself: no call to auth is needed."""
+    client = _sign_in(app)
+    other = _sign_in(app, "manager")
+    with app.app_context():
+        db.session.get(User, people["employee"].id).deactivate()
+        db.session.commit()
+    assert not _signed_in(client) and _signed_in(other)
+    assert _devices(app, people["employee"].id) == [] and len(_devices(app, people["manager"].id)) == 1
 
 
 def test_password_reset_by_mail_ends_every_device(make_app, smtp_server, people):
