@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
-from functools import cache
 
 from flask import current_app, render_template, session
 from flask_babel import force_locale, ngettext
@@ -15,7 +13,7 @@ from sqlalchemy import bindparam, func, inspect, or_, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from learning.audit.services import record
 from learning.auth.devices import expired, keep_device, note_seen, sign_out_device, start_device_session, token_hash
@@ -23,7 +21,7 @@ from learning.auth.models import DeviceSession
 from learning.db import db, read_outside_transaction, utcnow
 from learning.i18n import local_today
 from learning.messaging.mail import absolute_url, send_mail
-from learning.org.models import PASSWORD_METHOD, User, UserRole
+from learning.org.models import User, UserRole
 from learning.pagecache import Counters, counter_columns, note_counters
 
 logger = logging.getLogger(__name__)
@@ -127,10 +125,11 @@ def login_throttle_key(login: str) -> str:
     return "name:" + hashlib.sha256((login or "").strip().lower().encode()).hexdigest()
 
 
-@cache
-def _dummy_hash() -> str:
-    """A hash of the same kind and cost as a stored password's, of a random password nobody knows."""
-    return generate_password_hash(secrets.token_urlsafe(24), method=PASSWORD_METHOD)
+# A scrypt hash of a random password that was thrown away, with the cost of a stored password's
+# (tests/auth checks the parameters): checked when there is no usable account, so that answer takes
+# as long as a wrong password. A constant, so no worker's first unknown name costs a hash more.
+DUMMY_HASH = ("scrypt:32768:8:1$Z0d7JH6UsqpDS2VN$05f80a05bf8564790a12971d12d9d1175e1beb87d4f3a620a4924d742fc5e5dd3f"
+              "b68b47bd6e7ac38154d134547e0718a830be466fbd543ed390a0488685e2ea")
 
 
 def authenticate(login: str, password: str, user_agent: str | None = None) -> User | None:
@@ -141,7 +140,7 @@ def authenticate(login: str, password: str, user_agent: str | None = None) -> Us
     """
     user = find_login(login)
     usable = user is not None and user.active and bool(user.password_hash)
-    matches = check_password_hash(user.password_hash if usable else _dummy_hash(), password)
+    matches = check_password_hash(user.password_hash if usable else DUMMY_HASH, password)
     if not (usable and matches):
         return None
     user.last_login_at = utcnow()

@@ -13,8 +13,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from learning.db import TimestampMixin, db, utcnow
 
-PASSWORD_METHOD = "scrypt"
-
 
 class Role(enum.StrEnum):
     EMPLOYEE = "employee"
@@ -131,7 +129,7 @@ class User(TimestampMixin, db.Model):
 
     # Passwords -------------------------------------------------------------
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+        self.password_hash = generate_password_hash(password, method="scrypt")
         self.session_token = secrets.token_hex(32)
 
     def check_password(self, password: str) -> bool:

@@ -238,8 +238,17 @@ def test_the_password_hash_is_checked_for_unknown_wrong_and_passwordless_account
     for name in ("employee", "nobody-here", "newbie", "gone"):
         _answer(client, name)
     # One scrypt check per attempt, with the same cost parameters as a stored password's.
-    assert checked == [services._dummy_hash().split("$")[0]] * 4
-    assert checked[0].startswith("scrypt:")
+    assert checked == [services.DUMMY_HASH.split("$")[0]] * 4
+
+
+def test_the_dummy_hash_costs_what_a_stored_password_costs(app, make_user):
+    from werkzeug.security import check_password_hash
+
+    from learning.auth.services import DUMMY_HASH
+
+    user = make_user("fresh", password="a-fresh-password-1")
+    assert DUMMY_HASH.split("$")[0] == user.password_hash.split("$")[0] == "scrypt:32768:8:1"
+    assert not check_password_hash(DUMMY_HASH, "")
 
 
 def test_attempts_by_user_name_and_email_share_one_counter(make_app, people):
