@@ -94,8 +94,10 @@ def still_unanswered(notification, today: date):
     """
     details = notification.details
     wave_id = details["wave_id"].as_integer()
-    taken = select(SurveyParticipation.user_id).where(SurveyParticipation.wave_id == SurveyWave.id,
-                                                 SurveyParticipation.user_id == notification.user_id).exists()
+    # Correlated explicitly: the notification is two levels up, which automatic correlation does not reach.
+    taken = (select(SurveyParticipation.user_id)
+             .where(SurveyParticipation.wave_id == SurveyWave.id, SurveyParticipation.user_id == notification.user_id)
+             .correlate(SurveyWave, notification).exists())
     return (
         select(SurveyWave.id).join(Survey, Survey.id == SurveyWave.survey_id)
         .where(SurveyWave.survey_id == details["survey_id"].as_integer(),

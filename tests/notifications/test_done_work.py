@@ -58,6 +58,12 @@ def anna(app, make_team, make_user, make_course, make_assignment):
         open_survey(actor, survey, OPENED)
         ids = {"announcement": announcement.id, "survey": survey.id, "course": course.id}
         db.session.remove()
+    # A colleague has confirmed and answered already (and has a reminder of his own): that is not anna's doing.
+    colleague = make_user("ben", team=team)
+    make_assignment(colleague, course, due_on=DAY - timedelta(days=3), assigned_on=OPENED - timedelta(days=30))
+    _answer_survey(app, colleague, ids["survey"])
+    with time_machine.travel(berlin(OPENED, 9), tick=False):
+        _confirm(app, colleague, ids["announcement"])
     return person, ids
 
 
