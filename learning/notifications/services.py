@@ -14,13 +14,14 @@ effect at once, whoever or whatever finished the work.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
 
 from learning.db import db, utcnow
 from learning.i18n import local_today
@@ -174,28 +175,44 @@ class NotificationItem:
         return self.notification.read_at is None
 
 
-def still_relevant(today: date):
-    """SQL: the notification's work is not done yet (by its kind's ``shown_while``; other kinds always are).
-
-    One OR over the kinds, the kinds sharing a clause grouped, evaluated inside the query that lists
-    or counts: no query per notification, and nothing is written (GET pages change nothing).
-    """
+def _shown_while() -> tuple:
+    """The kinds' clauses as (clause, kind names) pairs, kinds sharing a clause together (no query)."""
     grouped: dict[object, list[str]] = {}
     for kind in registered_kinds():
         if kind.still_open is not None:
             grouped.setdefault(kind.still_open, []).append(kind.name)
-    if not grouped:
+    return tuple((clause, tuple(names)) for clause, names in grouped.items())
+
+
+@functools.lru_cache(maxsize=16)
+def _relevant(today: date, clauses: tuple):
+    if not clauses:
         return Notification.id.is_not(None)
-    known = [name for names in grouped.values() for name in names]
+    known = [name for _clause, names in clauses for name in names]
     return or_(Notification.kind.not_in(known),
-               *(and_(Notification.kind.in_(names), clause(Notification, today)) for clause, names in grouped.items()))
+               *(and_(Notification.kind.in_(names), clause(Notification, today)) for clause, names in clauses))
+
+
+def still_relevant(today: date):
+    """SQL: the notification's work is not done yet (by its kind's ``shown_while``; other kinds always are).
+
+    One OR over the kinds, evaluated inside the query that lists or counts: no query per
+    notification, and nothing is written (GET pages change nothing). Built once per day and
+    process: building it costs more than running it.
+    """
+    return _relevant(today, _shown_while())
+
+
+@functools.lru_cache(maxsize=16)
+def _unread_statement(today: date, clauses: tuple):
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None), _relevant(today, clauses))
 
 
 def unread_count(user: User, today: date | None = None) -> int:
-    """Unread notifications whose work is still open (one query)."""
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None),
-        still_relevant(today or local_today()))) or 0
+    """Unread notifications whose work is still open (one query; the statement is built once a day)."""
+    statement = _unread_statement(today or local_today(), _shown_while())
+    return db.session.scalar(statement, {"user_id": user.id}) or 0
 
 
 def notification_page(user: User, *, page: int = 1, unread_only: bool = False, today: date):
