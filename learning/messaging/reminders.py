@@ -21,6 +21,17 @@ imported automatically for every feature in ``learning.FEATURES``)::
     @task_due.planned  # optional: runs after the rows are queued, in the same transaction (not in a dry run)
     def mark_handed_over(ctx: PlanContext, planned: list[Planned]) -> None: ...
 
+    @task_due.shown_while  # optional, for reminders about work a person does: see below
+    def task_still_open(notification, today: date) -> ColumnElement[bool]:
+        ...  # SQL about one notification row (its ``details`` and ``user_id``): the work is still open
+
+A kind with ``shown_while`` promises that its reminder "disappears as soon as the work is done":
+the notification centre and the unread count in the header list a notification of the kind only
+while the clause holds. It is evaluated when they are read, inside their one query (set-based, no
+query per notification), so a course completed, a survey answered or an announcement confirmed
+takes its notifications out of the list and the count at once. Mail needs no clause: the sender
+re-checks every row with the ``checker`` just before the mail (or digest) goes out.
+
 Planning is idempotent: rows are inserted with conflict-ignore on the outbox's UNIQUE key
 (user, kind, subject key, period key), so the period key decides how often a reminder may come.
 ``lookback_days`` says how far back a planner may produce a key again; rows younger than that are
@@ -104,6 +115,8 @@ class Entry:
 
 
 Planner = Callable[[PlanContext], Iterable[Planned]]
+# (the Notification model, today) -> SQL condition on one notification row: its work is still open
+ShownWhile = Callable[[Any, date], Any]
 Checker = Callable[[Sequence[Pending], PlanContext], dict[int, dict]]
 Describer = Callable[[dict, date], Entry]
 
@@ -122,6 +135,7 @@ class ReminderKind:
     still_due: Checker | None = None
     describe: Describer | None = None
     after_planning: Callable[[PlanContext, list[Planned]], None] | None = None
+    still_open: ShownWhile | None = None  # None: the notification stays listed until read
 
     # Decorators, so that a feature module reads like a table of contents.
     def planner(self, function: Planner) -> Planner:
@@ -139,6 +153,11 @@ class ReminderKind:
     def planned(self, function: Callable[[PlanContext, list[Planned]], None]):
         """Optional: called after the rows are queued (not in a dry run), in the same transaction."""
         self.after_planning = function
+        return function
+
+    def shown_while(self, function: ShownWhile) -> ShownWhile:
+        """Optional: SQL saying that a notification's work is still open (else it leaves the centre and count)."""
+        self.still_open = function
         return function
 
     def __str__(self) -> str:

@@ -4,20 +4,28 @@ Notifications are made by the sender (``learning.messaging.outbox``) when it del
 after the re-check and the person's opt-outs, before quiet hours and digests, which concern mail
 only. A newer reminder about the same thing marks the older unread one as read, so the centre
 shows each open item once.
+
+A reminder disappears as soon as its work is done: the centre and the unread count list a
+notification only while its kind's ``shown_while`` clause holds (course still open, survey still
+unanswered, announcement still unconfirmed, ...). The clauses of all kinds are joined into one SQL
+condition of the listing and counting queries, so the check costs no query of its own and takes
+effect at once, whoever or whatever finished the work.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
 
 from learning.db import db, utcnow
-from learning.messaging.reminders import Entry, kind_named, optional_kinds
+from learning.i18n import local_today
+from learning.messaging.reminders import Entry, kind_named, optional_kinds, registered_kinds
 from learning.notifications.models import Digest, Notification, NotificationPreference, new_calendar_token
 from learning.org.models import User
 
@@ -167,14 +175,49 @@ class NotificationItem:
         return self.notification.read_at is None
 
 
-def unread_count(user: User) -> int:
-    return db.session.scalar(select(func.count(Notification.id)).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+def _shown_while() -> tuple:
+    """The kinds' clauses as (clause, kind names) pairs, kinds sharing a clause together (no query)."""
+    grouped: dict[object, list[str]] = {}
+    for kind in registered_kinds():
+        if kind.still_open is not None:
+            grouped.setdefault(kind.still_open, []).append(kind.name)
+    return tuple((clause, tuple(names)) for clause, names in grouped.items())
+
+
+@functools.lru_cache(maxsize=16)
+def _relevant(today: date, clauses: tuple):
+    if not clauses:
+        return Notification.id.is_not(None)
+    known = [name for _clause, names in clauses for name in names]
+    return or_(Notification.kind.not_in(known),
+               *(and_(Notification.kind.in_(names), clause(Notification, today)) for clause, names in clauses))
+
+
+def still_relevant(today: date):
+    """SQL: the notification's work is not done yet (by its kind's ``shown_while``; other kinds always are).
+
+    One OR over the kinds, evaluated inside the query that lists or counts: no query per
+    notification, and nothing is written (GET pages change nothing). Built once per day and
+    process: building it costs more than running it.
+    """
+    return _relevant(today, _shown_while())
+
+
+@functools.lru_cache(maxsize=16)
+def _unread_statement(today: date, clauses: tuple):
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None), _relevant(today, clauses))
+
+
+def unread_count(user: User, today: date | None = None) -> int:
+    """Unread notifications whose work is still open (one query; the statement is built once a day)."""
+    statement = _unread_statement(today or local_today(), _shown_while())
+    return db.session.scalar(statement, {"user_id": user.id}) or 0
 
 
 def notification_page(user: User, *, page: int = 1, unread_only: bool = False, today: date):
-    """One page of the person's notifications, newest first, each described in the reader's language."""
-    query = select(Notification).where(Notification.user_id == user.id)
+    """One page of the person's notifications whose work is still open, newest first, in the reader's language."""
+    query = select(Notification).where(Notification.user_id == user.id, still_relevant(today))
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     result = db.paginate(query.order_by(Notification.created_at.desc(), Notification.id.desc()), page=page,

@@ -6,6 +6,9 @@ applying a newer version to a running journey knows which of its tasks to update
 
 A journey copies the tasks of the version it was started from. Due dates are calendar days:
 ``due_on = start_date + offset_days``, so no time zone or daylight-saving change can move them.
+A task linked to a course has one due date with the course: when the new hire's assignment of
+that course has a due date, that date is the task's (``task_due_on``), on every page, in the
+reminders and the figures; the task's own ``due_on`` is used only without one.
 A task is done when someone ticked it (``done_at``) or, for a task linked to a course, when the
 new hire has completed that course: that is derived from ``course_completion`` when read, so a
 course finished anywhere, at any time, completes the task without any bookkeeping.
@@ -17,12 +20,12 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, and_
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, and_, func, select
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from learning.db import TimestampMixin, db, utcnow
 from learning.org.models import Department, User
-from learning.training.models import Course
+from learning.training.models import Assignment, Course
 
 NAME_MAX = 120
 TITLE_MAX = 150
@@ -253,3 +256,17 @@ class JourneyTask(TaskContent, db.Model):
     journey: Mapped[Journey] = relationship(back_populates="tasks")
     course: Mapped[Course | None] = relationship()
     done_by: Mapped[User | None] = relationship()
+
+
+def assignment_due_on():
+    """SQL: the due date of the new hire's assignment of the task's course (NULL without a course,
+    an assignment or a due date); correlated with ``Journey`` and ``JourneyTask``."""
+    return (select(Assignment.due_on)
+            .where(Assignment.user_id == Journey.new_hire_id, Assignment.course_id == JourneyTask.course_id,
+                   Assignment.due_on.is_not(None))
+            .correlate(Journey, JourneyTask).limit(1).scalar_subquery())
+
+
+def task_due_on():
+    """SQL: the day a task is due: its course's due date for the new hire if there is one, else its own."""
+    return func.coalesce(assignment_due_on(), JourneyTask.due_on)

@@ -8,7 +8,9 @@
 Every planner and checker is one query. Who does a task is worked out in SQL the same way the pages
 do it: the new hire, every active manager of their team, the buddy, and the named IT contact or,
 without one, every active administrator. Done tasks, tasks whose course is completed, closed
-journeys and deactivated people get no reminder.
+journeys and deactivated people get no reminder. A course task is due when the new hire's
+assignment of the course is (``task_due_on``); when that assignment has a due date, the training
+reminders remind of it, so the task gets none of its own (one course, one date, one reminder).
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from datetime import date, timedelta
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, or_, select, union_all
+from sqlalchemy import String, and_, cast, exists, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from learning.db import db
 from learning.i18n import due_in_words
 from learning.messaging.reminders import Entry, Pending, PlanContext, Planned, reminder_kind, week_key
-from learning.onboarding.models import Journey, JourneyTask, OwnerRole
+from learning.onboarding.models import Journey, JourneyTask, OwnerRole, assignment_due_on
 from learning.org.models import Role, User, UserRole, team_manager
 from learning.training.models import CourseCompletion
 
@@ -49,6 +51,7 @@ def _open_task_owners(*conditions):
     """(user_id, task id, due_on, title, owner_role, new hire's name) of every open task for each person doing it."""
     new_hire = aliased(User)
     owner = aliased(User)
+    # Course tasks whose assignment has a due date are left out below, so the task's own date is the one.
     columns = (JourneyTask.id.label("task_id"), JourneyTask.due_on, JourneyTask.title, JourneyTask.owner_role,
                new_hire.first_name, new_hire.last_name)
     completed = exists().where(CourseCompletion.user_id == Journey.new_hire_id,
@@ -59,7 +62,8 @@ def _open_task_owners(*conditions):
                 .join(Journey, Journey.id == JourneyTask.journey_id)
                 .join(new_hire, new_hire.id == Journey.new_hire_id)
                 .where(Journey.closed_at.is_(None), new_hire.active, JourneyTask.done_at.is_(None),
-                       or_(JourneyTask.course_id.is_(None), ~completed), *conditions))
+                       or_(JourneyTask.course_id.is_(None), and_(~completed, assignment_due_on().is_(None))),
+                       *conditions))
 
     role = JourneyTask.owner_role
     admins = select(UserRole.user_id).where(UserRole.role == Role.ADMIN.value)
@@ -142,6 +146,28 @@ task_due.checker(_still_open)
 task_overdue.checker(_still_open)
 
 
+def task_still_open(notification, today: date):
+    """SQL: the notification's task is still open, in a journey that is not closed, due on the same day.
+
+    Whose task it is is not re-checked here (the sender's checker does that before any mail).
+    """
+    details = notification.details
+    completed = exists().where(CourseCompletion.user_id == Journey.new_hire_id,
+                               CourseCompletion.course_id == JourneyTask.course_id)
+    return (
+        select(JourneyTask.id).join(Journey, Journey.id == JourneyTask.journey_id)
+        .join(User, User.id == Journey.new_hire_id)
+        .where(JourneyTask.id == details["task_id"].as_integer(), Journey.closed_at.is_(None), User.active,
+               JourneyTask.done_at.is_(None),
+               or_(JourneyTask.course_id.is_(None), and_(~completed, assignment_due_on().is_(None))),
+               cast(JourneyTask.due_on, String) == details["due_on"].as_string())
+        .exists())
+
+
+task_due.shown_while(task_still_open)
+task_overdue.shown_while(task_still_open)
+
+
 def _describe(details: dict, today: date) -> Entry:
     due_on = date.fromisoformat(details["due_on"])
     when = _("Due on %(date)s (%(when)s).", date=format_date(due_on, "long"), when=due_in_words(due_on, today))
@@ -193,6 +219,17 @@ def buddy_still_missing(items: Sequence[Pending], ctx: PlanContext) -> dict[int,
             result[item.id] = {"journey_id": row.id, "new_hire": f"{row.first_name} {row.last_name}",
                                "start_date": row.start_date.isoformat()}
     return result
+
+
+@buddy_missing.shown_while
+def buddy_still_missing_sql(notification, today: date):
+    """SQL: the journey is still running and still has no (active) buddy."""
+    buddy = aliased(User)
+    return (
+        select(Journey.id).outerjoin(buddy, buddy.id == Journey.buddy_id)
+        .where(Journey.id == notification.details["journey_id"].as_integer(), Journey.closed_at.is_(None),
+               or_(buddy.id.is_(None), buddy.active.is_(False)))
+        .exists())
 
 
 @buddy_missing.describer

@@ -49,10 +49,12 @@ from learning.onboarding.models import (
     JourneyTemplateVersion,
     OwnerRole,
     Stage,
+    assignment_due_on,
+    task_due_on,
 )
 from learning.org.models import Department, Role, Team, User, team_manager
 from learning.org.signals import people_changed
-from learning.training.models import Course, CourseCompletion
+from learning.training.models import Assignment, Course, CourseCompletion
 
 logger = logging.getLogger(__name__)
 
@@ -247,6 +249,7 @@ class TaskItem:
     overdue: bool
     mine: bool
     can_tick: bool
+    due_on: date  # the task's due date; for a course task, the new hire's assignment's (see ``task_due_on``)
 
     @property
     def done(self) -> bool:
@@ -254,12 +257,13 @@ class TaskItem:
 
 
 def _item(task: JourneyTask, journey: Journey, course_done_at: datetime | None, today: date,
-          who: Involvement | None) -> TaskItem:
+          who: Involvement | None, assignment_due: date | None = None) -> TaskItem:
     done_on = _moment_day(task.done_at) or _moment_day(course_done_at)
+    due_on = assignment_due if task.course_id is not None and assignment_due is not None else task.due_on
     return TaskItem(
         task=task, journey=journey, done_on=done_on, by_course=task.done_at is None and course_done_at is not None,
-        overdue=done_on is None and task.due_on < today, mine=bool(who and who.owns(task)),
-        can_tick=bool(who and who.can_tick(task)) and not journey.is_closed,
+        overdue=done_on is None and due_on < today, mine=bool(who and who.owns(task)),
+        can_tick=bool(who and who.can_tick(task)) and not journey.is_closed, due_on=due_on,
     )
 
 
@@ -274,14 +278,28 @@ def _completions(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], datetime]
     return {(row.user_id, row.course_id): row.completed_at for row in rows}
 
 
+def _assignment_dues(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], date]:
+    """The due date of each (person, course) assignment among ``pairs`` that has one (one query)."""
+    users = {user_id for user_id, _course in pairs}
+    courses = {course_id for _user, course_id in pairs}
+    rows = db.session.execute(
+        select(Assignment.user_id, Assignment.course_id, Assignment.due_on)
+        .where(Assignment.user_id.in_(users), Assignment.course_id.in_(courses), Assignment.due_on.is_not(None))
+    ).all()
+    return {(row.user_id, row.course_id): row.due_on for row in rows}
+
+
 def _items(journeys: list[Journey], today: date, who_of=None) -> dict[int, list[TaskItem]]:
-    """The task items of loaded journeys (tasks loaded), by journey id; one query for course completions."""
+    """The task items of loaded journeys (tasks loaded), by journey id; one query each for course completions
+    and for the due dates of the courses' assignments."""
     pairs = {(j.new_hire_id, t.course_id) for j in journeys for t in j.tasks if t.course_id is not None}
     completed = _completions(pairs)
+    dues = _assignment_dues(pairs)
     result = {}
     for journey in journeys:
         who = who_of(journey) if who_of else None
-        result[journey.id] = [_item(task, journey, completed.get((journey.new_hire_id, task.course_id)), today, who)
+        result[journey.id] = [_item(task, journey, completed.get((journey.new_hire_id, task.course_id)), today, who,
+                                    dues.get((journey.new_hire_id, task.course_id)))
                               for task in journey.tasks]
     return result
 
@@ -420,7 +438,7 @@ def _summaries(journeys: list[Journey], today: date) -> list[JourneySummary]:
         summaries.append(JourneySummary(
             journey=journey, progress=_progress(own), status=journey_status(journey, own),
             overdue=sum(1 for i in open_items if i.overdue),
-            next_due=min((i.task.due_on for i in open_items), default=None),
+            next_due=min((i.due_on for i in open_items), default=None),
         ))
     return summaries
 
@@ -485,9 +503,9 @@ class TaskPage:
         if name == "overdue":
             return [i for i in self.items if i.overdue]
         if name == "soon":
-            return [i for i in self.items if not i.done and today <= i.task.due_on <= today + timedelta(days=7)]
+            return [i for i in self.items if not i.done and today <= i.due_on <= today + timedelta(days=7)]
         if name == "later":
-            return [i for i in self.items if not i.done and i.task.due_on > today + timedelta(days=7)]
+            return [i for i in self.items if not i.done and i.due_on > today + timedelta(days=7)]
         return [i for i in self.items if i.done]
 
 
@@ -510,14 +528,15 @@ def my_tasks(user: User, today: date, *, show: str = "open", page: int = 1,
         conditions.append(~done)
     elif show == "done":
         conditions.append(done)
-    base = (select(JourneyTask, Journey, course_done_at)
+    assignment_due = assignment_due_on().label("assignment_due")
+    base = (select(JourneyTask, Journey, course_done_at, assignment_due)
             .join(Journey, JourneyTask.journey_id == Journey.id)
             .join(new_hire, Journey.new_hire_id == new_hire.id).where(*conditions))
     total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(JourneyTask.id).subquery()))
     if show == "done":
         order = (func.coalesce(JourneyTask.done_at, course_done_at).desc(), JourneyTask.id.desc())
     else:
-        order = (done, JourneyTask.due_on, new_hire.last_name, JourneyTask.position, JourneyTask.id)
+        order = (done, task_due_on(), new_hire.last_name, JourneyTask.position, JourneyTask.id)
     page = max(1, page)
     rows = db.session.execute(
         base.options(joinedload(Journey.new_hire).joinedload(User.team), joinedload(JourneyTask.course))
@@ -525,11 +544,11 @@ def my_tasks(user: User, today: date, *, show: str = "open", page: int = 1,
     ).all()
     see_all = managers_see_journeys()
     items = []
-    for task, journey, done_at in rows:
+    for task, journey, done_at, due in rows:
         who = Involvement(user_id=user.id, new_hire=False, manager=task.owner_role == OwnerRole.MANAGER,
                           buddy=task.owner_role == OwnerRole.BUDDY, it=task.owner_role == OwnerRole.IT,
                           admin=user.has_role(Role.ADMIN), managers_see_all=see_all)
-        items.append(_item(task, journey, done_at, today, who))
+        items.append(_item(task, journey, done_at, today, who, due))
     needs_buddy = []
     if user.has_role(Role.MANAGER):
         inactive = select(User.id).where(User.active.is_(False))
@@ -1225,7 +1244,7 @@ def overview(today: date) -> Overview:
     """Running journeys (on track, behind) and journeys done in the last year, by department, with the
     average number of days from the start date to the last task done (two queries)."""
     rows = db.session.execute(
-        select(Journey.id, Journey.start_date, Department.name.label("department"), JourneyTask.due_on,
+        select(Journey.id, Journey.start_date, Department.name.label("department"), task_due_on().label("due_on"),
                JourneyTask.done_at, _course_done_at().label("course_done_at"))
         .join(JourneyTask, JourneyTask.journey_id == Journey.id)
         .join(User, Journey.new_hire_id == User.id)
@@ -1295,5 +1314,5 @@ def home_card(user: User, today: date) -> dict | None:
             select(func.count(JourneyTask.id)).join(Journey, JourneyTask.journey_id == Journey.id)
             .join(new_hire, Journey.new_hire_id == new_hire.id)
             .where(Journey.closed_at.is_(None), Journey.new_hire_id != user.id, _owned_by(user, new_hire),
-                   ~_task_done(), JourneyTask.due_on < today)) or 0
+                   ~_task_done(), task_due_on() < today)) or 0
     return {"journey": journey, "tasks": tasks, "overdue": overdue}

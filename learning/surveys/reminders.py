@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, tuple_
+from sqlalchemy import or_, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from learning.db import db
@@ -79,9 +79,31 @@ def still_not_answered(items: Sequence[Pending], ctx: PlanContext) -> dict[int, 
         if wave is None or not wave.is_open(ctx.today) or (wave.id, item.user_id) in taken:
             continue
         survey = wave.survey
-        result[item.id] = {"survey_id": survey.id, "title": survey.title, "title_en": survey.title_en or "",
-                           "closes_on": wave.closes_on.isoformat(), "anonymous": survey.anonymous}
+        result[item.id] = {"survey_id": survey.id, "wave_id": wave.id, "title": survey.title,
+                           "title_en": survey.title_en or "", "closes_on": wave.closes_on.isoformat(),
+                           "anonymous": survey.anonymous}
     return result
+
+
+@not_answered.shown_while
+def still_unanswered(notification, today: date):
+    """SQL: the round is still open and the person has still not taken part (participation only, as above).
+
+    Notifications made before ``wave_id`` was kept in the details name the survey only: any open
+    round of it that the person has not answered keeps them.
+    """
+    details = notification.details
+    wave_id = details["wave_id"].as_integer()
+    # Correlated explicitly: the notification is two levels up, which automatic correlation does not reach.
+    taken = (select(SurveyParticipation.user_id)
+             .where(SurveyParticipation.wave_id == SurveyWave.id, SurveyParticipation.user_id == notification.user_id)
+             .correlate(SurveyWave, notification).exists())
+    return (
+        select(SurveyWave.id).join(Survey, Survey.id == SurveyWave.survey_id)
+        .where(SurveyWave.survey_id == details["survey_id"].as_integer(),
+               or_(wave_id.is_(None), SurveyWave.id == wave_id), Survey.opened_at.is_not(None),
+               SurveyWave.closed_at.is_(None), SurveyWave.opens_on <= today, SurveyWave.closes_on >= today, ~taken)
+        .exists())
 
 
 @not_answered.describer

@@ -1,4 +1,10 @@
-"""Due-date rules: a fixed date, or an offset in days from the start date, go-live or assignment."""
+"""Due-date rules: a fixed date, or an offset in days from the start date, go-live or assignment.
+
+Nothing is due before a person's first working day: a rule date that falls before the person's
+start date moves to the start date plus ``START_GRACE_DAYS`` (documented in the README, section
+"Training"). A rule such as ``start-7`` or ``golive-14`` for someone who starts after that day
+therefore gives them two weeks from their first day.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 ANCHORS = ("start", "golive", "assigned")
+# Days after the start date by which a course is due whose rule date falls before the start date.
+START_GRACE_DAYS = 14
 RULE_RE = re.compile(r"^(start|golive|assigned)\s*([+-])\s*(\d{1,4})$")
 
 
@@ -43,7 +51,8 @@ class DueRule:
         """The due day, or None when the anchor is unknown (no start date, no go-live yet).
 
         Days are calendar days in the organisation's time zone; adding them to a date (not a
-        datetime) keeps daylight-saving changes and leap days out of the arithmetic.
+        datetime) keeps daylight-saving changes and leap days out of the arithmetic. This is the
+        rule's own date; what a person is given is ``due_for``.
         """
         if self.fixed is not None:
             return self.fixed
@@ -51,3 +60,15 @@ class DueRule:
         if anchor is None:
             return None
         return anchor + timedelta(days=self.days)
+
+    def due_for(self, *, start: date | None, go_live: date | None, assigned: date) -> date | None:
+        """The day a person's course is due: the rule's date, never before the person's first working day."""
+        due = self.due_on(start=start, go_live=go_live, assigned=assigned)
+        return None if due is None else not_before_start(due, start)
+
+
+def not_before_start(due: date, start: date | None) -> date:
+    """``due``, or the start date plus the grace period when ``due`` falls before the first working day."""
+    if start is not None and due < start:
+        return start + timedelta(days=START_GRACE_DAYS)
+    return due

@@ -103,7 +103,7 @@ class _Wanted:
         for rule in self.rules:
             due = None
             if rule.due is not None:
-                due = rule.due.due_on(start=person.start_date, go_live=go_live.get(rule.phase_id),
+                due = rule.due.due_for(start=person.start_date, go_live=go_live.get(rule.phase_id),
                                       assigned=assigned)
             options.append((not rule.mandatory, due is None, due or date.max, rule.id))
         best = min(options)

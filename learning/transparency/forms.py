@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from learning.forms import ActionForm  # noqa: F401  (used by the views)
@@ -14,3 +14,6 @@ class BarrierForm(FlaskForm):
                                                "a text is hard to read, the screen reader announces nothing."))
     contact = EmailField(_l("Email address for our answer (optional)"),
                          validators=[Optional(), Email(), Length(max=254)])
+    # Shown only to people who are signed in; unticked, the report stores nothing that names them.
+    attach_name = BooleanField(_l("Attach my name to the report"), default=False,
+                               description=_l("Without it, the report is stored without your name or user account."))

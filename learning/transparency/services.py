@@ -153,7 +153,11 @@ def personal_data_document(user: User, now: datetime | None = None) -> dict:
 # Barrier reports ----------------------------------------------------------------------------
 
 def report_barrier(page: str, description: str, contact: str, reporter: User | None) -> BarrierReport:
-    """Store a barrier report and tell the administrators; a mail failure loses nothing."""
+    """Store a barrier report and tell the administrators; a mail failure loses nothing.
+
+    ``reporter`` is the person only when they chose to attach their name; otherwise None, and
+    nothing stored (report, audit entry, mail) names them.
+    """
     report = BarrierReport(page=page.strip(), description=description.strip(), contact=contact.strip(),
                            reporter_id=getattr(reporter, "id", None))
     db.session.add(report)
@@ -169,6 +173,7 @@ def report_barrier(page: str, description: str, contact: str, reporter: User | N
             body = "\n\n".join([
                 _("Someone reported a barrier on the learning platform."),
                 _("Page: %(page)s", page=report.page or "–"),
+                _("Reported by: %(name)s", name=reporter.full_name if reporter is not None else _("anonymous")),
                 report.description,
                 _("Contact for an answer: %(contact)s", contact=report.contact or "–"),
                 _("All reports: %(url)s", url=absolute_url("transparency.barrier_reports")),

@@ -42,7 +42,8 @@ def my_data_download():
 def report():
     form = BarrierForm(page=request.args.get("page", "")[:500])
     if form.validate_on_submit():
-        reporter = current_user if current_user.is_authenticated else None
+        # The name only when the person asks for it: the form promises that no sign-in is needed.
+        reporter = current_user if current_user.is_authenticated and form.attach_name.data else None
         report_barrier(form.page.data or "", form.description.data, form.contact.data or "", reporter)
         flash(_("Thank you. Your report has reached the administration; we will look into it."), "success")
         return redirect(url_for("home.accessibility"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -13,18 +13,25 @@ from learning.notifications.models import Notification, NotificationPreference
 
 
 @pytest.fixture
-def notify(app, people, make_course):
-    """``notify(user, n, read=False)``: n training notifications for the user, newest last."""
+def notify(app, people, make_course, make_assignment):
+    """``notify(user, n, read=False)``: n training notifications for the user, newest last.
+
+    They are about an open assignment of the user's (the centre lists only reminders of open work).
+    """
     course = make_course("datenschutz", title="Datenschutz kompakt")
+    assignments = {}
 
     def add(user, count: int = 1, read: bool = False):
+        if user.id not in assignments:
+            assignments[user.id] = make_assignment(user, course, due_on=date(2026, 3, 2)).id
         with app.app_context():
             for n in range(count):
                 db.session.add(Notification(
                     user_id=user.id, kind="training.due_today", subject_key=f"assignment:{n}",
                     created_at=utcnow() - timedelta(minutes=count - n), read_at=utcnow() if read else None,
-                    details={"assignment_id": n, "course_slug": course.slug, "course_title": f"{course.title} {n}",
-                             "course_title_en": None, "due_on": "2026-03-02", "mandatory": True}))
+                    details={"assignment_id": assignments[user.id], "course_slug": course.slug,
+                             "course_title": f"{course.title} {n}", "course_title_en": None, "due_on": "2026-03-02",
+                             "mandatory": True}))
             db.session.commit()
 
     return add

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -59,3 +59,36 @@ def test_demo_onboarding(app):
         assert all(j.closed_at is None for j in db.session.scalars(select(Journey)))
         assert all(services.shows_in_navigation(_user(name)) for name in ("jalbers", "anna", "mara", "admin"))
         assert today - timedelta(days=30) < leon.journey.start_date
+
+
+def test_demo_new_hires_have_one_due_date_per_course_and_none_before_their_start(app):
+    """Issue 14, §11, on the demo of 2026-12-07: jalbers (starts 14.12.) has nothing due before her first day;
+    lbrandt's plan gives his courses the due dates of *My learning*."""
+    import time_machine
+
+    from learning.demo.data import load_demo
+    from learning.training.models import Assignment, Course
+    from learning.training.services import my_learning
+
+    today = date(2026, 12, 7)
+    with time_machine.travel(datetime(2026, 12, 7, 9, tzinfo=UTC), tick=False), app.test_request_context():
+        load_demo(today)
+        jana = _user("jalbers")
+        assert jana.start_date == date(2026, 12, 14)
+        dues = db.session.scalars(select(Assignment.due_on).where(Assignment.user_id == jana.id)).all()
+        assert dues and all(due is None or due >= jana.start_date for due in dues)
+        # The rule golive-14 gave 13.12. (a day before her start); she gets two weeks from her first day.
+        e_akte = db.session.scalar(select(Assignment.due_on).join(Course, Course.id == Assignment.course_id)
+                                   .where(Assignment.user_id == jana.id, Course.slug == "e-akte-grundlagen"))
+        assert e_akte == date(2026, 12, 28)
+
+        leon = _user("lbrandt")
+        learning = {item.course.id: item.due_on for item in my_learning(leon, today)}
+        page = services.my_journey(leon, today)
+        course_items = [i for i in page.all_items if i.task.course_id is not None]
+        assert course_items
+        for item in course_items:
+            if item.task.course_id in learning and learning[item.task.course_id] is not None:
+                assert item.due_on == learning[item.task.course_id], item.task.title
+        datenschutz = next(i for i in course_items if i.task.course.slug == "datenschutz-im-digitalen-alltag")
+        assert datenschutz.due_on == date(2027, 2, 5)

@@ -124,3 +124,34 @@ def test_planning_through_the_outbox_is_idempotent(app, ctx, people, make_templa
     from learning.messaging.models import Outbox
 
     assert {row.kind for row in db.session.scalars(select(Outbox))} == set(kinds)
+
+
+def test_a_ticked_task_and_a_chosen_buddy_take_their_notifications_out_of_the_centre(app, people, make_template,
+                                                                                     make_user, new_hire):
+    """Issue 14, §11: a reminder disappears as soon as the task is done, not at the next sending."""
+    import time_machine
+
+    from learning.messaging.outbox import send_due
+    from learning.notifications.models import Notification
+    from learning.notifications.services import notification_page, unread_count
+
+    app.config.update(MAIL_HOURS=(0, 24), MAIL_WEEKENDS=True, REMINDER_DIGEST="immediate")
+    make_template()
+    with time_machine.travel(datetime(2026, 6, 1, 8, tzinfo=UTC), tick=False):
+        user = new_hire(START)
+    moment = datetime(2026, 6, 13, 8, tzinfo=UTC)
+    with time_machine.travel(moment, tick=False), app.test_request_context(headers={"Accept-Language": "en"}):
+        plan_reminders()
+        send_due()
+        manager = db.session.get(User, people["manager"].id)
+        kinds = set(db.session.scalars(select(Notification.kind).where(Notification.user_id == manager.id)))
+        assert kinds == {"onboarding.task_overdue", "onboarding.buddy_missing"}
+        assert unread_count(manager) == 2
+        journey = journey_of(user)
+        services.set_task_done(manager, _id(journey, -3, "manager"), True, date(2026, 6, 13))
+        assert unread_count(manager) == 1
+        journey = journey_of(user)
+        journey.buddy_id = make_user("pate", team=people["team"]).id
+        db.session.commit()
+        assert unread_count(manager) == 0
+        assert notification_page(manager, today=date(2026, 6, 13))[1] == []

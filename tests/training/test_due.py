@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from learning.training.due import ANCHORS, DueRule
+from learning.training.due import ANCHORS, START_GRACE_DAYS, DueRule
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -140,3 +140,29 @@ def test_parsing_never_fails_other_than_with_value_error(text):
     except ValueError:
         return
     assert DueRule.parse(str(rule)) == rule
+
+
+# Nothing is due before the first working day (issue 14, §11) ---------------------------------------------------
+
+@pytest.mark.parametrize(("rule", "start", "go_live", "assigned", "expected"), [
+    ("golive-14", date(2026, 12, 14), date(2026, 12, 27), date(2026, 12, 7), date(2026, 12, 28)),  # jalbers
+    ("start-7", date(2026, 9, 1), None, date(2026, 8, 1), date(2026, 9, 15)),
+    ("2026-06-30", date(2026, 9, 1), None, date(2026, 8, 1), date(2026, 9, 15)),
+    ("assigned+3", date(2026, 9, 1), None, date(2026, 8, 1), date(2026, 9, 15)),
+    ("start+0", date(2026, 9, 1), None, date(2026, 8, 1), date(2026, 9, 1)),  # the first day itself is fine
+    ("golive-14", date(2026, 1, 5), date(2026, 12, 27), date(2026, 12, 7), date(2026, 12, 13)),  # long-serving
+    ("golive-14", None, date(2026, 12, 27), date(2026, 12, 7), date(2026, 12, 13)),  # no start date known
+    ("golive+1", date(2026, 1, 5), None, date(2026, 12, 7), None),  # no anchor, no date
+])
+def test_a_rule_date_before_the_start_date_moves_to_the_grace_period_after_it(rule, start, go_live, assigned,
+                                                                              expected):
+    assert START_GRACE_DAYS == 14
+    assert DueRule.parse(rule).due_for(start=start, go_live=go_live, assigned=assigned) == expected
+
+
+@given(rule=st.one_of(relative_rules, fixed_rules), start=dates, other=dates)
+def test_nothing_is_ever_due_before_the_first_working_day(rule, start, other):
+    due = rule.due_for(start=start, go_live=other, assigned=other)
+    assert due is None or due >= start
+    plain = rule.due_on(start=start, go_live=other, assigned=other)
+    assert due == (plain if plain is None or plain >= start else start + timedelta(days=START_GRACE_DAYS))

@@ -193,6 +193,28 @@ def test_moving_the_go_live_moves_due_dates(make_department, make_team, make_use
     assert rows()[(person.id, course.id)]["due_on"] == date(2026, 9, 24)
 
 
+def test_nothing_is_due_before_the_first_working_day(make_department, make_team, make_user, make_course, make_rule,
+                                                    make_phase, apply, rows, change):
+    """jalbers starts on 14.12.; her mandatory course by the rule golive-14 would be due on 13.12. (issue 14, §11)."""
+    department = make_department()
+    team = make_team(department=department)
+    phase = make_phase(go_live=date(2026, 12, 27), departments=[department])
+    course = make_course(phase=phase)
+    make_rule(course, AudienceKind.PHASE, [phase.id], due_rule="golive-14")
+    new_hire = make_user(team=team, start_date=date(2026, 12, 14))
+    colleague = make_user(team=team, start_date=date(2020, 3, 1))
+    apply(date(2026, 12, 7))
+    assert rows()[(new_hire.id, course.id)]["due_on"] == date(2026, 12, 28)  # start + 14 days
+    assert rows()[(colleague.id, course.id)]["due_on"] == date(2026, 12, 13)  # the rule's date
+    # Moving the start date earlier gives the rule's date back; later again, the grace period.
+    change(User, new_hire.id, start_date=date(2026, 12, 1))
+    apply(date(2026, 12, 7))
+    assert rows()[(new_hire.id, course.id)]["due_on"] == date(2026, 12, 13)
+    change(User, new_hire.id, start_date=date(2027, 1, 4))
+    apply(date(2026, 12, 7))
+    assert rows()[(new_hire.id, course.id)]["due_on"] == date(2027, 1, 18)
+
+
 def test_completed_assignments_are_never_touched(make_user, make_course, make_rule, apply, rows, change):
     course = make_course()
     rule = make_rule(course, due_rule="assigned+10")

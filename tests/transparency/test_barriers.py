@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
+from learning.audit.models import AuditEntry
 from learning.db import db
 from learning.messaging.models import CapturedMail
 from learning.transparency.models import BarrierReport
@@ -30,11 +33,67 @@ def test_anyone_reports_a_barrier_and_admins_get_mail(app, client, people):
     assert "Tastatur" in mails[0].body
 
 
-def test_signed_in_reporter_is_remembered(app, client, people, login):
+def test_the_name_is_offered_only_to_people_signed_in_and_not_attached_by_default(client, people, login):
+    anonymous = client.get("/accessibility/report").get_data(as_text=True)
+    assert 'name="attach_name"' not in anonymous
     login(client, people["employee"].username)
-    client.submit("/accessibility/report", {"page": "", "description": "Zu kleiner Text", "contact": ""})
+    form = client.get("/accessibility/report").get_data(as_text=True)
+    checkbox = re.search(r'<input[^>]*name="attach_name"[^>]*>', form).group(0)
+    assert 'type="checkbox"' in checkbox and "checked" not in checkbox
+    assert "Attach my name to the report" in form
+
+
+def _identifying(app, person) -> list[str]:
+    """Everything stored with the report that could name the person (issue 14, §11)."""
     with app.app_context():
-        assert db.session.scalars(select(BarrierReport.reporter_id)).one() == people["employee"].id
+        report = db.session.scalars(select(BarrierReport)).one()
+        found = []
+        if report.reporter_id is not None:
+            found.append("report.reporter_id")
+        actors = db.session.scalars(select(AuditEntry.actor_id).where(AuditEntry.action == "barrier.reported")).all()
+        if person.id in actors:
+            found.append("audit actor")
+        texts = [report.page, report.description, report.contact]
+        texts += [m.body + m.subject for m in db.session.scalars(select(CapturedMail))]
+        texts += [str(e.details) + e.summary for e in db.session.scalars(select(AuditEntry))]
+        for value in (person.full_name, person.email, person.username, person.last_name):
+            if any(value in text for text in texts):
+                found.append(value)
+        return found
+
+
+def test_a_report_sent_while_signed_in_stores_nothing_identifying_by_default(app, client, people, login):
+    employee = people["employee"]
+    login(client, employee.username)
+    response = client.submit("/accessibility/report", {"page": "/learning/", "description": "Zu kleiner Text",
+                                                       "contact": ""})
+    assert response.status_code == 302
+    assert _identifying(app, employee) == []
+    admin = app.test_client()
+    login(admin, people["admin"].username)
+    listing = admin.get("/admin/barriers").get_data(as_text=True)
+    assert "Zu kleiner Text" in listing and "anonymous" in listing and employee.full_name not in listing
+    german = admin.get("/admin/barriers", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "anonym" in german and "anonymous" not in german
+
+
+def test_a_signed_in_reporter_who_asks_for_it_is_named(app, client, people, login):
+    employee = people["employee"]
+    login(client, employee.username)
+    client.submit("/accessibility/report", {"page": "", "description": "Zu kleiner Text", "contact": "",
+                                            "attach_name": "y"})
+    with app.app_context():
+        assert db.session.scalars(select(BarrierReport.reporter_id)).one() == employee.id
+        assert employee.full_name in db.session.scalars(select(CapturedMail.body)).first()
+    admin = app.test_client()
+    login(admin, people["admin"].username)
+    assert employee.full_name in admin.get("/admin/barriers").get_data(as_text=True)
+
+
+def test_asking_for_the_name_without_signing_in_attaches_nothing(app, client, people):
+    client.submit("/accessibility/report", {"page": "", "description": "Kontrast", "contact": "", "attach_name": "y"})
+    with app.app_context():
+        assert db.session.scalars(select(BarrierReport.reporter_id)).one() is None
 
 
 def test_bad_input_is_refused_on_the_form(app, client):

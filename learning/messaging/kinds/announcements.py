@@ -114,6 +114,19 @@ def unacknowledged_still_due(items: Sequence[Pending], ctx: PlanContext) -> dict
     return result
 
 
+@unacknowledged.shown_while
+def still_unacknowledged(notification, today: date):
+    """SQL: the announcement still asks the person to confirm its current version (as the checker)."""
+    announcement_id = notification.details["announcement_id"].as_integer()
+    # Correlated explicitly: the notification is two levels up, which automatic correlation does not reach.
+    confirmed = select(Acknowledgement.id).where(
+        Acknowledgement.announcement_id == Announcement.id, Acknowledgement.user_id == notification.user_id,
+        Acknowledgement.version >= Announcement.substantive_version).correlate(Announcement, notification).exists()
+    return select(Announcement.id).where(
+        Announcement.id == announcement_id, Announcement.requires_ack, Announcement.withdrawn_at.is_(None),
+        Announcement.publish_at.is_not(None), ~confirmed).exists()
+
+
 @unacknowledged.describer
 def describe_unacknowledged(details: dict, today: date) -> Entry:
     published = date.fromisoformat(details["published_on"])

@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, select
+from sqlalchemy import String, and_, cast, exists, select
 from sqlalchemy.orm import aliased
 
 from learning.db import db
@@ -143,6 +143,24 @@ def _still_open(items: Sequence[Pending], ctx: PlanContext) -> dict[int, dict]:
 due_soon.checker(_still_open)
 due_today.checker(_still_open)
 overdue.checker(_still_open)
+
+
+def _date_text(column):
+    """A date column as ISO text (``2026-03-02``) on SQLite and PostgreSQL, to compare with JSON details."""
+    return cast(column, String)
+
+
+def assignment_still_open(notification, today: date):
+    """SQL: the notification's assignment is still open, the person's, with the same due date (as ``_still_open``)."""
+    details = notification.details
+    return _open_assignments(Assignment.id).where(
+        Assignment.id == details["assignment_id"].as_integer(), Assignment.user_id == notification.user_id,
+        _date_text(Assignment.due_on) == details["due_on"].as_string()).exists()
+
+
+due_soon.shown_while(assignment_still_open)
+due_today.shown_while(assignment_still_open)
+overdue.shown_while(assignment_still_open)
 
 
 # Texts ----------------------------------------------------------------------------------------------
