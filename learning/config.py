@@ -225,6 +225,10 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
             "LEARNING_PASSWORD_RESET_HOURS", env.get("LEARNING_PASSWORD_RESET_HOURS"), 2
         ),
         "INVITATION_DAYS": _positive_int("LEARNING_INVITATION_DAYS", env.get("LEARNING_INVITATION_DAYS"), 14),
+        # One CSV import (upload or ``flask users import``): larger files are refused while being read.
+        "IMPORT_MAX_ROWS": _int_between("LEARNING_IMPORT_MAX_ROWS", env.get("LEARNING_IMPORT_MAX_ROWS"), 20000,
+                                        1, 1000000),
+        "IMPORT_MAX_MB": _int_between("LEARNING_IMPORT_MAX_MB", env.get("LEARNING_IMPORT_MAX_MB"), 5, 1, 1000),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,6 +10,7 @@ from sqlalchemy import select
 
 from learning.audit.services import record, record_view
 from learning.db import db
+from learning.exports import Sheet, csv_response, xlsx_response
 from learning.forms import ActionForm
 from learning.i18n import local_today
 from learning.metrics import (
@@ -200,23 +198,8 @@ def export(fmt: str):
            else None, department=filters["department"].id if filters["department"] else None)
     db.session.commit()
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
-        return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = data["day"].isoformat()
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return Response(buffer.getvalue(),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+        return csv_response(rows, f"{name}.csv")
+    return xlsx_response([Sheet(data["day"].isoformat(), rows)], f"{name}.xlsx")
 
 
 @bp.route("/programme/snapshot", methods=["POST"])

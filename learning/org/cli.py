@@ -38,7 +38,8 @@ def import_people(file: Path, dry_run: bool, deactivate_missing: bool) -> None:
     The whole file is checked first; if any line is wrong, every problem is listed as
     FILE:LINE: reason and nothing is written.
     """
-    plan = plan_import(file.read_bytes(), filename=str(file), actor=None, deactivate_missing=deactivate_missing)
+    with file.open("rb") as content:  # read up to the size limit only
+        plan = plan_import(content, filename=str(file), actor=None, deactivate_missing=deactivate_missing)
     if not plan.ok:
         for line in plan.problem_lines():
             click.echo(line, err=True)

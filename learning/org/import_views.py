@@ -10,7 +10,9 @@ from learning.org.importer import ImportFailed, apply_import, plan_import
 from learning.org.models import Role
 from learning.security import allow
 
-MAX_PROBLEMS_SHOWN = 200  # a wholly wrong file would otherwise list thousands of lines
+# The page stays small whatever the file: the summary, then the first problems or changes only.
+MAX_PROBLEMS_SHOWN = 100
+MAX_CHANGES_SHOWN = 100
 
 
 @bp.route("/people/import", methods=["GET", "POST"])
@@ -21,7 +23,7 @@ def import_people():
     if form.validate_on_submit():
         upload = form.file.data
         actor = current_user._get_current_object()
-        plan = plan_import(upload.read(), filename=upload.filename or "import.csv", actor=actor,
+        plan = plan_import(upload.stream, filename=upload.filename or "import.csv", actor=actor,
                            deactivate_missing=form.deactivate_missing.data)
         if plan.ok and not form.dry_run.data:
             try:
@@ -29,4 +31,4 @@ def import_people():
             except ImportFailed:
                 failure = _("The import failed and nothing was changed. Please try again.")
     return render_template("org/import.html", form=form, plan=plan, failure=failure,
-                           max_problems=MAX_PROBLEMS_SHOWN)
+                           max_problems=MAX_PROBLEMS_SHOWN, max_changes=MAX_CHANGES_SHOWN)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import BinaryIO
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -66,6 +68,9 @@ LIST_SEPARATORS = re.compile(r"[|\n]")
 ROLE_SEPARATORS = re.compile(r"[|,;\n]")
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+# An address of this plain form is valid when its domain is (checked once per domain); others take the full check.
+PLAIN_EMAIL = re.compile(r"([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)@([A-Za-z0-9.-]+)")
 
 TeamKey = tuple[str, str]  # (department name, team name), both casefolded
 
@@ -154,12 +159,18 @@ class ImportPlan:
     new_departments: dict[str, str] = field(default_factory=dict)  # key -> name
     new_teams: dict[TeamKey, tuple[str, str]] = field(default_factory=dict)  # key -> (department, team)
     applied: bool = False
+    over_limit: bool = False  # refused unread: larger than the limits of one file
     departments: dict[str, Department] = field(default_factory=dict, repr=False)
     teams: dict[TeamKey, Team] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def problem_line_count(self) -> int:
+        """How many lines of the file have at least one problem."""
+        return len({problem.line for problem in self.problems})
 
     def problem_lines(self) -> list[str]:
         """Every problem as ``FILE:LINE: reason``, in line order."""
@@ -174,6 +185,16 @@ class ImportPlan:
             CREATED: self.count(CREATED), UPDATED: self.count(UPDATED), UNCHANGED: self.count(UNCHANGED),
             "deactivated": len(self.deactivate),
         }
+
+    def changes(self, limit: int) -> list[PlannedRow]:
+        """The first ``limit`` lines that create or update a person, in line order."""
+        changes: list[PlannedRow] = []
+        for row in self.rows:
+            if len(changes) == limit:
+                break
+            if row.outcome != UNCHANGED:
+                changes.append(row)
+        return changes
 
     @property
     def steps(self) -> int:
@@ -234,8 +255,11 @@ def _decode(data: bytes) -> tuple[str, str] | None:
         return None
 
 
-def _records(text: str, plan: ImportPlan) -> list[tuple[int, list[str]]]:
-    """Split the text into records, each with the physical line number it starts on."""
+def _records(text: str, plan: ImportPlan, max_rows: int) -> list[tuple[int, list[str]]]:
+    """The non-empty records of the text, each with the physical line number it starts on.
+
+    Reading stops at the first record beyond the header and ``max_rows`` people (a problem).
+    """
     first_line = text.split("\n", 1)[0].strip("\r\ufeff ")
     sep_line = re.fullmatch(r'"?sep=(.)"?', first_line)  # Excel's hint line: sep=;
     if sep_line:
@@ -247,12 +271,21 @@ def _records(text: str, plan: ImportPlan) -> list[tuple[int, list[str]]]:
     records, previous = [], 0
     try:
         for cells in reader:
-            records.append((previous + 1, cells))
-            previous = reader.line_num
+            line, previous = previous + 1, reader.line_num
+            if (sep_line and line == 1) or not any(c.strip() for c in cells):
+                continue
+            if len(records) > max_rows:  # the header and max_rows people are kept
+                plan.problems.append(ImportProblem(line, _l(
+                    "The file has more than %(rows)d people; it was read up to this line. Split it into files of "
+                    "at most %(rows)d people and %(mb)d MB, each with the header line, and import them one "
+                    "after the other.", rows=max_rows, mb=_max_mb())))
+                plan.over_limit = True
+                break
+            records.append((line, cells))
     except csv.Error as exc:
         plan.problems.append(ImportProblem(previous + 1, _l("The line cannot be read as CSV: %(reason)s",
                                                             reason=str(exc))))
-    return records[1:] if sep_line else records
+    return records
 
 
 def _read_header(line: int, header: list[str], plan: ImportPlan) -> dict[str, int]:
@@ -292,6 +325,31 @@ def _parse_date(value: str) -> date | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _valid_domain(domain: str) -> str | None:
+    """The normalised domain of an email address, or None; checked once per domain of a file."""
+    try:
+        return validate_email(f"a@{domain}", check_deliverability=False).domain
+    except EmailNotValidError:
+        return None
+
+
+def _valid_email(value: str) -> str | None:
+    """The address in lower case as ``validate_email`` normalises it, or None if it is not valid.
+
+    Plain ASCII addresses (nearly all of an HR export) skip the full check of every address:
+    checking each one costs more than the rest of a line.
+    """
+    match = PLAIN_EMAIL.fullmatch(value)
+    if match and len(match.group(1)) <= 64 and len(value) <= 254:
+        domain = _valid_domain(match.group(2))
+        return None if domain is None else f"{match.group(1)}@{domain}".lower()
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
 def _check_cells(line: int, cells: list[str], header: list[str], columns: dict[str, int],
                  problems: list[ImportProblem]) -> _Row:
     """Check each cell of a line on its own; problems are collected, never raised."""
@@ -314,11 +372,11 @@ def _check_cells(line: int, cells: list[str], header: list[str], columns: dict[s
     if "email" in columns and not email:
         problem(_l("The email address is missing."))
     elif email:
-        try:
-            row.email = validate_email(email, check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
+        normalised = _valid_email(email)
+        if normalised is None:
             problem(_l("“%(value)s” is not a valid email address.", value=email))
         else:
+            row.email = normalised
             if len(row.email) > 254:
                 problem(_l("The email address is longer than %(n)d characters.", n=254))
 
@@ -399,20 +457,45 @@ def _derive_username(email: str, taken: set[str]) -> str:
 
 # Planning --------------------------------------------------------------------------------------
 
-def plan_import(data: bytes, filename: str, actor: User | None = None,
+# Limits of one file (LEARNING_IMPORT_MAX_ROWS, LEARNING_IMPORT_MAX_MB): a larger file is refused
+# while it is read, so a wrong or huge upload cannot keep a web worker busy for minutes.
+
+def _max_rows() -> int:
+    return current_app.config["IMPORT_MAX_ROWS"]
+
+
+def _max_mb() -> int:
+    return current_app.config["IMPORT_MAX_MB"]
+
+
+def plan_import(data: bytes | BinaryIO, filename: str, actor: User | None = None,
                 deactivate_missing: bool = False) -> ImportPlan:
     """Read and check a whole CSV file and work out what importing it would change; write nothing.
 
-    Every problem is collected (``plan.problems``); a plan with problems must not be applied.
+    ``data`` is the file's content or an open binary file, of which no more than the size limit
+    (LEARNING_IMPORT_MAX_MB) is read. Every problem is collected (``plan.problems``); a plan with
+    problems must not be applied. A file over a limit is refused without checking its lines.
     """
     plan = ImportPlan(filename=filename, deactivate_missing=deactivate_missing)
+    max_bytes = _max_mb() * 1024 * 1024
+    if not isinstance(data, bytes):
+        data = data.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        plan.problems.append(ImportProblem(data.count(b"\n", 0, max_bytes) + 1, _l(
+            "The file is larger than %(mb)d MB; it was read up to this line. Split it into files of at most "
+            "%(rows)d people and %(mb)d MB, each with the header line, and import them one after the other.",
+            mb=_max_mb(), rows=_max_rows())))
+        plan.over_limit = True
+        return plan
     decoded = _decode(data)
     if decoded is None:
         plan.problems.append(ImportProblem(1, _l(
             "This is not a CSV text file. In Excel, save the sheet as “CSV UTF-8 (comma delimited)”.")))
         return plan
     text, plan.encoding = decoded
-    records = [(line, cells) for line, cells in _records(text, plan) if any(c.strip() for c in cells)]
+    records = _records(text, plan, _max_rows())
+    if plan.over_limit:
+        return plan
     if not records:
         plan.problems.append(ImportProblem(1, _l("The file is empty.")))
         return plan

@@ -25,8 +25,6 @@ Formulas: ``learning.surveys.stats`` (DESIGN.md, "Acceptance metrics").
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,6 +33,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from learning.db import db
+from learning.exports import Sheet, csv_bytes, xlsx_bytes
 from learning.org.models import Department, Team, User, team_manager
 from learning.privacy import hidden_in_tree
 from learning.surveys import stats
@@ -705,35 +704,15 @@ def export_rows(results: SurveyResults) -> list[list]:
 
 
 def export_csv(results: SurveyResults) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_HEADER)
-    for row in export_rows(results):
-        writer.writerow(["" if v is None else v for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM lets spreadsheet programs read the umlauts
+    return csv_bytes([EXPORT_HEADER, *export_rows(results)], delimiter=",")
 
 
 def export_xlsx(results: SurveyResults) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "results"
-    sheet.append(list(EXPORT_HEADER))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in export_rows(results):
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGHI", (6, 16, 11, 24, 28, 44, 10, 6, 7), strict=True):
-        sheet.column_dimensions[column].width = width
-    about = workbook.create_sheet("about")
-    about.append(["survey", results.survey.title])
-    about.append(["threshold (scores)", results.survey.min_responses])
-    about.append(["threshold (comments)", results.survey.min_comments])
-    about.append(["note", "Aggregates only. Figures of groups below the threshold, and of the groups that would "
-                          "give them away, are left empty (shown = no)."])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    about = [["survey", results.survey.title],
+             ["threshold (scores)", results.survey.min_responses],
+             ["threshold (comments)", results.survey.min_comments],
+             ["note", "Aggregates only. Figures of groups below the threshold, and of the groups that would "
+                      "give them away, are left empty (shown = no)."]]
+    table = [EXPORT_HEADER, *export_rows(results)]
+    return xlsx_bytes([Sheet("results", table, widths=(6, 16, 11, 24, 28, 44, 10, 6, 7)),
+                       Sheet("about", about, header=False)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from learning.content import render_markdown
 from learning.db import db
+from learning.exports import download
 from learning.home.panels import home_panel
 from learning.i18n import local_today
 from learning.org.models import Department, Role, Team
@@ -664,12 +665,7 @@ def _export(survey_id: int, kind: str):
     data = survey_results(survey, today=local_today())
     record_export(current_user, survey, kind)
     filename = f"umfrage-{survey.id}-ergebnisse.{kind}"
-    if kind == "csv":
-        return Response(export_csv(data), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-    return Response(export_xlsx(data),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download(export_csv(data) if kind == "csv" else export_xlsx(data), filename)
 
 
 @bp.route("/<int:survey_id>/results.csv", endpoint="export_csv")
