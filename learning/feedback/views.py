@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
 
-from learning.content import render_markdown
 from learning.feedback import bp
 from learning.feedback import models as _models  # noqa: F401  (registers the tables)
 from learning.feedback.forms import ActionForm, CommentForm, HideForm, PostForm, StatusForm
@@ -61,14 +60,9 @@ def local_day(value: datetime | None) -> date | None:
     return to_user_timezone(value).date() if value else None
 
 
-def markdown(text: str):
-    """Authored text as sanitised HTML; its headings start below the page's h1 and h2."""
-    return render_markdown(text, shift_headings=2)
-
-
 @bp.context_processor
 def channel_helpers() -> dict:
-    return {"KIND_LABELS": KIND_LABELS, "STATUS_LABELS": STATUS_LABELS, "HIDDEN": HIDDEN, "markdown": markdown,
+    return {"KIND_LABELS": KIND_LABELS, "STATUS_LABELS": STATUS_LABELS, "HIDDEN": HIDDEN,
             "phase_title": phase_title, "local_day": local_day, "moderator": is_moderator(current_user)}
 
 
