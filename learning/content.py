@@ -317,6 +317,14 @@ def too_complex(text: str) -> bool:
     return text.count("\n") >= MAX_LINES or len(MARKUP_RE.findall(text)) > MAX_MARKUP
 
 
+def complexity_message() -> str:
+    from flask_babel import gettext as _
+
+    return _("The text has too many lines or formatting characters (at most %(lines)d lines and "
+             "%(marks)d characters such as * _ [ ] # |). Please shorten it or split it up.",
+             lines=MAX_LINES, marks=MAX_MARKUP)
+
+
 def check(text: str | None, max_length: int) -> str | None:
     """Why an authored Markdown text cannot be saved (translated), or None when it can."""
     from flask_babel import gettext as _
@@ -326,9 +334,7 @@ def check(text: str | None, max_length: int) -> str | None:
         return _("The text may have at most %(max)d characters (it has %(length)d).", max=max_length,
                  length=len(text))
     if too_complex(text):
-        return _("The text has too many lines or formatting characters (at most %(lines)d lines and "
-                 "%(marks)d characters such as * _ [ ] # |). Please shorten it or split it up.",
-                 lines=MAX_LINES, marks=MAX_MARKUP)
+        return complexity_message()
     return None
 
 

@@ -36,8 +36,14 @@ def _course_of(row: Mapping) -> tuple[str, str]:
     from learning.training.models import Course
 
     table = Course.__table__
-    slug, language = row["_connection"].execute(
-        select(table.c.slug, table.c.language).where(table.c.id == row["course_id"])).one()
+    query = select(table.c.slug, table.c.language).where(table.c.id == row["course_id"])
+    if "_connection" in row:
+        slug, language = row["_connection"].execute(query).one()
+    else:  # an ORM object given only its course_id
+        from learning.db import db
+
+        with db.session.no_autoflush:
+            slug, language = db.session.execute(query).one()
     return slug, language or "de"
 
 
