@@ -97,6 +97,7 @@ HEADING_RE = re.compile(r"<(/?)h([1-6])(?=[\s>])")
 LINK_RE_HTML = re.compile(r'<a((?:\s+[a-z-]+="[^"]*")*)>(.*?)</a>', re.DOTALL)
 HREF_RE = re.compile(r'\shref="([^"]*)"')
 SAFE_MEDIA_RE = re.compile(r"^[A-Za-z0-9._~/-]+$")
+COURSE_FILE_RE = re.compile(r"^[\w .~()+,-]+(?:/[\w .~()+,-]+)*$")  # a path in the course folder, any letters
 SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 BRACKET_RE = re.compile(r"[\[\]]")
 
@@ -232,7 +233,7 @@ def course_image(media_url: Callable[[str], str]) -> Callable[[str], str | None]
             return found
         name = unquote(htmllib.unescape(src or "")).strip().removeprefix("./")
         if (not name or name.startswith(("/", "#")) or SCHEME_RE.match(name) or "\\" in name
-                or any(part in ("", ".", "..") for part in name.split("/")) or not SAFE_MEDIA_RE.match(name)):
+                or any(part in ("", ".", "..") for part in name.split("/")) or not COURSE_FILE_RE.match(name)):
             return None
         return media_url(name)
 
@@ -246,10 +247,8 @@ _parsers = threading.local()
 
 def _parser(profile: Profile, image_src: Callable[[str], str | None]) -> markdown.Markdown:
     extensions: list = ["tables", "fenced_code", "sane_lists", AuthoredExtension(image_src)]
-    if profile == Profile.COURSE:
-        extensions.append("admonition")
-    if profile == Profile.COURSE:  # the image rule differs per course: a parser per call
-        return markdown.Markdown(extensions=extensions, output_format="html")
+    if profile == Profile.COURSE:  # callouts; and the image rule differs per course: a parser per call
+        return markdown.Markdown(extensions=[*extensions, "admonition"], output_format="html")
     cache = _parsers.__dict__
     if profile not in cache:
         cache[profile] = markdown.Markdown(extensions=extensions, output_format="html")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 
 import pytest
 from sqlalchemy import func, select, update
@@ -155,3 +157,17 @@ def test_a_new_renderer_version_renders_stored_texts_again(app, runner, people, 
     with app.app_context():
         stored = db.session.get(FeedbackPost, post.id)
         assert stored.body_html == "<p><em>neu</em></p>" and stored.html_version == RENDERER_VERSION + 1
+
+
+def test_the_post_limit_is_shared_by_two_instances_through_redis(make_app, people, login, channel):
+    # The Redis of the project's machines unless told otherwise; a missing server fails the test.
+    redis_url = os.environ.get("LEARNING_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    settings = {"RATELIMIT_STORAGE_URI": redis_url, "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+                "FEEDBACK_POST_LIMIT": "1 per hour"}
+    first, second = make_app(**settings), make_app(**settings)
+    client_a, client_b = first.test_client(), second.test_client()
+    login(client_a, "employee")
+    login(client_b, "employee")
+    data = {"kind": "idea", "title": "T", "body": "B"}
+    assert client_a.submit(f"/feedback/{channel.slug}/new", data).status_code == 302
+    assert client_b.submit(f"/feedback/{channel.slug}/new", data).status_code == 429
