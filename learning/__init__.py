@@ -80,7 +80,7 @@ def configure_logging(app: Flask) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
-    from learning import models  # noqa: F401  (registers every table with the metadata)
+    from learning import content, models  # noqa: F401  (models registers every table with the metadata)
     from learning.db import end_session_quietly, ping_when_idle, render_migration_type
     from learning.extensions import babel, csrf, db, limiter, login_manager, migrate
     from learning.i18n import select_locale, select_timezone
@@ -94,6 +94,7 @@ def configure_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    content.listen()  # authored Markdown is rendered into its *_html columns on every flush
     login_manager.init_app(app)
     login_manager.session_protection = app.config["SESSION_PROTECTION"]
     login_manager.login_view = "auth.login"
@@ -142,3 +143,7 @@ def configure_cli(app: Flask) -> None:
         if find_spec(f"learning.{feature}.cli") is not None:
             for command in import_module(f"learning.{feature}.cli").commands:
                 app.cli.add_command(command)
+    from learning.content_cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)

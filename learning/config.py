@@ -220,6 +220,10 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         "RATELIMIT_STORAGE_URI": env.get("LEARNING_RATELIMIT_STORAGE_URL", "memory://"),
         "LOGIN_LIMIT": env.get("LEARNING_LOGIN_LIMIT", "5 per 15 minutes"),
         "LOGIN_IP_LIMIT": env.get("LEARNING_LOGIN_IP_LIMIT", "50 per 15 minutes"),
+        # Per person: feedback posts, comments (and official replies) and votes.
+        "FEEDBACK_POST_LIMIT": env.get("LEARNING_FEEDBACK_POST_LIMIT", "10 per hour"),
+        "FEEDBACK_COMMENT_LIMIT": env.get("LEARNING_FEEDBACK_COMMENT_LIMIT", "30 per hour"),
+        "FEEDBACK_VOTE_LIMIT": env.get("LEARNING_FEEDBACK_VOTE_LIMIT", "60 per hour"),
         "PROXY_COUNT": _positive_int("LEARNING_PROXY_COUNT", env.get("LEARNING_PROXY_COUNT"), 0),
         "PASSWORD_RESET_HOURS": _positive_int(
             "LEARNING_PASSWORD_RESET_HOURS", env.get("LEARNING_PASSWORD_RESET_HOURS"), 2
@@ -257,6 +261,11 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
             "LEARNING_LOGIN_LIMIT and LEARNING_LOGIN_IP_LIMIT look like '5 per 15 minutes', "
             f"not {config['LOGIN_LIMIT']!r} / {config['LOGIN_IP_LIMIT']!r}"
         ) from None
+    for name in ("FEEDBACK_POST_LIMIT", "FEEDBACK_COMMENT_LIMIT", "FEEDBACK_VOTE_LIMIT"):
+        try:
+            limits.parse(config[name])
+        except ValueError:
+            raise ConfigError(f"LEARNING_{name} looks like '10 per hour', not {config[name]!r}") from None
     config.update(overrides)
     base = urlsplit(config["BASE_URL"])
     if base.scheme not in {"http", "https"} or not base.netloc:

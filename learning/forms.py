@@ -14,3 +14,15 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class RenderableMarkdown:
+    """A Markdown field's second limit besides its length: lines and formatting characters (``learning.content``)."""
+
+    def __call__(self, form, field) -> None:
+        from wtforms.validators import ValidationError
+
+        from learning.content import complexity_message, too_complex
+
+        if field.data and too_complex(field.data):
+            raise ValidationError(complexity_message())

@@ -1,10 +1,21 @@
-"""Authored Markdown is rendered richly and never carries script into a page."""
+"""Authored Markdown: rendered richly, never carrying script, requests, impersonation or seconds of CPU into a page."""
 
 import re
+import time
 
 import pytest
 
-from learning.content import render_markdown
+from learning.content import (
+    MAX_LINES,
+    MAX_MARKUP,
+    MAX_SOURCE,
+    Profile,
+    check,
+    course_image,
+    render,
+    render_markdown,
+    too_complex,
+)
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -19,26 +30,233 @@ PAYLOADS = [
     "paragraph\n{: onclick=\"alert(1)\" style=\"color:red\" }",
 ]
 TAG = re.compile(r"<[^>]+>")
+# The only classes on rendered text are the renderer's own.
+OWN_CLASSES = {"external-link", "external-link__marker", "visually-hidden"}
 
 
+def tags(html: str) -> str:
+    """Only the markup, not the (escaped) text."""
+    return " ".join(TAG.findall(str(html)))
+
+
+@pytest.mark.parametrize("profile", list(Profile))
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_xss_payloads_are_neutralised(payload):
-    html = " ".join(TAG.findall(str(render_markdown(payload)).lower()))  # only markup, not escaped text
+def test_xss_payloads_are_neutralised(payload, profile):
+    html = tags(render(payload, profile)).lower()
     for bad in ["<script", "onerror", "onload", "onclick", "javascript:", "<iframe", "style=", "<form",
-                "<input", "data:text"]:
+                "<input", "data:text", "<svg"]:
         assert bad not in html, (payload, html)
 
 
 def test_rich_markdown_survives():
-    html = str(render_markdown(
-        "# Titel\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n!!! tip \"Gut zu wissen\"\n    Hinweis\n\n"
-        "```\ncode\n```\n\n[Link](https://example.org)"
-    ))
+    html = render(
+        "# Titel\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```\ncode\n```\n\n- eins\n- zwei\n\n**fett** und *kursiv*",
+        Profile.EDITORIAL,
+    )
+    assert "<h1>Titel</h1>" in html
     assert "<table>" in html and "<td>1</td>" in html
-    assert 'class="admonition tip"' in html and "Gut zu wissen" in html
     assert "<pre><code>code" in html
-    assert 'href="https://example.org"' in html and 'rel="noopener noreferrer"' in html
+    assert "<li>eins</li>" in html and "<strong>fett</strong>" in html and "<em>kursiv</em>" in html
 
 
-def test_headings_can_be_shifted_below_the_page_title():
-    assert "<h2" in str(render_markdown("# Title", shift_headings=1))
+def test_headings_move_below_the_page_headings():
+    assert "<h3>Title</h3>" in render("# Title\n\n## Sub", top_heading=3)
+    assert "<h4>Sub</h4>" in render("# Title\n\n## Sub", top_heading=3)
+    assert "<h2>Only</h2>" in render("## Only", top_heading=2)
+    assert "<h6>Deep</h6>" in render("# A\n\n###### Deep", top_heading=4)
+
+
+# §2: no requests from staff Markdown; editorial images only from the media store ----------------
+
+APP_URLS = [
+    "/learning/courses/datenschutz/quiz",
+    "/learning/certificates/ABC123",
+    "/metrics/team",
+    "/learning/rules/1/people",
+    "http://localhost/learning/courses/datenschutz/quiz",
+    "https://evil.example/pixel.png",
+    "//evil.example/pixel.png",
+]
+
+
+@pytest.mark.parametrize("src", [*APP_URLS, "/media/ok.png", "bild.png"])
+def test_staff_markdown_renders_no_images(src):
+    html = render(f"Vorher ![Ein Bild]({src}) nachher", Profile.STAFF)
+    assert "<img" not in html
+    assert "Vorher Ein Bild nachher" in html  # the alternative text stays, as text
+
+
+@pytest.mark.parametrize("src", [
+    *APP_URLS,
+    "/media/../learning/courses/datenschutz/quiz",
+    "/media/%2e%2e/learning/courses/datenschutz/quiz",
+    "/media/..%2flearning/courses/datenschutz/quiz",
+    "/media/x.png?next=/learning/courses/datenschutz/quiz",
+    "/media//evil.example/x.png",
+    "/media\\..\\learning",
+    "https://localhost/media/x.png",
+    "media/x.png",
+])
+def test_editorial_markdown_renders_no_image_outside_the_media_store(src):
+    html = render(f"![Bild]({src})", Profile.EDITORIAL)
+    assert "<img" not in html and "Bild" in html
+
+
+def test_editorial_markdown_renders_media_store_images():
+    html = render("![Der Aktenplan](/media/ab12cd/aktenplan.png)", Profile.EDITORIAL)
+    assert '<img alt="Der Aktenplan" src="/media/ab12cd/aktenplan.png">' in html
+
+
+def test_course_images_come_from_the_course_folder_or_the_media_store():
+    resolve = course_image(lambda name: f"/learning/courses/kurs/media/{name}")
+    html = render("![a](bild.png) ![b](/media/x.png) ![c](/learning/courses/kurs/quiz) ![d](../geheim.png)",
+                  Profile.COURSE, image_src=resolve)
+    assert 'src="/learning/courses/kurs/media/bild.png"' in html and 'src="/media/x.png"' in html
+    assert html.count("<img") == 2
+
+
+# §8: no class, id or style from authors; external links marked ------------------------------
+
+IMPERSONATION = [
+    '<span class="kern-badge kern-badge--success">Offizielle Antwort der Projektgruppe</span>',
+    "Offizielle Antwort\n{: .kern-badge .kern-badge--success #main-content style=\"color:red\" }",
+    "[Jetzt anmelden](https://evil.example/login){: .kern-btn .kern-btn--primary }",
+    "# Main content\n\n## Überschrift mit id",
+    "!!! kern-badge \"Offizielle Antwort der Projektgruppe\"\n    Text",
+    "```kern-btn\ncode\n```",
+    "| a |\n|:-:|\n| b |",
+    '<p id="x" class="kern-alert" style="display:none">x</p>',
+]
+
+
+@pytest.mark.parametrize("profile", [Profile.STAFF, Profile.EDITORIAL])
+@pytest.mark.parametrize("text", IMPERSONATION)
+def test_no_class_id_or_style_from_authors_reaches_the_page(text, profile):
+    html = tags(render(text, profile))
+    assert " id=" not in html and " style=" not in html
+    classes = {name for value in re.findall(r' class="([^"]*)"', html) for name in value.split()}
+    assert classes <= OWN_CLASSES, html
+
+
+def test_course_callouts_get_only_the_renderers_fixed_classes():
+    html = render("!!! kern-badge \"Titel\"\n    Text\n\n!!! warning\n    Achtung", Profile.COURSE)
+    classes = set(re.findall(r' class="([^"]*)"', html))
+    assert classes == {"admonition note", "admonition warning", "admonition-title"}, html
+
+
+def test_links_to_other_hosts_are_marked_as_external(app):
+    with app.app_context():  # BASE_URL http://localhost is the platform itself
+        html = render("[Anmelden](https://evil.example/login) und [intern](/feedback/) und "
+                      "[auch intern](http://localhost/learning/) und [ohne Schema](//evil.example/x)", Profile.STAFF)
+    external = re.findall(r'<a href="([^"]*)" rel="noopener noreferrer nofollow" class="external-link">', html)
+    assert external == ["https://evil.example/login", "//evil.example/x"]
+    assert '<a href="/feedback/">intern</a>' in html and '<a href="http://localhost/learning/">auch intern</a>' in html
+    assert html.count('<span class="external-link__marker" aria-hidden="true"> ↗</span>') == 2
+
+
+def test_the_external_marker_is_read_in_the_language_of_the_text(app):
+    with app.app_context():
+        german = render("[x](https://example.org)")
+        english = render("[x](https://example.org)", language="en")
+    assert '<span class="visually-hidden"> (externer Link)</span>' in german
+    assert '<span class="visually-hidden"> (external link)</span>' in english
+
+
+def test_a_preview_is_markup_of_the_same_rendering():
+    assert str(render_markdown("**a**", Profile.EDITORIAL)) == render("**a**", Profile.EDITORIAL)
+
+
+# §3: bounded cost ------------------------------------------------------------------------------
+
+def fill(unit: str, size: int = MAX_SOURCE) -> str:
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def within_limits(unit: str) -> str:
+    """``unit`` repeated as often as a form accepts it (length, lines and formatting characters)."""
+    repeats = min(MAX_SOURCE // len(unit), (MAX_LINES - 1) // unit.count("\n") if "\n" in unit else MAX_SOURCE)
+    marks = sum(1 for c in unit if c in "*_`\\[]<>&|#!~=")
+    if marks:
+        repeats = min(repeats, MAX_MARKUP // marks)
+    return unit * repeats
+
+
+PATHOLOGICAL = {
+    "unclosed link parentheses": fill("[a](b("),
+    "link parentheses closed at the end": fill("[a](b(", MAX_SOURCE // 2) + ")" * (MAX_SOURCE // 2),
+    "unclosed image parentheses": fill("![a](b("),
+    "nested brackets before links": fill("[[a](b)"),
+    "open brackets": fill("["),
+    "brackets closed at the end": "[" * (MAX_SOURCE // 2) + "]" * (MAX_SOURCE // 2),
+    "nested emphasis": "*_" * (MAX_SOURCE // 4) + "_*" * (MAX_SOURCE // 4),
+    "emphasis runs": "*" * (MAX_SOURCE // 2) + "a" + "*" * (MAX_SOURCE // 2 - 1),
+    "strong and underscore": fill("**_a"),
+    "angle brackets": fill("<"),
+    "unclosed tags": fill("<a "),
+    "unclosed autolinks": fill("<http://"),
+    "backticks": fill("`a``"),
+    "backslashes": fill("\\"),
+    "entities": fill("&#1"),
+    "wide table": "|" + "a|" * (MAX_SOURCE // 4) + "\n|" + "-|" * (MAX_SOURCE // 4 - 1) + "\n",
+    "many table rows": fill("|a|b|\n"),
+    "nested lists": "".join("  " * i + "- a\n" for i in range(140))[:MAX_SOURCE],
+    "flat list": fill("- a\n"),
+    "nested blockquotes": fill(">"),
+    "blockquote staircase": "".join(">" * i + " a\n" for i in range(190)),
+    "headings": fill("# a\n"),
+    "setext headings": fill("a\n=\n"),
+    "fences": fill("```\n"),
+    "rules": fill("***\n"),
+    "unclosed titles": fill('[a](b "'),
+    "link references": fill("[a]"),
+    "reference definitions": fill("[a]: b\n"),
+    "ordinary prose with links": fill("Ein Satz mit **fett** und [Link](https://example.org). "),
+}
+WITHIN_LIMITS = {name: within_limits(unit) for name, unit in {
+    "links": "[a](b) ", "images": "![a](/media/b.png) ", "emphasis": "*ab* ", "code": "`a` ",
+    "entities": "&amp; ", "list items with inline": "- *a* [b](c) `d`\n", "headings with links": "# [a](b) *c* _d_\n",
+    "table rows": "|a|*b*|[c](d)|\n", "blockquotes": "> a\n", "setext": "a\n=\n", "rules": "***\n",
+    "paragraphs": "Ein ganz gewöhnlicher Absatz mit einigen Wörtern.\n\n",
+}.items()}
+
+
+def cpu_ms(text: str, profile: Profile) -> float:
+    """CPU time of the fastest of three renderings (other processes on the machine do not count)."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        render(text, profile)
+        best = min(best, time.process_time() - start)
+    return best * 1000
+
+
+@pytest.mark.parametrize("profile", [Profile.STAFF, Profile.EDITORIAL])
+@pytest.mark.parametrize("name", list(PATHOLOGICAL))
+def test_pathological_input_of_the_maximum_size_renders_in_under_100_ms(name, profile):
+    text = PATHOLOGICAL[name]
+    assert len(text) <= MAX_SOURCE + 10
+    assert cpu_ms(text, profile) < 100, name
+
+
+@pytest.mark.parametrize("name", list(WITHIN_LIMITS))
+def test_the_most_formatting_a_form_accepts_renders_in_under_100_ms(name):
+    text = WITHIN_LIMITS[name]
+    assert check(text, MAX_SOURCE) is None  # really rendered as Markdown, not refused
+    html = render(text, Profile.EDITORIAL)
+    assert "<p>" in html or "<h" in html or "<li>" in html or "<table>" in html or "<blockquote>" in html
+    assert cpu_ms(text, Profile.EDITORIAL) < 100, name
+
+
+def test_text_beyond_the_limits_is_refused_with_a_reason(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert check("a" * 5001, 5000) == "The text may have at most 5000 characters (it has 5001)."
+        assert "too many lines or formatting characters" in check("*" * (MAX_MARKUP + 1), MAX_SOURCE)
+        assert "too many lines" in check("a\n" * MAX_LINES, MAX_SOURCE)
+        assert check("Ein *normaler* Text\n" * 100, MAX_SOURCE) is None
+
+
+def test_text_the_renderer_does_not_take_is_shown_as_plain_paragraphs():
+    text = "**a** " * (MAX_MARKUP // 4 + 1) + "\n\n<script>x</script>"
+    assert too_complex(text)
+    html = render(text, Profile.STAFF)
+    assert "<strong>" not in html and "<script" not in html and html.startswith("<p>**a**")

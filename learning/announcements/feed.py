@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from learning.announcements.services import AnnouncementItem, render_body
+from learning.announcements.services import AnnouncementItem
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_LIMIT = 50
@@ -66,5 +66,5 @@ def build_feed(*, title: str, subtitle: str, author: str, base_url: str, feed_ur
             sub(sub(entry, "author"), "name", announcement.created_by.full_name)
         if announcement.phase is not None:
             sub(entry, "category", term=announcement.phase.slug, label=announcement.phase.title)
-        sub(entry, "content", str(render_body(announcement.body)), type="html")
+        sub(entry, "content", announcement.body_html, type="html")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

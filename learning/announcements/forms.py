@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from learning.announcements.models import AudienceKind
 from learning.announcements.services import MAX_BODY, MAX_REASON, MAX_TITLE, ChangeKind, Publication
-from learning.forms import ActionForm, CheckboxesField  # noqa: F401  (ActionForm used by the views)
+from learning.forms import ActionForm, CheckboxesField, RenderableMarkdown  # noqa: F401  (ActionForm used by the views)
 from learning.org.models import ROLE_LABELS, Role
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -59,7 +59,8 @@ class AnnouncementForm(FlaskForm):
     body = TextAreaField(
         _l("Text"),
         validators=[DataRequired(message=_l("Please enter the text of the announcement.")),
-                    Length(max=MAX_BODY, message=_l("The text may have at most %(max)d characters.", max=MAX_BODY))],
+                    Length(max=MAX_BODY, message=_l("The text may have at most %(max)d characters.", max=MAX_BODY)),
+                    RenderableMarkdown()],
         description=_l("Markdown: **bold**, *italic*, lists with -, links as [text](https://…), headings with ##. "
                        "“Preview” shows the text exactly as it will be published."),
         render_kw={"rows": 14},

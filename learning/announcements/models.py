@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learning.content import Profile, Rendering
 from learning.db import TimestampMixin, db, utcnow
 from learning.org.models import User
 from learning.phases.models import RolloutPhase
@@ -45,6 +46,8 @@ class Announcement(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see learning.content
     phase_id: Mapped[int | None] = mapped_column(ForeignKey("rollout_phase.id"), index=True)  # None: programme
     audience: Mapped[str] = mapped_column(String(20), default=AudienceKind.EVERYONE.value)
     # ids of departments or teams, or role names, depending on ``audience``
@@ -63,6 +66,8 @@ class Announcement(TimestampMixin, db.Model):
     versions: Mapped[list[AnnouncementVersion]] = relationship(
         back_populates="announcement", order_by="AnnouncementVersion.version", cascade="all, delete-orphan"
     )
+
+    __rendered__ = {"body": Rendering(Profile.EDITORIAL, top_heading=2)}
 
     def __str__(self) -> str:
         return self.title
@@ -108,12 +113,16 @@ class AnnouncementVersion(db.Model):
     version: Mapped[int]
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see learning.content
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     substantive: Mapped[bool] = mapped_column(default=False)
     reason: Mapped[str] = mapped_column(String(500), default="")
 
     announcement: Mapped[Announcement] = relationship(back_populates="versions")
+
+    __rendered__ = {"body": Rendering(Profile.EDITORIAL, top_heading=2)}
     changed_by: Mapped[User | None] = relationship()
 
 

@@ -9,7 +9,6 @@ so every page runs a fixed number of queries. Services commit once and raise an
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,7 +29,7 @@ from learning.announcements.models import (
     new_feed_token,
 )
 from learning.audit.services import record
-from learning.content import render_markdown
+from learning.content import Profile, check, render_markdown
 from learning.db import db, utcnow
 from learning.org.models import ROLE_LABELS, Department, Role, Team, User, UserRole
 from learning.phases.models import RolloutPhase
@@ -57,19 +56,12 @@ class AnnouncementNotFound(AnnouncementError):
     """Not there, not yet published or not meant for the person (shown as 404, revealing nothing)."""
 
 
-HEADING_RE = re.compile(r"<h([1-6])[\s>]")
-
-
 def render_body(text: str) -> Markup:
-    """The one rendering of an announcement's Markdown: page, preview and feed show exactly this.
+    """The preview of an announcement's Markdown, rendered exactly as ``Announcement.body_html`` is on saving.
 
-    The page title is the h1, so a text that uses ``#`` headings is moved down one level.
+    The page title is the h1, so the text's headings start at h2.
     """
-    html = render_markdown(text)
-    levels = [int(level) for level in HEADING_RE.findall(str(html))]
-    if levels and min(levels) == 1:
-        html = render_markdown(text, shift_headings=1)
-    return html
+    return render_markdown(text, Profile.EDITORIAL, top_heading=Announcement.__rendered__["body"].top_heading)
 
 
 # Readers ------------------------------------------------------------------------------------
@@ -269,8 +261,9 @@ def _normalise(data: AnnouncementData) -> AnnouncementData:
         raise AnnouncementError(_("The title may have at most %(max)d characters.", max=MAX_TITLE), "title")
     if not body:
         raise AnnouncementError(_("Please enter the text of the announcement."), "body")
-    if len(body) > MAX_BODY:
-        raise AnnouncementError(_("The text may have at most %(max)d characters.", max=MAX_BODY), "body")
+    problem = check(body, MAX_BODY)
+    if problem:
+        raise AnnouncementError(problem, "body")
     if len(reason) > MAX_REASON:
         raise AnnouncementError(_("The reason may have at most %(max)d characters.", max=MAX_REASON), "reason")
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -85,12 +84,9 @@ def announcement_helpers() -> dict:
             "announcement_phase_title": phase_title, "announcement_day": local_day}
 
 
-ID_RE = re.compile(r'(<[a-z0-9]+\b[^>]*\s)id="')
-
-
 def render_version(version) -> Markup:
-    """An earlier version's text; its heading ids are prefixed so they do not repeat the current text's."""
-    return Markup(ID_RE.sub(lambda m: f'{m.group(1)}id="v{version.version}-', str(render_body(version.body))))
+    """An earlier version's text, as stored when it was saved."""
+    return Markup(version.body_html)
 
 
 @bp.context_processor
@@ -158,7 +154,7 @@ def detail_page(announcement_id: int):
     except AnnouncementNotFound:
         abort(404)
     return render_template("announcements/detail.html", item=item, announcement=item.announcement,
-                           body=render_body(item.announcement.body), form=ActionForm())
+                           body=Markup(item.announcement.body_html), form=ActionForm())
 
 
 @bp.route("/<int:announcement_id>/acknowledge", endpoint="acknowledge", methods=["POST"])
@@ -338,7 +334,7 @@ def manage_detail_page(announcement_id: int):
         abort(404)
     return render_template(
         "announcements/manage/detail.html", announcement=announcement, status=announcement.status(),
-        body=render_body(announcement.body), report=acknowledgement_report(announcement),
+        body=Markup(announcement.body_html), report=acknowledgement_report(announcement),
         audience=AudienceNames.load().describe(announcement),
         names_allowed=current_app.config["SHOW_UNACKNOWLEDGED_NAMES"], form=ActionForm(),
     )

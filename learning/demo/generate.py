@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from werkzeug.security import generate_password_hash
 
 from learning.announcements.models import Acknowledgement, Announcement
+from learning.content import rendered_values
 from learning.db import db, utcnow
 from learning.demo.data import DEMO_PASSWORD, FIRST_NAMES, LAST_NAMES, LOGINS, MAIL_DOMAIN, STRUCTURE
 from learning.demo.programme import load_phases
@@ -251,7 +252,7 @@ def _announcements(state: Generated, progress: Progress) -> None:
                      "audience_values": [], "publish_at": published, "pinned": n == 0, "requires_ack": n % 2 == 0,
                      "created_by_id": author, "version": 1, "substantive_version": 1,
                      "created_at": published, "updated_at": published})
-    db.session.execute(insert(Announcement), rows)
+    db.session.execute(insert(Announcement), [rendered_values(Announcement, row) for row in rows])
     to_confirm = db.session.execute(
         select(Announcement.id, Announcement.publish_at).where(Announcement.requires_ack)).all()
     acks = []
@@ -279,7 +280,7 @@ def _feedback(state: Generated, progress: Progress) -> None:
                       "status": rng.choice(("new", "under_review", "answered", "planned", "implemented")),
                       "hidden": False, "vote_count": 0, "created_on": day,
                       "created_at": None if anonymous else _moment(day, 11)})
-    _bulk(FeedbackPost, posts, progress, "feedback")
+    _bulk(FeedbackPost, [rendered_values(FeedbackPost, post) for post in posts], progress, "feedback")
     post_ids = db.session.scalars(select(FeedbackPost.id)).all()
     votes, seen = [], set()
     for _ in range(len(post_ids) * 10):

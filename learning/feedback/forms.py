@@ -8,7 +8,7 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from learning.feedback.models import BODY_MAX, COMMENT_MAX, KIND_LABELS, REASON_MAX, STATUS_LABELS, TITLE_MAX
-from learning.forms import ActionForm  # noqa: F401  (vote, follow and unhide buttons)
+from learning.forms import ActionForm, RenderableMarkdown  # noqa: F401  (vote, follow and unhide buttons)
 
 
 def _strip(value):
@@ -28,7 +28,8 @@ class PostForm(FlaskForm):
     body = TextAreaField(
         _l("Your text"), filters=[_strip],
         validators=[DataRequired(message=_l("Please enter your text.")),
-                    Length(max=BODY_MAX, message=_l("The text may be at most %(max)d characters long."))],
+                    Length(max=BODY_MAX, message=_l("The text may be at most %(max)d characters long.")),
+                    RenderableMarkdown()],
         description=_l("At most %(max)d characters. You can use Markdown: **bold**, *italic*, lists with - "
                        "and links.", max=BODY_MAX),
         render_kw={"rows": 8, "maxlength": BODY_MAX},
@@ -47,7 +48,8 @@ class CommentForm(FlaskForm):
     body = TextAreaField(
         _l("Your comment"), filters=[_strip],
         validators=[DataRequired(message=_l("Please enter your comment.")),
-                    Length(max=COMMENT_MAX, message=_l("A comment may be at most %(max)d characters long."))],
+                    Length(max=COMMENT_MAX, message=_l("A comment may be at most %(max)d characters long.")),
+                    RenderableMarkdown()],
         description=_l("At most %(max)d characters; Markdown is possible. Comments show your name.", max=COMMENT_MAX),
         render_kw={"rows": 5, "maxlength": COMMENT_MAX},
     )
@@ -60,7 +62,7 @@ class StatusForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason or explanation"), filters=[_strip],
         validators=[Optional(), Length(max=REASON_MAX, message=_l("The reason may be at most %(max)d characters "
-                                                                  "long."))],
+                                                                  "long.")), RenderableMarkdown()],
         description=_l("Required when you decline a post. Everyone who can see the post reads it, and its "
                        "followers are told."),
         render_kw={"rows": 3, "maxlength": REASON_MAX},

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learning.content import Profile, Rendering
 from learning.db import db, utcnow
 from learning.org.models import User
 from learning.phases.models import RolloutPhase
@@ -88,6 +89,8 @@ class FeedbackPost(db.Model):
     kind: Mapped[str] = mapped_column(String(10))
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     body: Mapped[str] = mapped_column(Text)  # Markdown
+    body_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see learning.content
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)  # NULL when anonymous
     anonymous: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), default=PostStatus.NEW.value, index=True)
@@ -106,6 +109,8 @@ class FeedbackPost(db.Model):
         back_populates="post", order_by="FeedbackStatusChange.id", cascade="all, delete-orphan",
         passive_deletes=True,
     )
+
+    __rendered__ = {"body": Rendering(Profile.STAFF, top_heading=3)}
 
     def __str__(self) -> str:
         return self.title
@@ -146,11 +151,15 @@ class FeedbackComment(db.Model):
     post_id: Mapped[int] = mapped_column(ForeignKey("feedback_post.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     body: Mapped[str] = mapped_column(Text)  # Markdown
+    body_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see learning.content
     official: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     post: Mapped[FeedbackPost] = relationship(back_populates="comments")
     author: Mapped[User] = relationship()
+
+    __rendered__ = {"body": Rendering(Profile.STAFF, top_heading=3)}
 
 
 class FeedbackStatusChange(db.Model):
@@ -167,12 +176,16 @@ class FeedbackStatusChange(db.Model):
     from_status: Mapped[str] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
+    reason_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see learning.content
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     notified_at: Mapped[datetime | None] = mapped_column(index=True)
 
     post: Mapped[FeedbackPost] = relationship(back_populates="changes")
     changed_by: Mapped[User | None] = relationship()
+
+    __rendered__ = {"reason": Rendering(Profile.STAFF, top_heading=3)}
 
     @property
     def is_moderation(self) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from learning.audit.services import record
+from learning.content import complexity_message, too_complex
 from learning.db import db, utcnow
 from learning.feedback.models import (
     BODY_MAX,
@@ -92,6 +93,8 @@ def _text(value: str | None, maximum: int, *, empty: str, too_long: str) -> str:
         raise FeedbackError(empty)
     if len(text) > maximum:
         raise FeedbackError(too_long % {"max": maximum, "length": len(text)})
+    if too_complex(text):
+        raise FeedbackError(complexity_message())
     return text
 
 
@@ -341,6 +344,8 @@ def change_status(actor: User, post: FeedbackPost, to_status: str, reason: str =
     if len(reason) > REASON_MAX:
         raise FeedbackError(_("The reason may be at most %(max)d characters long; it has %(length)d.",
                               max=REASON_MAX, length=len(reason)))
+    if too_complex(reason):
+        raise FeedbackError(complexity_message())
     change = FeedbackStatusChange(post_id=post.id, from_status=current.value, to_status=target.value,
                                   reason=reason, changed_at=utcnow(), changed_by_id=actor.id)
     post.status = target.value

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
 
-from learning.content import render_markdown
+from learning.extensions import comment_limit, post_limit, vote_limit
 from learning.feedback import bp
 from learning.feedback import models as _models  # noqa: F401  (registers the tables)
 from learning.feedback.forms import ActionForm, CommentForm, HideForm, PostForm, StatusForm
@@ -61,14 +61,9 @@ def local_day(value: datetime | None) -> date | None:
     return to_user_timezone(value).date() if value else None
 
 
-def markdown(text: str):
-    """Authored text as sanitised HTML; its headings start below the page's h1 and h2."""
-    return render_markdown(text, shift_headings=2)
-
-
 @bp.context_processor
 def channel_helpers() -> dict:
-    return {"KIND_LABELS": KIND_LABELS, "STATUS_LABELS": STATUS_LABELS, "HIDDEN": HIDDEN, "markdown": markdown,
+    return {"KIND_LABELS": KIND_LABELS, "STATUS_LABELS": STATUS_LABELS, "HIDDEN": HIDDEN,
             "phase_title": phase_title, "local_day": local_day, "moderator": is_moderator(current_user)}
 
 
@@ -147,12 +142,18 @@ def new_post(channel: str):
     phase = _channel_or_404(channel)
     form = PostForm()
     if form.validate_on_submit():
+        if not post_limit.allows(current_user.id):
+            form.body.errors = [*form.body.errors, _(
+                "You have published several posts in a short time. Please wait a while before publishing "
+                "another one; this post has not been saved.")]
+            return render_template("feedback/new_post.html", phase=phase, form=form), 429
         try:
             post = create_post(current_user, phase, kind=form.kind.data, title=form.title.data, body=form.body.data,
                                anonymous=form.anonymous.data)
         except FeedbackError as exc:
             form.body.errors = [*form.body.errors, str(exc)]
         else:
+            post_limit.count(current_user.id)
             if post.anonymous:
                 # Back to the channel rather than to the post: a request for the new post's page right
                 # after posting would tie the post to this browser in any access log.
@@ -168,11 +169,16 @@ def new_post(channel: str):
 def vote_action(channel: str, post_id: int):
     phase, post = _post_or_404(channel, post_id)
     if ActionForm().validate_on_submit():
+        if not vote_limit.allows(current_user.id):
+            flash(_("You have voted many times in a short time. Please wait a while before voting again; "
+                    "this vote has not been counted."), "warning")
+            return redirect(url_for("feedback.post", channel=phase.slug, post_id=post_id))
         try:
             vote(current_user, post)
         except FeedbackError as exc:
             flash(str(exc), "warning")
         else:
+            vote_limit.count(current_user.id)
             flash(_("Thank you for your vote. You will be told when the status of the post changes."), "success")
     return redirect(url_for("feedback.post", channel=phase.slug, post_id=post_id))
 
@@ -204,11 +210,17 @@ def comment_action(channel: str, post_id: int):
     form = CommentForm()
     if form.validate_on_submit():
         official = bool(form.official.data) and is_moderator(current_user)
+        if not comment_limit.allows(current_user.id):
+            form.body.errors = [*form.body.errors, _(
+                "You have written several comments in a short time. Please wait a while before writing "
+                "another one; this comment has not been saved.")]
+            return _render_post(phase, post, comment_form=form), 429
         try:
             comment(current_user, post, form.body.data, official=official)
         except FeedbackError as exc:
             flash(str(exc), "warning")
         else:
+            comment_limit.count(current_user.id)
             flash(_("Your official reply has been published.") if official
                   else _("Your comment has been published."), "success")
         return _back_to_post(phase, post)

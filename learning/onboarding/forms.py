@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from learning.forms import ActionForm  # noqa: F401  (tick, remove, apply and switch-off buttons)
+from learning.forms import ActionForm, RenderableMarkdown  # noqa: F401  (tick, remove, apply and switch-off buttons)
 from learning.onboarding.models import (
     DESCRIPTION_MAX,
     NAME_MAX,
@@ -79,7 +79,8 @@ class TaskForm(FlaskForm):
     description = TextAreaField(
         _l("Description"), filters=[_strip],
         validators=[Optional(), Length(max=DESCRIPTION_MAX,
-                                       message=_l("The description may be at most %(max)d characters long."))],
+                                       message=_l("The description may be at most %(max)d characters long.")),
+                    RenderableMarkdown()],
         description=_l("Optional. How to do it, whom to ask, links. You can use Markdown: **bold**, lists with - "
                        "and links."),
         render_kw={"rows": 6, "maxlength": DESCRIPTION_MAX},

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, and_, func, select
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
+from learning.content import Profile, Rendering
 from learning.db import TimestampMixin, db, utcnow
 from learning.org.models import Department, User
 from learning.training.models import Assignment, Course
@@ -246,6 +247,8 @@ class JourneyTask(TaskContent, db.Model):
     position: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    description_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see learning.content
     owner_role: Mapped[str] = mapped_column(String(20))
     offset_days: Mapped[int]
     due_on: Mapped[date] = mapped_column(index=True)
@@ -256,6 +259,8 @@ class JourneyTask(TaskContent, db.Model):
     journey: Mapped[Journey] = relationship(back_populates="tasks")
     course: Mapped[Course | None] = relationship()
     done_by: Mapped[User | None] = relationship()
+
+    __rendered__ = {"description": Rendering(Profile.STAFF, top_heading=4)}
 
 
 def assignment_due_on():

@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from learning.audit.services import record
+from learning.content import complexity_message, too_complex
 from learning.db import db, utcnow
 from learning.home.panels import home_panel
 from learning.i18n import local_today
@@ -948,6 +949,8 @@ def _clean_template(data: TemplateData, template: JourneyTemplate | None) -> Tem
     if len(data.description) > DESCRIPTION_MAX:
         raise OnboardingError(_("The description may be at most %(max)d characters long.", max=DESCRIPTION_MAX),
                               "description")
+    if too_complex(data.description):
+        raise OnboardingError(complexity_message(), "description")
     if data.department_id is not None and db.session.get(Department, data.department_id) is None:
         raise OnboardingError(_("Please choose a department."), "department_id")
     if template is None or template.active:
@@ -984,6 +987,8 @@ def _clean_task(data: TaskData) -> TaskData:
     if len(data.description) > DESCRIPTION_MAX:
         raise OnboardingError(_("The description may be at most %(max)d characters long.", max=DESCRIPTION_MAX),
                               "description")
+    if too_complex(data.description):
+        raise OnboardingError(complexity_message(), "description")
     if data.owner_role not in {r.value for r in OwnerRole}:
         raise OnboardingError(_("Please choose who does this task."), "owner_role")
     if data.offset_days is None or not OFFSET_MIN <= data.offset_days <= OFFSET_MAX:

@@ -9,7 +9,6 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from learning.content import render_markdown
 from learning.db import db
 from learning.i18n import local_today
 from learning.onboarding import bp
@@ -75,15 +74,10 @@ def content_lang() -> Markup:
     return Markup(' lang="%s"') % authored if _locale() != authored else Markup("")
 
 
-def markdown(text: str, shift: int = 3):
-    """A task description as sanitised HTML; its headings start below the page's own."""
-    return render_markdown(text, shift_headings=shift)
-
-
 @bp.context_processor
 def onboarding_helpers() -> dict:
     return {"OWNER_LABELS": OWNER_LABELS, "STAGE_LABELS": STAGE_LABELS, "JourneyStatus": JourneyStatus,
-            "STATUS_BADGES": STATUS_BADGES, "markdown": markdown, "describe_offset": describe_offset,
+            "STATUS_BADGES": STATUS_BADGES, "describe_offset": describe_offset,
             "content_lang": content_lang, "programme": is_programme(current_user), "OwnerRole": OwnerRole,
             "locale": _locale()}
 

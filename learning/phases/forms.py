@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from learning.forms import CheckboxesField
+from learning.forms import CheckboxesField, RenderableMarkdown
 from learning.phases.models import STATUS_LABELS
 from learning.phases.services import (
     FIRST_YEAR,
@@ -80,9 +80,9 @@ class PhaseForm(FlaskForm):
     contact_ids = SelectMultipleField(_l("Contact persons"), coerce=int,
                                       description=_l("Shown with name and email on the phase page. Hold Ctrl "
                                                      "(Cmd on a Mac) to choose several people."))
-    goals = TextAreaField(_l("Goals"), validators=[_too_long(MAX_TEXT)], description=MARKDOWN_HINT,
-                          render_kw={"rows": 8})
-    changes = TextAreaField(_l("What changes for whom"), validators=[_too_long(MAX_TEXT)],
+    goals = TextAreaField(_l("Goals"), validators=[_too_long(MAX_TEXT), RenderableMarkdown()],
+                          description=MARKDOWN_HINT, render_kw={"rows": 8})
+    changes = TextAreaField(_l("What changes for whom"), validators=[_too_long(MAX_TEXT), RenderableMarkdown()],
                             description=MARKDOWN_HINT, render_kw={"rows": 10})
 
     def set_choices(self, departments, people) -> None:
@@ -94,5 +94,5 @@ class FaqForm(FlaskForm):
     question = StringField(_l("Question"), validators=[DataRequired(message=_l("Please enter the question.")),
                                                        _too_long(MAX_QUESTION)])
     answer = TextAreaField(_l("Answer"), validators=[DataRequired(message=_l("Please enter the answer.")),
-                                                     _too_long(MAX_ANSWER)],
+                                                     _too_long(MAX_ANSWER), RenderableMarkdown()],
                            description=MARKDOWN_HINT, render_kw={"rows": 6})

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learning.content import Profile, Rendering
 from learning.db import TimestampMixin, db
 from learning.org.models import Department, User
 
@@ -62,6 +63,9 @@ class RolloutPhase(TimestampMixin, db.Model):
     goals: Mapped[str] = mapped_column(Text, default="")
     # Markdown: what changes for whom (per department, role or task).
     changes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    goals_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    changes_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see learning.content
 
     departments: Mapped[list[Department]] = relationship(secondary=phase_department, order_by="Department.name")
     contacts: Mapped[list[User]] = relationship(
@@ -70,6 +74,9 @@ class RolloutPhase(TimestampMixin, db.Model):
     faq: Mapped[list[PhaseFaq]] = relationship(
         back_populates="phase", order_by=lambda: [PhaseFaq.position, PhaseFaq.id], cascade="all, delete-orphan"
     )
+
+    __rendered__ = {"goals": Rendering(Profile.EDITORIAL, top_heading=3),
+                    "changes": Rendering(Profile.EDITORIAL, top_heading=3)}
 
     def __str__(self) -> str:
         return self.title
@@ -94,5 +101,9 @@ class PhaseFaq(TimestampMixin, db.Model):
     position: Mapped[int] = mapped_column(default=0)
     question: Mapped[str] = mapped_column(String(300))
     answer: Mapped[str] = mapped_column(Text, default="")
+    answer_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see learning.content
 
     phase: Mapped[RolloutPhase] = relationship(back_populates="faq")
+
+    __rendered__ = {"answer": Rendering(Profile.EDITORIAL, top_heading=3)}

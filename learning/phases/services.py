@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from learning.audit.services import record
+from learning.content import complexity_message, too_complex
 from learning.db import db
 from learning.org.models import Department, Team, User
 from learning.phases.models import PhaseFaq, PhaseStatus, RolloutPhase
@@ -117,6 +118,8 @@ def _text(value: str | None, maximum: int, field_name: str, required_message: st
     if len(value) > maximum:
         raise PhaseError(_("Please use at most %(max)d characters (now %(now)d).", max=maximum, now=len(value)),
                          field_name)
+    if too_complex(value):
+        raise PhaseError(complexity_message(), field_name)
     return value
 
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 
-from learning.content import render_markdown
 from learning.db import db
 from learning.forms import ActionForm
 from learning.i18n import local_today
@@ -43,20 +39,9 @@ def _locale() -> str:
     return str(get_locale() or current_app.config["DEFAULT_LOCALE"])
 
 
-HEADING_RE = re.compile(r"<h([1-6])[\s>]")
-
-
-def section_markdown(text: str, level: int = 3) -> Markup:
-    """Authored Markdown inside a page section: its top heading becomes ``level``, so no level is skipped."""
-    html = render_markdown(text)
-    levels = [int(found) for found in HEADING_RE.findall(html)]
-    shift = level - min(levels) if levels else 0
-    return render_markdown(text, shift_headings=shift) if shift > 0 else html
-
-
 @bp.context_processor
 def phase_helpers() -> dict:
-    return {"locale": _locale(), "PhaseStatus": PhaseStatus, "section_markdown": section_markdown,
+    return {"locale": _locale(), "PhaseStatus": PhaseStatus,
             "may_manage_phases": current_user.is_authenticated and current_user.has_role(*PROJECT)}
 
 

@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from learning.forms import ActionForm, CheckboxesField  # noqa: F401  (ActionForm used by the views)
+from learning.forms import ActionForm, CheckboxesField, RenderableMarkdown  # noqa: F401  (ActionForm used by the views)
 from learning.org.models import ROLE_LABELS, Role
 from learning.surveys.models import (
     CONSTRUCT_MAX,
@@ -86,14 +86,15 @@ class SurveyForm(FlaskForm):
     intro = TextAreaField(
         _l("Introduction (German)"), filters=[_strip],
         validators=[DataRequired(message=_l("Please explain the purpose, that taking part is voluntary and what "
-                                            "happens with the answers.")), Length(max=INTRO_MAX)],
+                                            "happens with the answers.")), Length(max=INTRO_MAX),
+                    RenderableMarkdown()],
         description=_l("Shown before the first question: the purpose, that taking part is voluntary, and what "
                        "happens with the answers. Markdown is possible. Whether the survey is anonymous and from how "
                        "many answers results are shown is added automatically."),
         render_kw={"rows": 8, "maxlength": INTRO_MAX},
     )
     intro_en = TextAreaField(_l("Introduction (English)"), filters=[_strip],
-                             validators=[Optional(), Length(max=INTRO_MAX)],
+                             validators=[Optional(), Length(max=INTRO_MAX), RenderableMarkdown()],
                              render_kw={"rows": 8, "maxlength": INTRO_MAX})
     phase_id = SelectField(_l("Rollout phase"), coerce=_optional_int)
     audience = RadioField(_l("Who the survey is for"), default=AudienceKind.EVERYONE.value,

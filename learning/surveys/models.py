@@ -30,6 +30,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, PrimaryKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learning.content import Profile, Rendering
 from learning.db import TimestampMixin, db
 from learning.org.models import User
 from learning.phases.models import RolloutPhase
@@ -142,6 +143,9 @@ class Survey(TimestampMixin, db.Model):
     # Markdown, shown before the first question: purpose, voluntariness, what happens with the data.
     intro: Mapped[str] = mapped_column(Text, default="")
     intro_en: Mapped[str | None] = mapped_column(Text)
+    intro_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    intro_en_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see learning.content
     instrument: Mapped[str] = mapped_column(String(20), default=Instrument.CUSTOM.value)
     phase_id: Mapped[int | None] = mapped_column(ForeignKey("rollout_phase.id"), index=True)
     anonymous: Mapped[bool] = mapped_column(default=True)
@@ -168,6 +172,9 @@ class Survey(TimestampMixin, db.Model):
         back_populates="survey", order_by="SurveyWave.number", cascade="all, delete-orphan", passive_deletes=True,
     )
 
+    __rendered__ = {"intro": Rendering(Profile.STAFF, top_heading=3),
+                    "intro_en": Rendering(Profile.STAFF, top_heading=3, language="en")}
+
     def __str__(self) -> str:
         return self.title
 
@@ -181,6 +188,10 @@ class Survey(TimestampMixin, db.Model):
 
     def localized_intro(self, locale: str) -> str:
         return self.intro_en if locale == "en" and self.intro_en else self.intro
+
+    def localized_intro_html(self, locale: str) -> str:
+        """The stored HTML of ``localized_intro``."""
+        return self.intro_en_html if locale == "en" and self.intro_en else self.intro_html
 
     @property
     def instrument_label(self) -> str:

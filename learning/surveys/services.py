@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload, selectinload
 
 from learning.audit.services import record
+from learning.content import complexity_message, too_complex
 from learning.db import db, utcnow
 from learning.org.models import Role, Team, User, UserRole
 from learning.phases.models import RolloutPhase, phase_department
@@ -548,6 +549,9 @@ def update_survey(actor: User, survey: Survey, data: SurveySettings) -> Survey:
                   empty=_("Please explain the purpose, that taking part is voluntary and what happens with the "
                           "answers."), field="intro")
     intro_en = _text(data.intro_en, INTRO_MAX, required=False, empty="", field="intro_en")
+    for name, text in (("intro", intro), ("intro_en", intro_en)):
+        if too_complex(text):
+            raise SurveyError(complexity_message(), name)
     if data.phase_id is not None and db.session.get(RolloutPhase, data.phase_id) is None:
         raise SurveyError(_("Please choose a rollout phase from the list."), "phase_id")
     values = _check_audience(data.audience, data.audience_values, data.phase_id)

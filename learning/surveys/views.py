@@ -11,7 +11,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from learning.content import render_markdown
 from learning.db import db
 from learning.exports import download
 from learning.home.panels import home_panel
@@ -87,13 +86,9 @@ def locale() -> str:
     return str(get_locale() or "de")
 
 
-def markdown(text: str):
-    return render_markdown(text or "", shift_headings=2)
-
-
 @bp.context_processor
 def survey_helpers() -> dict:
-    return {"markdown": markdown, "locale": locale(), "QuestionKind": QuestionKind, "KIND_LABELS": KIND_LABELS,
+    return {"locale": locale(), "QuestionKind": QuestionKind, "KIND_LABELS": KIND_LABELS,
             "construct_label": construct_label, "option_labels": option_labels, "AUDIENCE_LABELS": AUDIENCE_LABELS,
             "WaveStatus": WaveStatus, "ADKAR_ELEMENTS": stats.ADKAR_ELEMENTS,
             "ALPHA_WARNING": stats.ALPHA_WARNING_BELOW}

@@ -8,9 +8,11 @@ from datetime import date, datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from learning.content import Profile, Rendering
 from learning.db import TimestampMixin, db, utcnow
 from learning.org.models import User
 from learning.phases.models import RolloutPhase
+from learning.training.lesson_html import english_lesson_html, german_lesson_html
 
 
 class Localized:
@@ -74,10 +76,16 @@ class Lesson(Localized, TimestampMixin, db.Model):
     title_en: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     body_en: Mapped[str | None] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    body_en_html: Mapped[str] = mapped_column(Text, default="", server_default="")
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")  # see learning.content
     content_hash: Mapped[str] = mapped_column(String(64))
     archived_at: Mapped[datetime | None]
 
     course: Mapped[Course] = relationship(back_populates="lessons")
+
+    __rendered__ = {"body": Rendering(Profile.COURSE, custom=german_lesson_html),
+                    "body_en": Rendering(Profile.COURSE, custom=english_lesson_html)}
 
 
 class QuestionKind(enum.StrEnum):

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import date, datetime
-from itertools import count
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
@@ -19,7 +16,6 @@ from werkzeug.security import safe_join
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
-from learning.content import render_markdown
 from learning.forms import ActionForm, CheckboxesField
 from learning.i18n import local_today
 from learning.security import AUTHENTICATED, PUBLIC, allow
@@ -44,9 +40,6 @@ from learning.training.services import (
 )
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
-IMG_SRC_RE = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
-TABLE_RE = re.compile(r"<table\b[^>]*>.*?</table>", re.S)
-SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 def _locale() -> str:
@@ -87,33 +80,10 @@ def _active_lesson_or_404(course: Course, lesson_slug: str) -> Lesson:
 
 
 def _lesson_body(course: Course, lesson: Lesson, locale: str) -> tuple[Markup, str]:
-    """The lesson's Markdown without its title line, rendered, with images served from the course folder."""
-    body = lesson.localized("body", locale) or ""
-    lang = "en" if locale == "en" and lesson.body_en else (course.language or "de")
-    lines = body.lstrip("\ufeff").splitlines()
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    if lines and lines[0].startswith("# "):
-        lines.pop(0)
-    rendered = render_markdown("\n".join(lines), shift_headings=1)
-
-    def local_image(match: re.Match) -> str:
-        src = html.unescape(match.group(2)).strip()
-        if not src or src.startswith(("/", "#")) or SCHEME_RE.match(src):
-            return match.group(0)
-        filename = src.removeprefix("./")
-        url = url_for("training.media", slug=course.slug, filename=filename)
-        return f"{match.group(1)}{html.escape(url, quote=True)}{match.group(3)}"
-
-    tables = count(1)
-
-    def scrollable_table(match: re.Match) -> str:
-        # Wide tables scroll inside a focusable region instead of squeezing words apart on a phone.
-        label = html.escape(_("Table %(number)d", number=next(tables)), quote=True)
-        return f'<div class="table-scroll" role="region" aria-label="{label}" tabindex="0">{match.group(0)}</div>'
-
-    html_text = IMG_SRC_RE.sub(local_image, str(rendered))
-    return Markup(TABLE_RE.sub(scrollable_table, html_text)), lang
+    """The lesson's stored HTML in the reader's language (rendered at sync) and that language."""
+    if locale == "en" and lesson.body_en:
+        return Markup(lesson.body_en_html), "en"
+    return Markup(lesson.body_html), course.language or "de"
 
 
 # My learning and the catalogue ------------------------------------------------------------

@@ -108,8 +108,9 @@ XSS = ('<script>alert("x")</script><img src=x onerror="alert(1)">'
 
 def _assert_neutralised(page: str) -> None:
     assert "<script>alert" not in page and "<iframe" not in page and "<style>" not in page
-    assert not re.search(r"""(href|src)\s*=\s*["']?\s*javascript:""", page, re.I)
-    assert not re.search(r"<[^>]+\son[a-z]+=", page)
+    tags = " ".join(re.findall(r"<[^>]+>", page))  # raw HTML in a text is shown as text: look at real tags
+    assert not re.search(r"""(href|src)\s*=\s*["']?\s*javascript:""", tags, re.I)
+    assert not re.search(r"<[^>]+\son[a-z]+=", tags)
 
 
 def test_xss_payloads_are_neutralised(app, client, people, login, channel):

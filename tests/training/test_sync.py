@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from learning.db import db
 from learning.training.models import Course, Lesson, LessonCompletion, Question
@@ -199,3 +199,32 @@ def test_cli_sync_and_check(app, runner, tmp_path):
     assert "created: 1, updated: 0, unchanged: 0, archived: 0" in first.output
     second = runner.invoke(args=["courses", "sync", str(tmp_path)])
     assert "created: 0, updated: 0, unchanged: 1, archived: 0" in second.output
+
+
+def test_sync_stores_the_lessons_html_and_a_new_renderer_renders_it_again(ctx, tmp_path, monkeypatch):
+    from learning import content
+    from learning.content import RENDERER_VERSION, rerender
+
+    write_course(tmp_path, lessons={
+        "01-start.md": "# Start\n\n## Teil\n\n![Plan](plan.png)\n\n"
+                       "!!! tip \"Gut zu wissen\"\n    Hinweis",
+        "01-start.en.md": "# Start\n\n[Link](https://example.org)",
+        "02-mehr.md": "# Mehr\n\nMehr Text.",
+    }, files={"plan.png": b"\x89PNG\r\n\x1a\n"})
+    _sync(tmp_path)
+    lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "01-start"))
+    assert lesson.html_version == RENDERER_VERSION
+    assert "<h2>Teil</h2>" in lesson.body_html and "Start" not in lesson.body_html  # the title line is the page's
+    assert '<img alt="Plan" src="/learning/courses/e-akte/media/plan.png">' in lesson.body_html
+    assert '<div class="admonition tip">' in lesson.body_html
+    assert "(external link)" in lesson.body_en_html
+
+    db.session.execute(update(Lesson).values(body_html="alt", body_en_html="alt"))
+    db.session.commit()
+    monkeypatch.setattr(content, "RENDERER_VERSION", RENDERER_VERSION + 1)
+    with db.engine.begin() as connection:
+        assert rerender(connection)["lesson"] == 2
+    db.session.expire_all()
+    lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "01-start"))
+    assert 'src="/learning/courses/e-akte/media/plan.png"' in lesson.body_html
+    assert lesson.html_version == RENDERER_VERSION + 1
