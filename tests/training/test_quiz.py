@@ -30,6 +30,14 @@ def _answers(course, single: int = 0, multiple: tuple[int, ...] = (0, 2)) -> dic
     return {q1.id: [q1.answers[single].id], q2.id: [q2.answers[i].id for i in multiple]}
 
 
+def _start(client, course) -> int:
+    """Start an attempt with the POST button and return its id from the questions page."""
+    url = f"/learning/courses/{course.slug}/quiz"
+    response = client.submit(f"{url}/start")
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    return int(HIDDEN_ATTEMPT.search(client.get(url).get_data(as_text=True)).group(1))
+
+
 def _form_data(course, answers: dict[int, list[int]], attempt_id: int) -> dict:
     data = {"attempt_id": str(attempt_id)}
     for question_id, ids in answers.items():
@@ -52,7 +60,7 @@ def test_one_open_attempt_at_a_time(learner, make_course):
     course = make_course()
     first = start_quiz(learner, _course(course))
     assert start_quiz(learner, _course(course)).id == first.id
-    submit_quiz(learner, first.id, _answers(course))
+    submit_quiz(learner, first.id, _answers(course, single=1))
     second = start_quiz(learner, _course(course))
     assert second.id != first.id
     assert db.session.scalar(select(func.count(QuizAttempt.id)).where(QuizAttempt.submitted_at.is_(None))) == 1
@@ -191,8 +199,7 @@ def test_completed_course_stays_completed_when_lessons_change(learner, make_cour
 def test_last_lesson_after_passed_quiz_completes_through_the_view(app, client, people, login, make_course):
     course = make_course(lessons=1)
     login(client, "employee")
-    page = client.get(f"/learning/courses/{course.slug}/quiz").get_data(as_text=True)
-    attempt_id = int(HIDDEN_ATTEMPT.search(page).group(1))
+    attempt_id = _start(client, course)
     response = client.submit(f"/learning/courses/{course.slug}/quiz", _form_data(course, _answers(course), attempt_id))
     assert response.status_code == 302
     response = client.submit(f"/learning/courses/{course.slug}/lessons/{course.lessons[0].slug}/done",
@@ -214,6 +221,7 @@ def _option_markup(page: str, question_id: int) -> list[str]:
 def test_quiz_page_does_not_reveal_correct_answers(app, client, people, login, make_course):
     course = make_course()
     login(client, "employee")
+    _start(client, course)
     page = client.get(f"/learning/courses/{course.slug}/quiz").get_data(as_text=True)
     form = page.split('<form method="post" action="/learning/courses/')[1].split("</form>")[0]
     assert "correct" not in form.lower() and "richtig ✓" not in form.lower() and "✓" not in form
@@ -230,35 +238,71 @@ def test_quiz_page_does_not_reveal_correct_answers(app, client, people, login, m
         assert len(normalised) == 1, normalised  # right and wrong options differ only in ids, values, texts
 
 
-def test_quiz_page_continues_the_open_attempt(app, client, people, login, make_course):
-    course = make_course()
-    login(client, "employee")
-    first = HIDDEN_ATTEMPT.search(client.get(f"/learning/courses/{course.slug}/quiz").get_data(as_text=True))
-    second = HIDDEN_ATTEMPT.search(client.get(f"/learning/courses/{course.slug}/quiz").get_data(as_text=True))
-    assert first.group(1) == second.group(1)
+def _rows(app) -> tuple[int, int]:
     with app.app_context():
-        assert db.session.scalar(select(func.count(QuizAttempt.id))) == 1
-        assert db.session.scalar(select(Assignment.started_at)) is not None
+        return (db.session.scalar(select(func.count(Assignment.id))),
+                db.session.scalar(select(func.count(QuizAttempt.id))))
 
 
-def test_failed_quiz_shows_feedback_and_try_again(app, client, people, login, make_course):
+def test_quiz_page_get_writes_nothing(app, client, people, login, make_course):
+    """Opening the quiz (or an image or link pointing at it) neither enrols nor starts an attempt."""
     course = make_course()
     login(client, "employee")
     url = f"/learning/courses/{course.slug}/quiz"
-    attempt_id = int(HIDDEN_ATTEMPT.search(client.get(url).get_data(as_text=True)).group(1))
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Start attempt 1 of 3" in page and 'name="attempt_id"' not in page
+    assert f'action="{url}/start"' in page and 'name="csrf_token"' in page
+    assert _rows(app) == (0, 0)
+    assert client.get(f"/learning/courses/{course.slug}").status_code == 200
+    assert _rows(app) == (0, 0)
+
+
+def test_starting_needs_a_post_with_csrf(app, client, people, login, make_course):
+    course = make_course()
+    login(client, "employee")
+    url = f"/learning/courses/{course.slug}/quiz/start"
+    assert client.get(url).status_code == 405
+    assert client.post(url, data={}).status_code in (302, 400)
+    assert _rows(app) == (0, 0)
+
+
+def test_start_enrols_and_the_page_continues_the_open_attempt(app, client, people, login, make_course):
+    course = make_course()
+    login(client, "employee")
+    first = _start(client, course)
+    second = _start(client, course)
+    assert first == second
+    page = client.get(f"/learning/courses/{course.slug}/quiz").get_data(as_text=True)
+    assert "This is attempt 1 of 3." in page
+    assert _rows(app) == (1, 1)
+    with app.app_context():
+        assert db.session.scalar(select(Assignment.started_at)) is not None
+
+
+def test_failed_quiz_shows_which_questions_were_wrong_but_not_the_right_answers(app, client, people, login,
+                                                                              make_course):
+    course = make_course()
+    login(client, "employee")
+    url = f"/learning/courses/{course.slug}/quiz"
+    attempt_id = _start(client, course)
     response = client.submit(url, _form_data(course, _answers(course, single=1), attempt_id))
     assert response.status_code == 302 and f"attempt={attempt_id}" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "50%" in page and "Not passed yet" in page and "Try again" in page
-    assert "Weil." in page and "Darum." in page and "Not correct" in page
-    assert "Correct answer" in page and "Richtig" in page
+    assert "Not correct" in page and "Falsch" in page  # the wrong question and the answer given
+    assert "Darum." in page  # the explanation of the question answered correctly
+    assert "Weil." not in page and "Correct answer" not in page and "Richtig" not in page
+    assert "shown once you have passed" in page
 
 
 def test_passed_quiz_shows_result_without_try_again(app, client, people, login, make_course):
     course = make_course()
     login(client, "employee")
     url = f"/learning/courses/{course.slug}/quiz"
-    attempt_id = int(HIDDEN_ATTEMPT.search(client.get(url).get_data(as_text=True)).group(1))
+    attempt_id = _start(client, course)
     page = client.submit(url, _form_data(course, _answers(course), attempt_id), follow_redirects=True)
     text = page.get_data(as_text=True)
     assert "100%" in text and "passed the quiz" in text and "Try again" not in text
@@ -271,7 +315,7 @@ def test_unanswered_question_keeps_input_and_stores_nothing(app, client, people,
     q1, q2 = course.questions
     login(client, "employee")
     url = f"/learning/courses/{course.slug}/quiz"
-    attempt_id = int(HIDDEN_ATTEMPT.search(client.get(url).get_data(as_text=True)).group(1))
+    attempt_id = _start(client, course)
     response = client.submit(url, {"attempt_id": attempt_id, f"q{q1.id}": str(q1.answers[1].id)})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -289,7 +333,7 @@ def test_answer_of_another_question_is_a_form_error_not_a_500(app, client, peopl
     q1, q2 = course.questions
     login(client, "employee")
     url = f"/learning/courses/{course.slug}/quiz"
-    attempt_id = int(HIDDEN_ATTEMPT.search(client.get(url).get_data(as_text=True)).group(1))
+    attempt_id = _start(client, course)
     data = _form_data(course, {q1.id: [q2.answers[0].id], q2.id: [q1.answers[0].id]}, attempt_id)
     for payload in (data, {**data, f"q{q1.id}": "not-a-number"}):
         response = client.submit(url, payload)
@@ -302,7 +346,7 @@ def test_second_submission_through_the_form_is_refused(app, client, people, logi
     course = make_course()
     login(client, "employee")
     url = f"/learning/courses/{course.slug}/quiz"
-    attempt_id = int(HIDDEN_ATTEMPT.search(client.get(url).get_data(as_text=True)).group(1))
+    attempt_id = _start(client, course)
     client.submit(url, _form_data(course, _answers(course, single=1), attempt_id))
     response = client.submit(url, _form_data(course, _answers(course), attempt_id), follow_redirects=True)
     assert "already been submitted" in response.get_data(as_text=True)
@@ -315,7 +359,7 @@ def test_attempt_of_another_person_is_refused_in_the_view(app, client, people, l
     other = app.test_client()
     login(other, "manager")
     url = f"/learning/courses/{course.slug}/quiz"
-    attempt_id = int(HIDDEN_ATTEMPT.search(other.get(url).get_data(as_text=True)).group(1))
+    attempt_id = _start(other, course)
     login(client, "employee")
     response = client.submit(url, _form_data(course, _answers(course), attempt_id), follow_redirects=True)
     assert response.status_code == 200 and "does not exist" in response.get_data(as_text=True)
