@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from learning.audit.models import AuditEntry
@@ -13,10 +15,12 @@ from learning.org.models import User
 from learning.training.models import Assignment, Course, CourseCompletion, Lesson, LessonCompletion, QuizAttempt
 from learning.training.services import (
     CODE_ALPHABET,
+    NoAttemptsLeft,
     QuizError,
     TrainingError,
     UnansweredQuestions,
     complete_course_if_done,
+    course_progress,
     start_quiz,
     submit_quiz,
 )
@@ -155,6 +159,142 @@ def test_quiz_of_a_withdrawn_course_is_refused(learner, make_course):
         start_quiz(learner, _course(course))
     with pytest.raises(TrainingError):
         submit_quiz(learner, attempt_id, _answers(course))
+
+
+# Attempt rules: how many, the pause, when the right answers are shown ------------------
+
+def _fail(learner, course):
+    return submit_quiz(learner, start_quiz(learner, _course(course)).id, _answers(course, single=1))
+
+
+def test_attempts_are_limited_per_course(learner, make_course):
+    course = make_course(max_attempts=2)
+    _fail(learner, course)
+    _fail(learner, course)
+    with pytest.raises(NoAttemptsLeft) as refused:
+        start_quiz(learner, _course(course))
+    assert "contact the project group" in str(refused.value)
+    assert db.session.scalar(select(func.count(QuizAttempt.id))) == 2
+
+
+def test_default_is_three_attempts(learner, make_course):
+    course = make_course()
+    for _ in range(3):
+        _fail(learner, course)
+    with pytest.raises(NoAttemptsLeft):
+        start_quiz(learner, _course(course))
+
+
+def test_unlimited_attempts(learner, make_course):
+    course = make_course(max_attempts=0)
+    for _ in range(5):
+        _fail(learner, course)
+    assert start_quiz(learner, _course(course)).submitted_at is None
+
+
+def test_no_new_attempt_after_passing(learner, make_course):
+    course = make_course()
+    submit_quiz(learner, start_quiz(learner, _course(course)).id, _answers(course))
+    with pytest.raises(QuizError):
+        start_quiz(learner, _course(course))
+
+
+def test_pause_after_a_failed_attempt(learner, make_course):
+    course = make_course(attempt_pause_minutes=60)
+    with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), tick=False) as clock:
+        _fail(learner, course)
+        clock.shift(timedelta(minutes=59))
+        with pytest.raises(QuizError) as refused:
+            start_quiz(learner, _course(course))
+        assert "next attempt from" in str(refused.value)
+        assert db.session.scalar(select(func.count(QuizAttempt.id))) == 1
+        clock.shift(timedelta(minutes=1))
+        assert start_quiz(learner, _course(course)).submitted_at is None
+
+
+def test_allowed_further_attempts(app, runner, learner, people, make_course):
+    course = make_course(max_attempts=1)
+    _fail(learner, course)
+    with pytest.raises(NoAttemptsLeft):
+        start_quiz(learner, _course(course))
+    result = runner.invoke(args=["courses", "allow-attempts", learner.username, course.slug])
+    assert result.exit_code == 0 and "may now make 2 attempt(s)" in result.output
+    db.session.expire_all()
+    assert start_quiz(learner, _course(course)).submitted_at is None
+    assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "quiz.attempts_allowed"))
+
+
+@pytest.mark.parametrize(("mode", "attempts", "passes", "revealed"), [
+    ("after_passing", 3, False, False),
+    ("after_passing", 1, False, False),       # no attempt left, but not passed: still hidden
+    ("after_passing", 3, True, True),
+    ("after_last_attempt", 3, False, False),
+    ("after_last_attempt", 1, False, True),   # the last attempt is used
+    ("after_last_attempt", 3, True, True),
+    ("never", 1, False, False),
+    ("never", 3, True, False),
+])
+def test_when_right_answers_are_revealed(learner, make_course, mode, attempts, passes, revealed):
+    course = make_course(max_attempts=attempts, show_answers=mode)
+    submit_quiz(learner, start_quiz(learner, _course(course)).id, _answers(course, single=0 if passes else 1))
+    assert course_progress(learner, _course(course)).answers_revealed is revealed
+
+
+@pytest.mark.parametrize(("mode", "attempts", "passes", "shown"), [
+    ("after_passing", 3, False, False),
+    ("after_passing", 3, True, True),
+    ("after_last_attempt", 1, False, True),
+    ("never", 3, True, False),
+])
+def test_result_page_shows_right_answers_by_the_course_setting(client, people, login, make_course, mode, attempts,
+                                                               passes, shown):
+    course = make_course(max_attempts=attempts, show_answers=mode, pass_mark=50 if passes else 80)
+    login(client, "employee")
+    url = f"/learning/courses/{course.slug}/quiz"
+    # Half right: passed with a pass mark of 50, not passed with 80.
+    answers = _answers(course, multiple=(0,)) if passes else _answers(course, single=1)
+    response = client.submit(url, _form_data(course, answers, _start(client, course)))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # One question is always answered wrongly: its right answer and explanation depend on the setting.
+    wrong_explanation = "Darum." if passes else "Weil."
+    assert ("Correct answer" in page or "Correct answers" in page) is shown
+    assert (wrong_explanation in page) is shown
+    assert "Not correct" in page
+
+
+def test_quiz_pages_say_when_no_attempt_is_left(client, people, login, make_course):
+    course = make_course(max_attempts=1)
+    login(client, "employee")
+    url = f"/learning/courses/{course.slug}/quiz"
+    client.submit(url, _form_data(course, _answers(course, single=1), _start(client, course)))
+    for page_url in (url, f"/learning/courses/{course.slug}"):
+        page = client.get(page_url).get_data(as_text=True)
+        assert "No attempts left" in page and "contact the project group" in page
+        assert f'action="{url}/start"' not in page
+    response = client.submit(f"{url}/start", follow_redirects=True)
+    assert "You have used all your attempts" in response.get_data(as_text=True)
+
+
+def test_rules_are_shown_before_starting(client, people, login, make_course):
+    course = make_course(max_attempts=3, attempt_pause_minutes=60)
+    login(client, "employee")
+    for page_url in (f"/learning/courses/{course.slug}/quiz", f"/learning/courses/{course.slug}"):
+        page = client.get(page_url).get_data(as_text=True)
+        assert "You have 3 attempts." in page
+        assert "you can try again after 1 hour" in page
+        assert "the correct answers are shown once you have passed" in page
+
+
+def test_pause_is_shown_with_the_time_of_the_next_attempt(client, people, login, make_course):
+    course = make_course(attempt_pause_minutes=120)
+    login(client, "employee")
+    url = f"/learning/courses/{course.slug}/quiz"
+    with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), tick=False):
+        response = client.submit(url, _form_data(course, _answers(course, single=1), _start(client, course)))
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Pause before the next attempt" in page and "12:00" in page  # 11:00 UTC in Berlin
+        assert "Try again" not in page
+        assert "next attempt from" in client.submit(f"{url}/start", follow_redirects=True).get_data(as_text=True)
 
 
 # Course completion ----------------------------------------------------------------------
