@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from learning.db import db
@@ -282,11 +284,9 @@ def test_bundled_courses_load_on_a_database_without_their_phases(app, runner):
 
 # The CLI on a database without the schema, or without any database ---------------------------
 
-def test_check_on_an_empty_database_validates_the_files(make_app, tmp_path):
+def test_check_on_an_empty_database_validates_the_files(make_app, database_without_schema, tmp_path):
     write_course(tmp_path / "courses", "gut", meta='phase = "nope"\n' + COURSE_TOML)
-    empty = tmp_path / "empty.db"
-    empty.touch()
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{empty}")
+    app = make_app(SQLALCHEMY_DATABASE_URI=database_without_schema)
     result = app.test_cli_runner().invoke(args=["courses", "sync", str(tmp_path / "courses"), "--check"])
     assert result.exit_code == 0, result.output
     assert "1 course(s)" in result.output and "Rollout phase references were not checked" in result.output
@@ -315,11 +315,27 @@ def test_check_with_a_database_checks_phases(app, runner, tmp_path, make_phase):
     assert "2 course(s)" in result.output and "1 warning(s)" in result.output
 
 
+@pytest.fixture
+def database_without_schema(database_url, tmp_path):
+    """A reachable database of the test run's kind with no tables: an empty SQLite file or PostgreSQL schema."""
+    if not database_url.startswith("postgresql"):
+        empty = tmp_path / "empty.db"
+        empty.touch()
+        yield f"sqlite:///{empty}"
+        return
+    schema = f"empty_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{database_url}?options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
 @pytest.mark.parametrize("args", [["courses", "sync"], ["courses", "assign"], ["outbox", "status"]])
-def test_cli_on_a_database_without_schema_says_to_upgrade(make_app, tmp_path, args):
-    empty = tmp_path / "empty.db"
-    empty.touch()
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{empty}")
+def test_cli_on_a_database_without_schema_says_to_upgrade(make_app, database_without_schema, args):
+    app = make_app(SQLALCHEMY_DATABASE_URI=database_without_schema)
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code == 1, result.output
     assert "run `flask db upgrade`" in result.output
