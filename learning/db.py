@@ -8,7 +8,7 @@ from time import monotonic
 
 import click
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -144,6 +144,15 @@ def is_missing_schema(exc: DBAPIError) -> bool:
         return True
     message = str(orig).lower()
     return message.startswith(("no such table", "no such column"))
+
+
+def require_schema() -> None:
+    """Fail now, with the hint of ``schema_guarded``, when the database has no schema.
+
+    For commands that would otherwise wait and retry (the scheduler logs and waits for a lease).
+    """
+    db.session.execute(text("SELECT version_num FROM alembic_version")).all()
+    db.session.rollback()
 
 
 def schema_guarded(command: click.Command) -> click.Command:

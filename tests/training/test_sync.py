@@ -333,7 +333,8 @@ def database_without_schema(database_url, tmp_path):
     engine.dispose()
 
 
-@pytest.mark.parametrize("args", [["courses", "sync"], ["courses", "assign"], ["outbox", "status"]])
+@pytest.mark.parametrize("args", [["courses", "sync"], ["courses", "assign"], ["outbox", "status"], ["scheduler"],
+                                  ["courses", "allow-attempts", "anna", "e-akte"]])
 def test_cli_on_a_database_without_schema_says_to_upgrade(make_app, database_without_schema, args):
     app = make_app(SQLALCHEMY_DATABASE_URI=database_without_schema)
     result = app.test_cli_runner().invoke(args=args)
