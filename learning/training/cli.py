@@ -38,7 +38,7 @@ def sync(directory: Path | None, check: bool) -> None:
         raise click.ClickException(f"{len(problems)} problem(s) in {root}; nothing was written.")
     if check:
         if phases is None:
-            click.echo("Rollout phase references were not checked: no database with the schema "
+            click.echo("Rollout phase references were not checked: no reachable database with the schema "
                        "(run `flask db upgrade` to check them too).")
         click.echo(f"{len(specs)} course(s) in {root} checked: no problems"
                    + (f", {len(warnings)} warning(s)." if warnings else "."))

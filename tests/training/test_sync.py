@@ -304,6 +304,14 @@ def test_check_without_a_database_creates_none(make_app, tmp_path):
     assert not missing.exists() and not missing.parent.exists()
 
 
+def test_check_with_an_unreachable_database(make_app, tmp_path):
+    write_course(tmp_path / "courses", "gut", meta='phase = "nope"\n' + COURSE_TOML)
+    app = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/nothing")
+    result = app.test_cli_runner().invoke(args=["courses", "sync", str(tmp_path / "courses"), "--check"])
+    assert result.exit_code == 0, result.output
+    assert "1 course(s)" in result.output and "Rollout phase references were not checked" in result.output
+
+
 def test_check_with_a_database_checks_phases(app, runner, tmp_path, make_phase):
     make_phase("e-akte")
     write_course(tmp_path, "gut", meta='phase = "e-akte"\n' + COURSE_TOML)
