@@ -138,12 +138,17 @@ def configure_errors(app: Flask) -> None:
 
 
 def configure_cli(app: Flask) -> None:
-    """Every feature with a ``cli`` module lists its click groups in ``commands``."""
+    """Every feature with a ``cli`` module lists its click groups in ``commands``.
+
+    None of them ends in a traceback on a database without the schema: each says to run ``flask db upgrade``.
+    """
+    from learning.db import schema_guarded
+
     for feature in ("demo", *FEATURES):
         if find_spec(f"learning.{feature}.cli") is not None:
             for command in import_module(f"learning.{feature}.cli").commands:
-                app.cli.add_command(command)
+                app.cli.add_command(schema_guarded(command))
     from learning.content_cli import commands
 
     for command in commands:
-        app.cli.add_command(command)
+        app.cli.add_command(schema_guarded(command))

@@ -6,8 +6,9 @@ import logging
 from datetime import UTC, datetime
 from time import monotonic
 
+import click
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -128,6 +129,49 @@ def end_session_quietly(_error=None) -> None:
         db.session.remove()
     except OperationalError as exc:
         logger.warning("Database connection lost while ending a request: %s", exc)
+
+
+# SQLSTATEs of PostgreSQL for a table or column that does not exist: the schema is missing or old.
+MISSING_SCHEMA_SQLSTATES = {"42P01", "42703"}
+MISSING_SCHEMA_MESSAGE = "The database has no schema yet (or an older one): run `flask db upgrade` first."
+
+
+def is_missing_schema(exc: DBAPIError) -> bool:
+    """Whether a database error says that a table or column is missing (SQLite and PostgreSQL)."""
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in MISSING_SCHEMA_SQLSTATES:
+        return True
+    message = str(orig).lower()
+    return message.startswith(("no such table", "no such column"))
+
+
+def require_schema() -> None:
+    """Fail now, with the hint of ``schema_guarded``, when the database has no schema.
+
+    For commands that would otherwise wait and retry (the scheduler logs and waits for a lease).
+    """
+    db.session.execute(text("SELECT version_num FROM alembic_version")).all()
+    db.session.rollback()
+
+
+def schema_guarded(command: click.Command) -> click.Command:
+    """Let a CLI command (a group: all its commands) end with a hint instead of a traceback on a missing schema."""
+    if getattr(command, "_schema_guarded", False):
+        return command
+    invoke = command.invoke
+
+    def guarded_invoke(ctx: click.Context):
+        try:
+            return invoke(ctx)
+        except DBAPIError as exc:
+            if not is_missing_schema(exc):
+                raise
+            raise click.ClickException(MISSING_SCHEMA_MESSAGE) from None
+
+    command.invoke = guarded_invoke
+    command._schema_guarded = True
+    return command
 
 
 class TimestampMixin:

@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from learning.db import require_schema
 from learning.org.cli import in_english
 
 
@@ -30,6 +31,7 @@ def scheduler_command(list_jobs: bool) -> None:
         for job in scheduled_jobs():
             click.echo(f"{job.id:28} {job.schedule(app.config):22} {job.description}")
         return
+    require_schema()  # without one it would wait for a lease it can never take
     stop = threading.Event()
 
     def request_stop(signum, frame):

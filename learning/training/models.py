@@ -27,6 +27,17 @@ class Localized:
         return getattr(self, field)
 
 
+class ShowAnswers(enum.StrEnum):
+    """When the result page of a quiz shows the right answers (and their explanations)."""
+
+    NEVER = "never"
+    AFTER_PASSING = "after_passing"
+    AFTER_LAST_ATTEMPT = "after_last_attempt"  # once no further attempt is possible: passed or none left
+
+
+DEFAULT_MAX_ATTEMPTS = 3
+
+
 class Course(Localized, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -41,6 +52,11 @@ class Course(Localized, TimestampMixin, db.Model):
     mandatory: Mapped[bool] = mapped_column(default=False)
     default_due: Mapped[str | None] = mapped_column(String(40))
     pass_mark: Mapped[int] = mapped_column(default=80)
+    # Quiz attempts a person may start; 0: unlimited. Pause after a failed attempt, in minutes.
+    max_attempts: Mapped[int] = mapped_column(default=DEFAULT_MAX_ATTEMPTS, server_default="3")
+    attempt_pause_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    show_answers: Mapped[str] = mapped_column(String(20), default=ShowAnswers.AFTER_PASSING,
+                                              server_default="after_passing")
     language: Mapped[str] = mapped_column(String(5), default="de")
     content_hash: Mapped[str] = mapped_column(String(64))
     archived_at: Mapped[datetime | None]
@@ -162,6 +178,8 @@ class Assignment(db.Model):
     completed_at: Mapped[datetime | None]
     # Set when no rule matches the person any more but they had started: kept, not withdrawn.
     unmatched_since: Mapped[datetime | None]
+    # Quiz attempts allowed beyond the course's ``max_attempts`` (granted by an administrator).
+    extra_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()

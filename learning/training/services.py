@@ -12,8 +12,9 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +34,7 @@ from learning.training.models import (
     Question,
     QuestionKind,
     QuizAttempt,
+    ShowAnswers,
 )
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,10 @@ class CourseNotFound(TrainingError):
 
 class QuizError(TrainingError):
     """A quiz submission was refused; nothing was stored."""
+
+
+class NoAttemptsLeft(QuizError):
+    """Every allowed attempt is used; the message says whom to ask for another one."""
 
 
 class UnansweredQuestions(QuizError):
@@ -301,6 +307,46 @@ class CourseProgress:
     def passed(self) -> bool:
         return any(a.passed for a in self.attempts)
 
+    # Quiz attempt rules of the course: how many, the pause after a failed one, when answers show.
+
+    @property
+    def attempts_allowed(self) -> int | None:
+        """Attempts the person may start in all (None: unlimited), with any granted extra ones."""
+        if not self.course.max_attempts:  # 0: unlimited
+            return None
+        return self.course.max_attempts + (self.assignment.extra_attempts if self.assignment else 0)
+
+    @property
+    def attempts_used(self) -> int:
+        return len(self.attempts)
+
+    @property
+    def attempts_left(self) -> int | None:
+        allowed = self.attempts_allowed
+        return None if allowed is None else max(allowed - self.attempts_used, 0)
+
+    def next_attempt_at(self, now: datetime | None = None) -> datetime | None:
+        """When the pause after the last failed attempt ends, if it has not ended yet."""
+        last = self.last_result
+        if last is None or last.passed or not self.course.attempt_pause_minutes:
+            return None
+        ends = last.submitted_at + timedelta(minutes=self.course.attempt_pause_minutes)
+        return ends if ends > (now or utcnow()) else None
+
+    def may_start_attempt(self, now: datetime | None = None) -> bool:
+        return (self.open_attempt is None and not self.passed and self.attempts_left != 0
+                and self.next_attempt_at(now) is None and self.course.archived_at is None)
+
+    @property
+    def answers_revealed(self) -> bool:
+        """Whether result pages show the right answers and the explanations of wrongly answered questions."""
+        mode = self.course.show_answers
+        if mode == ShowAnswers.AFTER_PASSING:
+            return self.passed
+        if mode == ShowAnswers.AFTER_LAST_ATTEMPT:
+            return self.passed or (self.attempts_left == 0 and self.open_attempt is None)
+        return False
+
 
 def course_progress(user: User, course: Course, today: date | None = None) -> CourseProgress:
     """The person's progress in a course (lessons of the course must be loaded or loadable)."""
@@ -372,26 +418,51 @@ def complete_lesson(user: User, lesson: Lesson) -> CourseCompletion | None:
     return completion if created else None
 
 
-def start_quiz(user: User, course: Course) -> QuizAttempt:
-    """Begin an attempt, or continue the open one: a person has at most one open attempt per course."""
+def start_quiz(user: User, course: Course, now: datetime | None = None) -> QuizAttempt:
+    """Begin an attempt, or continue the open one: a person has at most one open attempt per course.
+
+    A new attempt obeys the course's rules: not after passing, not beyond ``max_attempts`` (plus
+    any granted extra attempts), not before the pause after a failed attempt has ended.
+    """
     _ensure_open(course)
     if not course.has_quiz:
         raise TrainingError(_("This course has no quiz."))
     if not may_see(user, course):
         raise CourseNotFound(_("This course does not exist."))
-    attempt = db.session.scalar(
-        select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id,
-                                  QuizAttempt.submitted_at.is_(None))
-        .order_by(QuizAttempt.id).limit(1))
-    if attempt is not None:
-        return attempt
-    assignment = _assignment_for(user, course)
+    progress = course_progress(user, course)
+    if progress.open_attempt is not None:
+        return progress.open_attempt
+    if progress.passed:
+        raise QuizError(_("You have already passed this quiz."))
+    if progress.attempts_left == 0:
+        raise NoAttemptsLeft(no_attempts_left_message())
+    next_at = progress.next_attempt_at(now)
+    if next_at is not None:
+        raise QuizError(_("You can start the next attempt from %(time)s.", time=format_datetime(next_at, "short")))
+    assignment = progress.assignment or _assignment_for(user, course)
     if assignment.started_at is None:
         assignment.started_at = utcnow()
     attempt = QuizAttempt(user_id=user.id, course_id=course.id, details=[])
     db.session.add(attempt)
     db.session.commit()
     return attempt
+
+
+def no_attempts_left_message() -> str:
+    return _("You have used all your attempts at this quiz. If you need another one, please contact the "
+             "project group: an administrator can allow you a further attempt.")
+
+
+def grant_attempts(user: User, course: Course, count: int = 1) -> Assignment:
+    """Allow a person ``count`` more quiz attempts than the course's limit (enrolling them if needed)."""
+    if not 1 <= count <= 100:
+        raise TrainingError(_("Allow from 1 to 100 further attempts."))
+    assignment = _assignment_for(user, course)
+    assignment.extra_attempts = (assignment.extra_attempts or 0) + count
+    record(None, "quiz.attempts_allowed", course, summary=f"{user.full_name}: +{count}", user_id=user.id)
+    db.session.commit()
+    logger.info("%d further quiz attempt(s) of %s allowed to %s", count, course.slug, user.username)
+    return assignment
 
 
 def submit_quiz(user: User, attempt_id: int, answers: dict[int, list[int]]) -> QuizAttempt:

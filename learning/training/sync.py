@@ -1,6 +1,7 @@
 """Read courses from files, check them, and sync them into the database.
 
-``read_courses`` checks every course folder and reports each problem as ``FILE:LINE: reason``;
+``read_courses`` checks every course folder and reports each problem as ``FILE:LINE: reason``
+(a warning, such as a rollout phase this database does not know, does not stop the sync);
 ``sync_courses`` writes only a clean set, upserting by slug and keeping learners' progress:
 lessons are matched by file name, removed lessons and courses are archived, never deleted.
 """
@@ -15,18 +16,23 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from learning.db import db, utcnow
 from learning.phases.models import RolloutPhase
 from learning.training.due import DueRule
-from learning.training.models import Answer, Course, Lesson, Question, QuestionKind
+from learning.training.models import DEFAULT_MAX_ATTEMPTS, Answer, Course, Lesson, Question, QuestionKind, ShowAnswers
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 LESSON_RE = re.compile(r"^(\d{1,3})-[a-z0-9][a-z0-9-]*$")
 IMAGE_RE = re.compile(r"!\[([^\]]*)\]\(\s*([^)\s]+)(?:\s+\"[^\"]*\")?\s*\)")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
-COURSE_KEYS = {"title", "summary", "phase", "tags", "minutes", "mandatory", "due", "pass_mark", "language", "en"}
+COURSE_KEYS = {"title", "summary", "phase", "tags", "minutes", "mandatory", "due", "pass_mark", "language", "en",
+               "max_attempts", "attempt_pause", "show_answers"}
+PAUSE_RE = re.compile(r"^(\d{1,5})\s*(m|min|h|d)$")
+PAUSE_UNITS = {"m": 1, "min": 1, "h": 60, "d": 24 * 60}
+MAX_PAUSE_MINUTES = 30 * 24 * 60
 EN_KEYS = {"title", "summary", "tags"}
 
 
@@ -35,9 +41,10 @@ class Problem:
     path: Path
     line: int
     reason: str
+    warning: bool = False  # reported, but the course is still loaded
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}"
+        return f"{self.path}:{self.line}: {'warning: ' if self.warning else ''}{self.reason}"
 
 
 @dataclass
@@ -82,6 +89,9 @@ class CourseSpec:
     mandatory: bool = False
     due: str | None = None
     pass_mark: int = 80
+    max_attempts: int | None = DEFAULT_MAX_ATTEMPTS  # None: unlimited
+    attempt_pause: int = 0  # minutes after a failed attempt
+    show_answers: str = ShowAnswers.AFTER_PASSING.value
     language: str = "de"
     title_en: str | None = None
     summary_en: str | None = None
@@ -115,13 +125,17 @@ def _hash(data) -> str:
 class _Reader:
     """Collects the problems of one course folder while reading it."""
 
-    def __init__(self, folder: Path, phases: set[str]):
+    def __init__(self, folder: Path, phases: set[str] | None):
         self.folder = folder
-        self.phases = phases
+        self.phases = phases  # None: no database to check phase references against
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
 
     def problem(self, path: Path, line: int, reason: str) -> None:
         self.problems.append(Problem(path, line, reason))
+
+    def warn(self, path: Path, line: int, reason: str) -> None:
+        self.warnings.append(Problem(path, line, reason, warning=True))
 
     def load_toml(self, path: Path) -> tuple[dict | None, list[str]]:
         try:
@@ -197,9 +211,12 @@ class _Reader:
             minutes=number("minutes", None, 1, 600), pass_mark=number("pass_mark", 80, 1, 100), tags=tags(meta),
         )
         phase = text("phase", required=False)
-        if phase is not None and phase not in self.phases:
-            self.problem(path, self.line_of(lines, "phase"), f"unknown rollout phase {phase!r}")
+        if phase is not None and self.phases is not None and phase not in self.phases:
+            # A course repository's phases need not exist yet where it is loaded: load it without the link.
+            self.warn(path, self.line_of(lines, "phase"),
+                      f"unknown rollout phase {phase!r}: the course is loaded without a phase link")
         spec.phase = phase
+        self._quiz_rules(spec, path, meta, lines)
         mandatory = meta.get("mandatory", False)
         if not isinstance(mandatory, bool):
             self.problem(path, self.line_of(lines, "mandatory"), "'mandatory' must be true or false")
@@ -226,6 +243,33 @@ class _Reader:
             spec.summary_en = text("summary", required=False, source=english, start=start)
             spec.tags_en = tags(english, start)
         return spec
+
+    def _quiz_rules(self, spec: CourseSpec, path: Path, meta: dict, lines: list[str]) -> None:
+        """``max_attempts``, ``attempt_pause`` and ``show_answers``: how a quiz can be retried and revealed."""
+        attempts = meta.get("max_attempts", DEFAULT_MAX_ATTEMPTS)
+        if attempts == "unlimited":
+            spec.max_attempts = None
+        elif isinstance(attempts, int) and not isinstance(attempts, bool) and 1 <= attempts <= 100:
+            spec.max_attempts = attempts
+        else:
+            self.problem(path, self.line_of(lines, "max_attempts"),
+                         "'max_attempts' must be a whole number from 1 to 100 or \"unlimited\"")
+        pause = meta.get("attempt_pause", "0")
+        match = PAUSE_RE.match(pause.strip()) if isinstance(pause, str) else None
+        if pause == "0" or (pause == 0 and not isinstance(pause, bool)):
+            spec.attempt_pause = 0
+        elif match and int(match.group(1)) * PAUSE_UNITS[match.group(2)] <= MAX_PAUSE_MINUTES:
+            spec.attempt_pause = int(match.group(1)) * PAUSE_UNITS[match.group(2)]
+        else:
+            self.problem(path, self.line_of(lines, "attempt_pause"),
+                         "'attempt_pause' must be \"0\" or a number with m, h or d (\"30m\", \"1h\", \"2d\"), "
+                         "at most 30 days")
+        show = meta.get("show_answers", ShowAnswers.AFTER_PASSING.value)
+        if show in {mode.value for mode in ShowAnswers}:
+            spec.show_answers = show
+        else:
+            self.problem(path, self.line_of(lines, "show_answers"),
+                         "'show_answers' must be \"never\", \"after_passing\" or \"after_last_attempt\"")
 
     def _markdown(self, path: Path) -> tuple[str, str] | None:
         try:
@@ -357,8 +401,13 @@ class _Reader:
                 answer.text_en = (answer_en.get("text") or "").strip() or None if isinstance(answer_en, dict) else None
 
 
-def read_courses(root: Path, phases: set[str]) -> tuple[list[CourseSpec], list[Problem]]:
-    """Read and check every course folder below ``root``; return the courses and all problems."""
+def read_courses(root: Path, phases: set[str] | None,
+                 warnings: list[Problem] | None = None) -> tuple[list[CourseSpec], list[Problem]]:
+    """Read and check every course folder below ``root``; return the courses and all problems.
+
+    ``phases`` are the rollout phases a ``phase`` may name (None: not checked); a course naming
+    another phase is still read, and the warning goes to ``warnings`` if a list is given.
+    """
     if not root.is_dir():
         return [], [Problem(root, 1, "no such folder")]
     specs, problems = [], []
@@ -366,6 +415,8 @@ def read_courses(root: Path, phases: set[str]) -> tuple[list[CourseSpec], list[P
         reader = _Reader(folder, phases)
         spec = reader.read()
         problems.extend(reader.problems)
+        if warnings is not None:
+            warnings.extend(reader.warnings)
         if spec is not None:
             specs.append(spec)
     return specs, problems
@@ -373,6 +424,23 @@ def read_courses(root: Path, phases: set[str]) -> tuple[list[CourseSpec], list[P
 
 def known_phases() -> set[str]:
     return set(db.session.scalars(select(RolloutPhase.slug)))
+
+
+def phases_if_available() -> set[str] | None:
+    """The rollout phases of the configured database, or None when there is none with the schema.
+
+    ``courses sync --check`` runs in a course repository's CI, where there may be no database at
+    all: a missing SQLite file is not created, and an unreachable or empty database is no error.
+    """
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and "mode=memory" not in str(url) and not Path(url.database).is_file():
+        return None
+    try:
+        return known_phases()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None
 
 
 # Writing -------------------------------------------------------------------------------------
@@ -387,7 +455,9 @@ def sync_courses(specs: list[CourseSpec]) -> SyncResult:
     now = utcnow()
     for spec in specs:
         course = existing.pop(spec.slug, None)
-        if course is not None and course.content_hash == spec.content_hash and course.archived_at is None:
+        phase_id = phases.get(spec.phase) if spec.phase else None  # an unknown phase: loaded without the link
+        if (course is not None and course.content_hash == spec.content_hash and course.archived_at is None
+                and course.phase_id == phase_id):
             result.unchanged.append(spec.slug)
             continue
         if course is None:
@@ -396,7 +466,7 @@ def sync_courses(specs: list[CourseSpec]) -> SyncResult:
             result.created.append(spec.slug)
         else:
             result.updated.append(spec.slug)
-        _apply_course(course, spec, phases.get(spec.phase) if spec.phase else None, now)
+        _apply_course(course, spec, phase_id, now)
     for course in existing.values():
         if course.archived_at is None:
             course.archived_at = now
@@ -406,8 +476,11 @@ def sync_courses(specs: list[CourseSpec]) -> SyncResult:
 
 
 def _apply_course(course: Course, spec: CourseSpec, phase_id: int | None, now) -> None:
-    for name in ("title", "title_en", "summary", "summary_en", "minutes", "mandatory", "pass_mark", "language"):
+    for name in ("title", "title_en", "summary", "summary_en", "minutes", "mandatory", "pass_mark", "language",
+                 "show_answers"):
         setattr(course, name, getattr(spec, name))
+    course.max_attempts = spec.max_attempts or 0  # 0: unlimited
+    course.attempt_pause_minutes = spec.attempt_pause
     course.tags, course.tags_en = spec.tags, spec.tags_en
     course.default_due = spec.due
     course.phase_id = phase_id

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
-from flask_babel import get_locale, to_user_timezone
+from flask_babel import format_datetime, get_locale, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -33,6 +33,7 @@ from learning.training.services import (
     enroll,
     may_view_certificate,
     my_learning,
+    no_attempts_left_message,
     quiz_result,
     record_certificate_view,
     start_quiz,
@@ -62,7 +63,8 @@ def lang_attr(item, field: str, main: str | None = None) -> Markup:
 @bp.context_processor
 def training_helpers() -> dict:
     return {"local_date": local_date, "lang_attr": lang_attr, "Status": Status,
-            "locale": _locale()}
+            "locale": _locale(), "local_time": lambda value: format_datetime(value, "short"),
+            "no_attempts_left": no_attempts_left_message}
 
 
 def _course_or_404(slug: str) -> Course:
@@ -231,15 +233,18 @@ def _chosen(form: FlaskForm, course: Course) -> dict[int, list[int]]:
 @bp.route("/courses/<slug>/quiz", methods=["GET", "POST"])
 @allow(AUTHENTICATED)
 def quiz(slug: str):
+    """GET shows the quiz's rules and the start button, the open attempt's questions, or a result; it writes nothing."""
     course = _course_or_404(slug)
     if not course.has_quiz:
         abort(404)
     locale = _locale()
+    progress = course_progress(current_user, course)
     if request.method == "GET" and "attempt" in request.args:
         attempt = quiz_result(current_user, course, request.args.get("attempt", type=int) or 0)
         if attempt is None:
             abort(404)
-        return render_template("training/quiz_result.html", course=course, attempt=attempt)
+        return render_template("training/quiz_result.html", course=course, attempt=attempt, progress=progress,
+                               form=ActionForm())
 
     form = _quiz_form(course, locale)
     if request.method == "POST":
@@ -255,14 +260,27 @@ def quiz(slug: str):
                 return redirect(url_for("training.quiz", slug=course.slug))
             return redirect(url_for("training.quiz", slug=course.slug, attempt=attempt.id))
         # Unanswered or invalid answers: show the form again with the person's choices; nothing is stored.
+    elif progress.open_attempt is None:
+        return render_template("training/quiz_start.html", course=course, progress=progress, form=ActionForm())
     else:
+        attempt_id = progress.open_attempt.id
+    return render_template("training/quiz.html", course=course, form=form, attempt_id=attempt_id, progress=progress,
+                           questions=[(q, form[f"q{q.id}"]) for q in course.questions])
+
+
+@bp.route("/courses/<slug>/quiz/start", endpoint="start_quiz", methods=["POST"])
+@allow(AUTHENTICATED)
+def start_quiz_action(slug: str):
+    """Start an attempt (or go on with the open one) under the course's attempt rules."""
+    course = _course_or_404(slug)
+    if not course.has_quiz:
+        abort(404)
+    if ActionForm().validate_on_submit():
         try:
-            attempt_id = start_quiz(current_user, course).id
+            start_quiz(current_user, course)
         except TrainingError as exc:
             flash(str(exc), "danger")
-            return redirect(url_for("training.course", slug=course.slug))
-    return render_template("training/quiz.html", course=course, form=form, attempt_id=attempt_id,
-                           questions=[(q, form[f"q{q.id}"]) for q in course.questions])
+    return redirect(url_for("training.quiz", slug=course.slug))
 
 
 # Certificates ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from learning.db import db
 from learning.training.models import Course, Question
-from tests.e2e.conftest import login_as, screenshot
+from tests.e2e.conftest import login_as, screenshot, switch_language
 
 COURSE = "e-akte-grundlagen"
 
@@ -46,6 +46,11 @@ def test_anna_completes_a_course_and_gets_a_certificate(live_server, page, new_c
     assert page.url.endswith(f"/learning/courses/{COURSE}"), page.url
 
     page.goto(f"/learning/courses/{COURSE}/quiz")
+    # Opening the quiz shows its rules and a start button; starting is a deliberate POST.
+    assert "Versuch 1 von 3 starten" in page.locator("main").inner_text()
+    screenshot(page, "training-quiz-start")
+    with page.expect_navigation():
+        page.locator(f"main form[action='/learning/courses/{COURSE}/quiz/start'] button[type=submit]").click()
     form_html = page.locator("main form.quiz").inner_html()
     # Nothing in the markup tells the right answers before submitting.
     assert not re.search(r"<[^>]*(correct|right|richtig)[^>]*>", form_html, re.IGNORECASE)
@@ -73,3 +78,48 @@ def test_anna_completes_a_course_and_gets_a_certificate(live_server, page, new_c
     public_text = public.locator("main").inner_text()
     assert "Anna Schmidt" in public_text and "@" not in public_text
     screenshot(public, "training-verify")
+
+
+def _untried_course(app, username: str) -> str:
+    """A course with a quiz the person has not attempted in the demo data."""
+    from learning.org.models import User
+    from learning.training.models import QuizAttempt
+
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == username))
+        tried = select(QuizAttempt.course_id).where(QuizAttempt.user_id == user_id)
+        return db.session.scalars(
+            select(Course.slug).where(Course.questions.any(), Course.id.not_in(tried)).order_by(Course.slug)).first()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_quiz_start_questions_and_result_pass_axe_at_360px(live_server, new_context, language):
+    """The quiz's start page, its questions and a result that hides the right answers: axe-clean, no sideways scroll."""
+    from tests.e2e.test_accessibility import _report, run_axe
+
+    context, _watcher = new_context(bypass_csp=True, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    login_as(page, "paul")
+    if language != "de":
+        switch_language(page, language)
+    problems = []
+    url = f"/learning/courses/{_untried_course(live_server.app, 'paul')}/quiz"
+    page.goto(url)
+    start = page.locator(f"main form[action='{url}/start'] button[type=submit]")
+    assert start.count() == 1, page.locator("main").inner_text()
+    problems += run_axe(page, language)
+    with page.expect_navigation():
+        start.click()
+    problems += run_axe(page, language)
+    # The first answer of every question: not all of them are right, so the quiz is not passed.
+    for fieldset in page.locator("main form.quiz fieldset").all():
+        fieldset.locator("input").first.check()
+    with page.expect_navigation():
+        page.locator("main form.quiz button[type=submit]").click()
+    screenshot(page, f"training-quiz-result-failed-{language}")
+    text = page.locator("main").inner_text()
+    assert ("Noch nicht bestanden" in text) if language == "de" else ("Not passed yet" in text)
+    problems += run_axe(page, language)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert not problems, _report(problems)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from learning.audit.models import AuditEntry
@@ -13,10 +15,12 @@ from learning.org.models import User
 from learning.training.models import Assignment, Course, CourseCompletion, Lesson, LessonCompletion, QuizAttempt
 from learning.training.services import (
     CODE_ALPHABET,
+    NoAttemptsLeft,
     QuizError,
     TrainingError,
     UnansweredQuestions,
     complete_course_if_done,
+    course_progress,
     start_quiz,
     submit_quiz,
 )
@@ -28,6 +32,14 @@ def _answers(course, single: int = 0, multiple: tuple[int, ...] = (0, 2)) -> dic
     """Answers by position: the defaults are the correct ones (see make_course)."""
     q1, q2 = course.questions
     return {q1.id: [q1.answers[single].id], q2.id: [q2.answers[i].id for i in multiple]}
+
+
+def _start(client, course) -> int:
+    """Start an attempt with the POST button and return its id from the questions page."""
+    url = f"/learning/courses/{course.slug}/quiz"
+    response = client.submit(f"{url}/start")
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    return int(HIDDEN_ATTEMPT.search(client.get(url).get_data(as_text=True)).group(1))
 
 
 def _form_data(course, answers: dict[int, list[int]], attempt_id: int) -> dict:
@@ -52,7 +64,7 @@ def test_one_open_attempt_at_a_time(learner, make_course):
     course = make_course()
     first = start_quiz(learner, _course(course))
     assert start_quiz(learner, _course(course)).id == first.id
-    submit_quiz(learner, first.id, _answers(course))
+    submit_quiz(learner, first.id, _answers(course, single=1))
     second = start_quiz(learner, _course(course))
     assert second.id != first.id
     assert db.session.scalar(select(func.count(QuizAttempt.id)).where(QuizAttempt.submitted_at.is_(None))) == 1
@@ -149,6 +161,142 @@ def test_quiz_of_a_withdrawn_course_is_refused(learner, make_course):
         submit_quiz(learner, attempt_id, _answers(course))
 
 
+# Attempt rules: how many, the pause, when the right answers are shown ------------------
+
+def _fail(learner, course):
+    return submit_quiz(learner, start_quiz(learner, _course(course)).id, _answers(course, single=1))
+
+
+def test_attempts_are_limited_per_course(learner, make_course):
+    course = make_course(max_attempts=2)
+    _fail(learner, course)
+    _fail(learner, course)
+    with pytest.raises(NoAttemptsLeft) as refused:
+        start_quiz(learner, _course(course))
+    assert "contact the project group" in str(refused.value)
+    assert db.session.scalar(select(func.count(QuizAttempt.id))) == 2
+
+
+def test_default_is_three_attempts(learner, make_course):
+    course = make_course()
+    for _ in range(3):
+        _fail(learner, course)
+    with pytest.raises(NoAttemptsLeft):
+        start_quiz(learner, _course(course))
+
+
+def test_unlimited_attempts(learner, make_course):
+    course = make_course(max_attempts=0)
+    for _ in range(5):
+        _fail(learner, course)
+    assert start_quiz(learner, _course(course)).submitted_at is None
+
+
+def test_no_new_attempt_after_passing(learner, make_course):
+    course = make_course()
+    submit_quiz(learner, start_quiz(learner, _course(course)).id, _answers(course))
+    with pytest.raises(QuizError):
+        start_quiz(learner, _course(course))
+
+
+def test_pause_after_a_failed_attempt(learner, make_course):
+    course = make_course(attempt_pause_minutes=60)
+    with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), tick=False) as clock:
+        _fail(learner, course)
+        clock.shift(timedelta(minutes=59))
+        with pytest.raises(QuizError) as refused:
+            start_quiz(learner, _course(course))
+        assert "next attempt from" in str(refused.value)
+        assert db.session.scalar(select(func.count(QuizAttempt.id))) == 1
+        clock.shift(timedelta(minutes=1))
+        assert start_quiz(learner, _course(course)).submitted_at is None
+
+
+def test_allowed_further_attempts(app, runner, learner, people, make_course):
+    course = make_course(max_attempts=1)
+    _fail(learner, course)
+    with pytest.raises(NoAttemptsLeft):
+        start_quiz(learner, _course(course))
+    result = runner.invoke(args=["courses", "allow-attempts", learner.username, course.slug])
+    assert result.exit_code == 0 and "may now make 2 attempt(s)" in result.output
+    db.session.expire_all()
+    assert start_quiz(learner, _course(course)).submitted_at is None
+    assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "quiz.attempts_allowed"))
+
+
+@pytest.mark.parametrize(("mode", "attempts", "passes", "revealed"), [
+    ("after_passing", 3, False, False),
+    ("after_passing", 1, False, False),       # no attempt left, but not passed: still hidden
+    ("after_passing", 3, True, True),
+    ("after_last_attempt", 3, False, False),
+    ("after_last_attempt", 1, False, True),   # the last attempt is used
+    ("after_last_attempt", 3, True, True),
+    ("never", 1, False, False),
+    ("never", 3, True, False),
+])
+def test_when_right_answers_are_revealed(learner, make_course, mode, attempts, passes, revealed):
+    course = make_course(max_attempts=attempts, show_answers=mode)
+    submit_quiz(learner, start_quiz(learner, _course(course)).id, _answers(course, single=0 if passes else 1))
+    assert course_progress(learner, _course(course)).answers_revealed is revealed
+
+
+@pytest.mark.parametrize(("mode", "attempts", "passes", "shown"), [
+    ("after_passing", 3, False, False),
+    ("after_passing", 3, True, True),
+    ("after_last_attempt", 1, False, True),
+    ("never", 3, True, False),
+])
+def test_result_page_shows_right_answers_by_the_course_setting(client, people, login, make_course, mode, attempts,
+                                                               passes, shown):
+    course = make_course(max_attempts=attempts, show_answers=mode, pass_mark=50 if passes else 80)
+    login(client, "employee")
+    url = f"/learning/courses/{course.slug}/quiz"
+    # Half right: passed with a pass mark of 50, not passed with 80.
+    answers = _answers(course, multiple=(0,)) if passes else _answers(course, single=1)
+    response = client.submit(url, _form_data(course, answers, _start(client, course)))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # One question is always answered wrongly: its right answer and explanation depend on the setting.
+    wrong_explanation = "Darum." if passes else "Weil."
+    assert ("Correct answer" in page or "Correct answers" in page) is shown
+    assert (wrong_explanation in page) is shown
+    assert "Not correct" in page
+
+
+def test_quiz_pages_say_when_no_attempt_is_left(client, people, login, make_course):
+    course = make_course(max_attempts=1)
+    login(client, "employee")
+    url = f"/learning/courses/{course.slug}/quiz"
+    client.submit(url, _form_data(course, _answers(course, single=1), _start(client, course)))
+    for page_url in (url, f"/learning/courses/{course.slug}"):
+        page = client.get(page_url).get_data(as_text=True)
+        assert "No attempts left" in page and "contact the project group" in page
+        assert f'action="{url}/start"' not in page
+    response = client.submit(f"{url}/start", follow_redirects=True)
+    assert "You have used all your attempts" in response.get_data(as_text=True)
+
+
+def test_rules_are_shown_before_starting(client, people, login, make_course):
+    course = make_course(max_attempts=3, attempt_pause_minutes=60)
+    login(client, "employee")
+    for page_url in (f"/learning/courses/{course.slug}/quiz", f"/learning/courses/{course.slug}"):
+        page = client.get(page_url).get_data(as_text=True)
+        assert "You have 3 attempts." in page
+        assert "you can try again after 1 hour" in page
+        assert "the correct answers are shown once you have passed" in page
+
+
+def test_pause_is_shown_with_the_time_of_the_next_attempt(client, people, login, make_course):
+    course = make_course(attempt_pause_minutes=120)
+    login(client, "employee")
+    url = f"/learning/courses/{course.slug}/quiz"
+    with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), tick=False):
+        response = client.submit(url, _form_data(course, _answers(course, single=1), _start(client, course)))
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Pause before the next attempt" in page and "12:00" in page  # 11:00 UTC in Berlin
+        assert "Try again" not in page
+        assert "next attempt from" in client.submit(f"{url}/start", follow_redirects=True).get_data(as_text=True)
+
+
 # Course completion ----------------------------------------------------------------------
 
 def _do_lessons(learner, course):
@@ -191,8 +339,7 @@ def test_completed_course_stays_completed_when_lessons_change(learner, make_cour
 def test_last_lesson_after_passed_quiz_completes_through_the_view(app, client, people, login, make_course):
     course = make_course(lessons=1)
     login(client, "employee")
-    page = client.get(f"/learning/courses/{course.slug}/quiz").get_data(as_text=True)
-    attempt_id = int(HIDDEN_ATTEMPT.search(page).group(1))
+    attempt_id = _start(client, course)
     response = client.submit(f"/learning/courses/{course.slug}/quiz", _form_data(course, _answers(course), attempt_id))
     assert response.status_code == 302
     response = client.submit(f"/learning/courses/{course.slug}/lessons/{course.lessons[0].slug}/done",
@@ -214,6 +361,7 @@ def _option_markup(page: str, question_id: int) -> list[str]:
 def test_quiz_page_does_not_reveal_correct_answers(app, client, people, login, make_course):
     course = make_course()
     login(client, "employee")
+    _start(client, course)
     page = client.get(f"/learning/courses/{course.slug}/quiz").get_data(as_text=True)
     form = page.split('<form method="post" action="/learning/courses/')[1].split("</form>")[0]
     assert "correct" not in form.lower() and "richtig ✓" not in form.lower() and "✓" not in form
@@ -230,35 +378,71 @@ def test_quiz_page_does_not_reveal_correct_answers(app, client, people, login, m
         assert len(normalised) == 1, normalised  # right and wrong options differ only in ids, values, texts
 
 
-def test_quiz_page_continues_the_open_attempt(app, client, people, login, make_course):
-    course = make_course()
-    login(client, "employee")
-    first = HIDDEN_ATTEMPT.search(client.get(f"/learning/courses/{course.slug}/quiz").get_data(as_text=True))
-    second = HIDDEN_ATTEMPT.search(client.get(f"/learning/courses/{course.slug}/quiz").get_data(as_text=True))
-    assert first.group(1) == second.group(1)
+def _rows(app) -> tuple[int, int]:
     with app.app_context():
-        assert db.session.scalar(select(func.count(QuizAttempt.id))) == 1
-        assert db.session.scalar(select(Assignment.started_at)) is not None
+        return (db.session.scalar(select(func.count(Assignment.id))),
+                db.session.scalar(select(func.count(QuizAttempt.id))))
 
 
-def test_failed_quiz_shows_feedback_and_try_again(app, client, people, login, make_course):
+def test_quiz_page_get_writes_nothing(app, client, people, login, make_course):
+    """Opening the quiz (or an image or link pointing at it) neither enrols nor starts an attempt."""
     course = make_course()
     login(client, "employee")
     url = f"/learning/courses/{course.slug}/quiz"
-    attempt_id = int(HIDDEN_ATTEMPT.search(client.get(url).get_data(as_text=True)).group(1))
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Start attempt 1 of 3" in page and 'name="attempt_id"' not in page
+    assert f'action="{url}/start"' in page and 'name="csrf_token"' in page
+    assert _rows(app) == (0, 0)
+    assert client.get(f"/learning/courses/{course.slug}").status_code == 200
+    assert _rows(app) == (0, 0)
+
+
+def test_starting_needs_a_post_with_csrf(app, client, people, login, make_course):
+    course = make_course()
+    login(client, "employee")
+    url = f"/learning/courses/{course.slug}/quiz/start"
+    assert client.get(url).status_code == 405
+    assert client.post(url, data={}).status_code in (302, 400)
+    assert _rows(app) == (0, 0)
+
+
+def test_start_enrols_and_the_page_continues_the_open_attempt(app, client, people, login, make_course):
+    course = make_course()
+    login(client, "employee")
+    first = _start(client, course)
+    second = _start(client, course)
+    assert first == second
+    page = client.get(f"/learning/courses/{course.slug}/quiz").get_data(as_text=True)
+    assert "This is attempt 1 of 3." in page
+    assert _rows(app) == (1, 1)
+    with app.app_context():
+        assert db.session.scalar(select(Assignment.started_at)) is not None
+
+
+def test_failed_quiz_shows_which_questions_were_wrong_but_not_the_right_answers(app, client, people, login,
+                                                                              make_course):
+    course = make_course()
+    login(client, "employee")
+    url = f"/learning/courses/{course.slug}/quiz"
+    attempt_id = _start(client, course)
     response = client.submit(url, _form_data(course, _answers(course, single=1), attempt_id))
     assert response.status_code == 302 and f"attempt={attempt_id}" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "50%" in page and "Not passed yet" in page and "Try again" in page
-    assert "Weil." in page and "Darum." in page and "Not correct" in page
-    assert "Correct answer" in page and "Richtig" in page
+    assert "Not correct" in page and "Falsch" in page  # the wrong question and the answer given
+    assert "Darum." in page  # the explanation of the question answered correctly
+    assert "Weil." not in page and "Correct answer" not in page and "Richtig" not in page
+    assert "shown once you have passed" in page
 
 
 def test_passed_quiz_shows_result_without_try_again(app, client, people, login, make_course):
     course = make_course()
     login(client, "employee")
     url = f"/learning/courses/{course.slug}/quiz"
-    attempt_id = int(HIDDEN_ATTEMPT.search(client.get(url).get_data(as_text=True)).group(1))
+    attempt_id = _start(client, course)
     page = client.submit(url, _form_data(course, _answers(course), attempt_id), follow_redirects=True)
     text = page.get_data(as_text=True)
     assert "100%" in text and "passed the quiz" in text and "Try again" not in text
@@ -271,7 +455,7 @@ def test_unanswered_question_keeps_input_and_stores_nothing(app, client, people,
     q1, q2 = course.questions
     login(client, "employee")
     url = f"/learning/courses/{course.slug}/quiz"
-    attempt_id = int(HIDDEN_ATTEMPT.search(client.get(url).get_data(as_text=True)).group(1))
+    attempt_id = _start(client, course)
     response = client.submit(url, {"attempt_id": attempt_id, f"q{q1.id}": str(q1.answers[1].id)})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -289,7 +473,7 @@ def test_answer_of_another_question_is_a_form_error_not_a_500(app, client, peopl
     q1, q2 = course.questions
     login(client, "employee")
     url = f"/learning/courses/{course.slug}/quiz"
-    attempt_id = int(HIDDEN_ATTEMPT.search(client.get(url).get_data(as_text=True)).group(1))
+    attempt_id = _start(client, course)
     data = _form_data(course, {q1.id: [q2.answers[0].id], q2.id: [q1.answers[0].id]}, attempt_id)
     for payload in (data, {**data, f"q{q1.id}": "not-a-number"}):
         response = client.submit(url, payload)
@@ -302,7 +486,7 @@ def test_second_submission_through_the_form_is_refused(app, client, people, logi
     course = make_course()
     login(client, "employee")
     url = f"/learning/courses/{course.slug}/quiz"
-    attempt_id = int(HIDDEN_ATTEMPT.search(client.get(url).get_data(as_text=True)).group(1))
+    attempt_id = _start(client, course)
     client.submit(url, _form_data(course, _answers(course, single=1), attempt_id))
     response = client.submit(url, _form_data(course, _answers(course), attempt_id), follow_redirects=True)
     assert "already been submitted" in response.get_data(as_text=True)
@@ -315,7 +499,7 @@ def test_attempt_of_another_person_is_refused_in_the_view(app, client, people, l
     other = app.test_client()
     login(other, "manager")
     url = f"/learning/courses/{course.slug}/quiz"
-    attempt_id = int(HIDDEN_ATTEMPT.search(other.get(url).get_data(as_text=True)).group(1))
+    attempt_id = _start(other, course)
     login(client, "employee")
     response = client.submit(url, _form_data(course, _answers(course), attempt_id), follow_redirects=True)
     assert response.status_code == 200 and "does not exist" in response.get_data(as_text=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select, update
 
 from learning.db import db
@@ -75,7 +77,15 @@ def test_a_good_course_reads_cleanly(tmp_path):
     (COURSE_TOML.replace('due = "start+14"', 'due = "soon"'), "course.toml:5: due rule 'soon'"),
     (COURSE_TOML.replace('due = "start+14"', 'due = "golive-3"'), "course.toml:5: a 'golive' due rule needs a 'phase'"),
     (COURSE_TOML + 'colour = "red"\n', "course.toml:10: unknown key 'colour' in [en]"),
-    ('phase = "nope"\n' + COURSE_TOML, "course.toml:1: unknown rollout phase 'nope'"),
+    (COURSE_TOML.replace("minutes = 30", "minutes = 30\nmax_attempts = 0"),
+     "course.toml:4: 'max_attempts' must be a whole number from 1 to 100 or \"unlimited\""),
+    (COURSE_TOML.replace("minutes = 30", 'minutes = 30\nmax_attempts = "viele"'), "course.toml:4: 'max_attempts'"),
+    (COURSE_TOML.replace("minutes = 30", 'minutes = 30\nattempt_pause = "eine Stunde"'),
+     "course.toml:4: 'attempt_pause' must be \"0\" or a number with m, h or d"),
+    (COURSE_TOML.replace("minutes = 30", 'minutes = 30\nattempt_pause = "31d"'), "course.toml:4: 'attempt_pause'"),
+    (COURSE_TOML.replace("minutes = 30", "minutes = 30\nattempt_pause = 60"), "course.toml:4: 'attempt_pause'"),
+    (COURSE_TOML.replace("minutes = 30", 'minutes = 30\nshow_answers = "always"'),
+     "course.toml:4: 'show_answers' must be \"never\", \"after_passing\" or \"after_last_attempt\""),
     (COURSE_TOML.replace("mandatory = true", "mandatory = 1"), "course.toml:4: 'mandatory' must be true or false"),
     ('title = "x\n', "course.toml:1: not valid TOML"),
 ])
@@ -228,3 +238,143 @@ def test_sync_stores_the_lessons_html_and_a_new_renderer_renders_it_again(ctx, t
     lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "01-start"))
     assert 'src="/learning/courses/e-akte/media/plan.png"' in lesson.body_html
     assert lesson.html_version == RENDERER_VERSION + 1
+
+
+# Quiz attempt rules ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lines, expected", [
+    ("", (3, 0, "after_passing")),  # the documented defaults
+    ('max_attempts = 5\nattempt_pause = "30m"\nshow_answers = "never"', (5, 30, "never")),
+    ('max_attempts = "unlimited"\nattempt_pause = "2h"\nshow_answers = "after_last_attempt"',
+     (None, 120, "after_last_attempt")),
+    ('max_attempts = 1\nattempt_pause = "1d"', (1, 1440, "after_passing")),
+    ('attempt_pause = "0"', (3, 0, "after_passing")),
+])
+def test_quiz_rules_are_read_and_synced(ctx, tmp_path, lines, expected):
+    write_course(tmp_path, meta=COURSE_TOML.replace("minutes = 30", f"minutes = 30\n{lines}"))
+    specs, problems = read_courses(tmp_path, set())
+    assert problems == []
+    assert (specs[0].max_attempts, specs[0].attempt_pause, specs[0].show_answers) == expected
+    sync_courses(specs)
+    course = db.session.scalar(select(Course))
+    assert (course.max_attempts or None, course.attempt_pause_minutes, course.show_answers) == expected
+
+
+def test_changed_quiz_rules_update_the_course(ctx, tmp_path):
+    folder = write_course(tmp_path)
+    _sync(tmp_path)
+    (folder / "course.toml").write_text(COURSE_TOML.replace("minutes = 30", "minutes = 30\nmax_attempts = 1"))
+    assert _sync(tmp_path).updated == ["e-akte"]
+    assert db.session.scalar(select(Course.max_attempts)) == 1
+
+
+def test_the_format_documentation_names_every_quiz_rule():
+    readme = (ROOT / "courses" / "README.md").read_text()
+    for text in ("max_attempts", "attempt_pause", "show_answers", '"never"', '"after_passing"',
+                 '"after_last_attempt"', '"unlimited"'):
+        assert text in readme, text
+
+
+# Rollout phases the database does not know ---------------------------------------------------
+
+def test_unknown_phase_is_a_warning_and_the_course_loads_without_the_link(ctx, tmp_path, make_phase):
+    write_course(tmp_path, meta='phase = "nope"\n' + COURSE_TOML)
+    warnings = []
+    specs, problems = read_courses(tmp_path, known_phases(), warnings)
+    assert problems == []
+    assert [str(w) for w in warnings] == [
+        f"{tmp_path}/e-akte/course.toml:1: warning: unknown rollout phase 'nope': "
+        "the course is loaded without a phase link"]
+    assert sync_courses(specs).created == ["e-akte"]
+    assert db.session.scalar(select(Course.phase_id)) is None
+    # Once the phase exists, the next sync links it although no file changed.
+    phase = make_phase("nope")
+    assert _sync(tmp_path).updated == ["e-akte"]
+    assert db.session.scalar(select(Course.phase_id)) == phase.id
+    assert _sync(tmp_path).unchanged == ["e-akte"]
+
+
+def test_phases_not_checked_without_a_database(tmp_path):
+    write_course(tmp_path, meta='phase = "nope"\n' + COURSE_TOML)
+    warnings = []
+    specs, problems = read_courses(tmp_path, None, warnings)
+    assert (len(specs), problems, warnings) == (1, [], [])
+
+
+def test_bundled_courses_load_on_a_database_without_their_phases(app, runner):
+    """A freshly upgraded production database has no demo phases: every starter course is still loaded."""
+    result = runner.invoke(args=["courses", "sync", str(ROOT / "courses")])
+    assert result.exit_code == 0, result.output
+    assert "unknown rollout phase 'e-akte': the course is loaded without a phase link" in result.output
+    with app.app_context():
+        count = db.session.scalar(select(func.count()).select_from(Course))
+    assert count == len([p for p in (ROOT / "courses").iterdir() if (p / "course.toml").is_file()])
+
+
+# The CLI on a database without the schema, or without any database ---------------------------
+
+def test_check_on_an_empty_database_validates_the_files(make_app, database_without_schema, tmp_path):
+    write_course(tmp_path / "courses", "gut", meta='phase = "nope"\n' + COURSE_TOML)
+    app = make_app(SQLALCHEMY_DATABASE_URI=database_without_schema)
+    result = app.test_cli_runner().invoke(args=["courses", "sync", str(tmp_path / "courses"), "--check"])
+    assert result.exit_code == 0, result.output
+    assert "1 course(s)" in result.output and "Rollout phase references were not checked" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_without_a_database_creates_none(make_app, tmp_path):
+    write_course(tmp_path / "courses", "gut")
+    write_course(tmp_path / "courses", "schlecht", meta=COURSE_TOML.replace("minutes = 30", "minutes = 9999"))
+    missing = tmp_path / "nowhere" / "learning.db"
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{missing}")
+    result = app.test_cli_runner().invoke(args=["courses", "sync", str(tmp_path / "courses"), "--check"])
+    assert result.exit_code == 1
+    assert "schlecht/course.toml:3: 'minutes' must be a whole number" in result.output
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_check_with_an_unreachable_database(make_app, tmp_path):
+    write_course(tmp_path / "courses", "gut", meta='phase = "nope"\n' + COURSE_TOML)
+    app = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/nothing")
+    result = app.test_cli_runner().invoke(args=["courses", "sync", str(tmp_path / "courses"), "--check"])
+    assert result.exit_code == 0, result.output
+    assert "1 course(s)" in result.output and "Rollout phase references were not checked" in result.output
+
+
+def test_check_with_a_database_checks_phases(app, runner, tmp_path, make_phase):
+    make_phase("e-akte")
+    write_course(tmp_path, "gut", meta='phase = "e-akte"\n' + COURSE_TOML)
+    write_course(tmp_path, "anders", meta='phase = "nope"\n' + COURSE_TOML)
+    result = runner.invoke(args=["courses", "sync", str(tmp_path), "--check"])
+    assert result.exit_code == 0, result.output
+    assert "anders/course.toml:1: warning: unknown rollout phase 'nope'" in result.output
+    assert "gut/course.toml" not in result.output and "not checked" not in result.output
+    assert "2 course(s)" in result.output and "1 warning(s)" in result.output
+
+
+@pytest.fixture
+def database_without_schema(database_url, tmp_path):
+    """A reachable database of the test run's kind with no tables: an empty SQLite file or PostgreSQL schema."""
+    if not database_url.startswith("postgresql"):
+        empty = tmp_path / "empty.db"
+        empty.touch()
+        yield f"sqlite:///{empty}"
+        return
+    schema = f"empty_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{database_url}?options=-csearch_path%3D{schema}"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.mark.parametrize("args", [["courses", "sync"], ["courses", "assign"], ["outbox", "status"], ["scheduler"],
+                                  ["courses", "allow-attempts", "anna", "e-akte"]])
+def test_cli_on_a_database_without_schema_says_to_upgrade(make_app, database_without_schema, args):
+    app = make_app(SQLALCHEMY_DATABASE_URI=database_without_schema)
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1, result.output
+    assert "run `flask db upgrade`" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
