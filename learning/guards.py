@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter
 
 MAX_INTEGER = 2**63 - 1  # a BIGINT on PostgreSQL, an INTEGER on SQLite
+MAX_PAGE = 1_000_000  # page × page size must stay a number the database can hold as an OFFSET
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 
@@ -62,6 +63,11 @@ def int_arg(name: str, default: int | None = None, *, minimum: int = 1, maximum:
     if len(raw) > 20 or not minimum <= int(raw) <= maximum:  # int() of 100,000 digits would raise
         abort(400)
     return int(raw)
+
+
+def page_arg(name: str = "page", *, source=None) -> int:
+    """The page number of a list: 1 if missing or unreadable, 400 if below 1 or absurdly high."""
+    return int_arg(name, 1, maximum=MAX_PAGE, source=source)
 
 
 def check_day(value: date | None) -> date | None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from learning.content import render_markdown
 from learning.db import db
+from learning.guards import int_arg
 from learning.home.panels import home_panel
 from learning.i18n import local_today
 from learning.org.models import Department, Role, Team
@@ -179,7 +180,7 @@ def answer(survey_id: int):
         flash(_("The form has expired. Please send it again."), "warning")
         return redirect(url_for("surveys.start", survey_id=survey_id))
     raw = _raw_answers()
-    index = request.form.get("step", 0, type=int) or 0
+    index = int_arg("step", 0, minimum=0, source=request.form) or 0
     nav = request.form.get("nav", "next")
     pages = steps(survey)
     index = max(0, min(index, len(pages) - 1))
@@ -411,7 +412,7 @@ def question_new(survey_id: int):
     form = QuestionForm() if request.method == "POST" else QuestionForm(formdata=None)
     form.set_choices(survey.sections, locale())
     if request.method == "GET":
-        form.section_id.data = request.args.get("section", type=int) or (
+        form.section_id.data = int_arg("section") or (
             survey.sections[-1].id if survey.sections else None)
         form.kind.data = QuestionKind.LIKERT5.value
         form.required.data = True

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from learning.guards import check_day
+
 ANCHORS = ("start", "golive", "assigned")
 RULE_RE = re.compile(r"^(start|golive|assigned)\s*([+-])\s*(\d{1,4})$")
 
@@ -27,7 +29,7 @@ class DueRule:
             anchor, sign, days = match.groups()
             return cls(anchor=anchor, days=int(days) * (-1 if sign == "-" else 1))
         try:
-            return cls(anchor=None, fixed=date.fromisoformat(text))
+            return cls(anchor=None, fixed=check_day(date.fromisoformat(text)))
         except ValueError:
             raise ValueError(
                 f"due rule {text!r} is neither a date (2026-06-30) nor start/golive/assigned with +/- days "
