@@ -88,6 +88,8 @@ def refused_input() -> str | None:
         query = unquote_to_bytes(request.query_string.replace(b"+", b" ")).decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         return "invalid UTF-8 in the address"
+    if "\ufffd" in path:  # a server or client that decoded the path already replaced the bytes it could not read
+        return "invalid UTF-8 in the address"
     if _REFUSED_IN_URL.search(path) or _REFUSED_IN_URL.search(query):
         return "control or bidi character in the address"
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):

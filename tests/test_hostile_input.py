@@ -1,0 +1,214 @@
+"""Walk the whole URL map and every form with hostile values as every role: never a 5xx, nothing stored.
+
+Hostile values: a NUL byte, other control characters, a right-to-left override, bytes that are
+not UTF-8, 100,000 characters, 2⁶⁴, -1 and dates far away. The first four are refused by the
+guard in ``learning/guards.py`` with a 400 before any view runs, so nothing at all changes; the
+others reach the views and forms, which must answer with a message (or a 404), never a 5xx, and
+store nothing when they refuse. Runs on SQLite and, with LEARNING_TEST_DATABASE_URL, on PostgreSQL
+(where NUL in text used to end in a 500).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from flask import url_for
+
+from tests.test_access import ROLES, _sample_args, ids  # noqa: F401  (ids is a fixture)
+from tests.walk import changed_tables, post_forms, row_counts
+
+BIG = str(2**64)
+LONG = "x" * 100_000
+FAR_DATES = ("9999-12-31", "0001-01-01")
+# Refused by the guard wherever they appear: (name, percent-encoded form of the value)
+REFUSED = {
+    "nul": quote("ab\x00cd"),
+    "escape": quote("ab\x1b[31mcd"),
+    "rtl-override": quote("rechnung\u202efdp.exe"),
+    "invalid-utf8": "ab%C3%28cd",
+}
+# Passed on to the views, which must cope: 2⁶⁴, -1, 100,000 characters, far dates.
+PASSED = {"big": BIG, "minus-one": "-1", "long": LONG, "far-future": FAR_DATES[0], "far-past": FAR_DATES[1]}
+NOT_STORED = {"audit_log"}  # a refused form may still note that a person opened individual data
+
+INT_PLACEHOLDER = 987654321
+TEXT_PLACEHOLDER = "hostile-placeholder"
+SKIPPED_FORMS = re.compile(r"/logout\b|/sign-out|/devices")  # would end the walking client's session
+
+
+PARAMETER_RE = re.compile(r'(?:args\.get|int_arg|page_arg|_day)\(\s*"(\w+)"')
+
+
+@functools.cache
+def _parameters_read_in(source_file: str) -> tuple[str, ...]:
+    return tuple(sorted(set(PARAMETER_RE.findall(Path(source_file).read_text("utf-8")))))
+
+
+def query_parameters(app, endpoint: str) -> tuple[str, ...]:
+    """The query parameters a view's module reads, found in its source (``request.args.get("q"``,
+    ``int_arg("team"``, ``page_arg()``), plus ``page``, which every list understands."""
+    view = inspect.unwrap(app.view_functions[endpoint])
+    return tuple(sorted({"page", *_parameters_read_in(inspect.getsourcefile(view))}))
+
+
+def _url_with_placeholders(rule, ids) -> tuple[str, list[str], list[str]]:  # noqa: F811
+    """A URL of the rule whose int and free-text parts are placeholders, and which parts they are."""
+    values = _sample_args(rule, ids)
+    ints, texts = [], []
+    for name, converter in rule._converters.items():
+        if name not in values or rule.endpoint in {"static", "training.media"}:
+            continue
+        if type(converter).__name__ == "BoundedIntConverter":
+            values[name], ints = INT_PLACEHOLDER + len(ints), [*ints, name]
+        elif type(converter).__name__ == "UnicodeConverter":
+            values[name], texts = f"{TEXT_PLACEHOLDER}-{name}", [*texts, name]
+    with_placeholders = url_for(rule.endpoint, **values)
+    return with_placeholders, ints, texts
+
+
+def _client(app, people, login, role):
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, people[role].username)
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_hostile_urls_never_give_a_server_error(app, people, ids, login, role):  # noqa: F811
+    """Every GET route with hostile path parts and query parameters: 400 for refused characters, 404 for
+    ids beyond the database's range, never a 5xx, and nothing stored."""
+    client = _client(app, people, login, role)
+    before, problems, requests = row_counts(app), [], 0
+
+    def check(url: str, expected: set[int] | None = None):
+        nonlocal requests
+        requests += 1
+        status = client.get(url).status_code
+        if status >= 500 or (expected is not None and status not in expected):
+            problems.append(f"GET {url[:150]} as {role}: {status}, expected {expected or '< 500'}")
+
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        with app.test_request_context():
+            template, ints, texts = _url_with_placeholders(rule, ids)
+            plain = url_for(rule.endpoint, **_sample_args(rule, ids))
+        for name in ints:
+            for value in (BIG, "-1", "0"):
+                check(template.replace(str(INT_PLACEHOLDER + ints.index(name)), value), {404})
+        for name in texts:
+            placeholder = f"{TEXT_PLACEHOLDER}-{name}"
+            for value in REFUSED.values():
+                check(template.replace(placeholder, value), {400})
+            check(template.replace(placeholder, LONG))
+        parameters = query_parameters(app, rule.endpoint)
+        for value in REFUSED.values():
+            check(f"{plain}?{'&'.join(f'{p}={value}' for p in parameters)}", {400})
+        for value in PASSED.values():
+            check(f"{plain}?{urlencode(dict.fromkeys(parameters, value))}")
+    assert requests > 500
+    assert problems == []
+    assert changed_tables(before, row_counts(app), ignore=NOT_STORED) == {}
+
+
+def _forms_of(client, app, ids) -> dict[tuple, object]:  # noqa: F811
+    """Every POST form on every page this client can open, once per action and set of fields."""
+    forms = {}
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in {"static", "training.media", "home.favicon"}:
+            continue
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **_sample_args(rule, ids))
+        response = client.get(url)
+        if response.status_code != 200 or not response.mimetype == "text/html":
+            continue
+        for form in post_forms(response.get_data(as_text=True)):
+            action = form.action or url
+            if SKIPPED_FORMS.search(action):
+                continue
+            key = (action, tuple(sorted({f.name for f in form.fields})))
+            forms.setdefault(key, form)
+            form.action = action
+    return forms
+
+
+def _hostile_values(field) -> list[str]:
+    if field.kind == "date":
+        return [*FAR_DATES, BIG]
+    if field.kind in {"number", "select", "radio", "checkbox", "hidden"}:
+        return [BIG, "-1"]
+    return [LONG, BIG, FAR_DATES[0]]
+
+
+REFUSED_TEXT = {"nul": "ab\x00cd", "escape": "ab\x1b[31mcd", "rtl-override": "rechnung\u202efdp.exe"}
+
+
+class FormWalk:
+    """Posts to one client's forms; records every answer that breaks the rules in ``problems``."""
+
+    def __init__(self, app, client, role):
+        self.app, self.client, self.role = app, client, role
+        self.problems: list[str] = []
+        self.posts = 0
+        self.counts = row_counts(app)
+
+    def post(self, form, body, where: str, *, refused: bool) -> None:
+        """POST ``body``; ``refused``: the guard must answer 400 and nothing at all may change."""
+        self.posts += 1
+        multipart = "multipart" in form.enctype and not refused
+        response = self.client.post(form.action, data=dict(body) if multipart else urlencode(body),
+                                    content_type="multipart/form-data" if multipart
+                                    else "application/x-www-form-urlencoded")
+        status, after = response.status_code, row_counts(self.app)
+        changed = changed_tables(self.counts, after, ignore=() if refused else NOT_STORED)
+        self.counts = after
+        where = f"POST {form.action} {where} as {self.role}"
+        if status >= 500:
+            self.problems.append(f"{where}: {status}")
+        elif refused and (status != 400 or changed):
+            self.problems.append(f"{where}: {status}, changed {changed} (expected 400, nothing changed)")
+        elif status == 200 and 'class="kern-error"' in response.get_data(as_text=True) and changed:
+            self.problems.append(f"{where}: refused with a message but changed {changed}")
+
+    def post_raw(self, form, body: str, where: str) -> None:
+        """POST an already encoded body (bytes that are not UTF-8): the guard must answer 400, nothing changes."""
+        self.posts += 1
+        status = self.client.post(form.action, data=body, content_type="application/x-www-form-urlencoded").status_code
+        after = row_counts(self.app)
+        changed, self.counts = changed_tables(self.counts, after), after
+        if status != 400 or changed:
+            self.problems.append(f"POST {form.action} {where} as {self.role}: {status}, changed {changed}")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_hostile_form_values_never_give_a_server_error(app, people, ids, login, role):  # noqa: F811
+    """Every form field with hostile values: refused characters get a 400 and change nothing at all; other
+    values get a message (or are accepted), never a 5xx, and a form shown again with an error stored nothing."""
+    client = _client(app, people, login, role)
+    forms = _forms_of(client, app, ids)
+    assert forms, f"no forms found as {role}"
+    walk = FormWalk(app, client, role)
+    for form in forms.values():
+        base = [(k, v) for k, v in form.defaults() if k != "csrf_token"] + [("csrf_token", client.csrf_token())]
+        editable = form.editable()
+        # The guard's characters in every field at once (a form without fields gets one more field).
+        for name, text in REFUSED_TEXT.items():
+            hostile = [(k, v if k == "csrf_token" else text) for k, v in base]
+            walk.post(form, hostile if editable else [*hostile, ("comment", text)], f"with {name} in every field",
+                      refused=True)
+        # Bytes that are not UTF-8 in one field.
+        first = editable[0].name if editable else "comment"
+        walk.post_raw(form, urlencode([(k, v) for k, v in base if k != first]) + f"&{quote(first)}=ab%C3%28cd",
+                      f"with invalid UTF-8 in {first}")
+        # One field at a time with values that pass the guard and must be answered by the form.
+        for field in editable:
+            for value in _hostile_values(field):
+                walk.post(form, [(k, v) for k, v in base if k != field.name] + [(field.name, value)],
+                          f"{field.name}={value[:20]}", refused=False)
+    assert walk.posts > 20
+    assert walk.problems == []
