@@ -32,6 +32,7 @@ FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2100, 12, 31)
 
 _BIDI = "\u202a-\u202e\u2066-\u2069"
+BIDI_CONTROLS = re.compile(f"[{_BIDI}]")  # what templates strip from every value they print
 # In the path and the query string nothing but printable text; form values may hold tab, LF and CR.
 _REFUSED_IN_URL = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
 _REFUSED_IN_FORM = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_BIDI}]")

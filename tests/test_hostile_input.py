@@ -18,7 +18,10 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from flask import url_for
+from sqlalchemy import update
 
+from learning.db import db
+from learning.org.models import User
 from tests.test_access import ROLES, _sample_args, ids  # noqa: F401  (ids is a fixture)
 from tests.walk import changed_tables, post_forms, row_counts
 
@@ -138,11 +141,16 @@ def _forms_of(client, app, ids) -> dict[tuple, object]:  # noqa: F811
 
 
 def _hostile_values(field) -> list[str]:
-    if field.kind == "date":
-        return [*FAR_DATES, BIG]
-    if field.kind in {"number", "select", "radio", "checkbox", "hidden"}:
+    """The values that pass the guard and make sense to try in a field of this kind."""
+    if field.kind in {"date", "datetime-local"}:
+        return [*FAR_DATES] if field.kind == "date" else [f"{day}T00:00" for day in FAR_DATES]
+    if field.kind in {"number", "hidden"}:
         return [BIG, "-1"]
-    return [LONG, BIG, FAR_DATES[0]]
+    if field.kind in {"select", "radio", "checkbox"}:
+        return [BIG]
+    if "date" in field.name or "due" in field.name:  # dates typed as text (due rules)
+        return [LONG, BIG, FAR_DATES[0]]
+    return [LONG, BIG]
 
 
 REFUSED_TEXT = {"nul": "ab\x00cd", "escape": "ab\x1b[31mcd", "rtl-override": "rechnung\u202efdp.exe"}
@@ -197,9 +205,10 @@ def test_hostile_form_values_never_give_a_server_error(app, people, ids, login, 
         base = [(k, v) for k, v in form.defaults() if k != "csrf_token"] + [("csrf_token", client.csrf_token())]
         editable = form.editable()
         # The guard's characters in every field at once (a form without fields gets one more field).
+        names = list(dict.fromkeys([k for k, _ in base if k != "csrf_token"] + [f.name for f in editable]))
+        names = names or ["comment"]
         for name, text in REFUSED_TEXT.items():
-            hostile = [(k, v if k == "csrf_token" else text) for k, v in base]
-            walk.post(form, hostile if editable else [*hostile, ("comment", text)], f"with {name} in every field",
+            walk.post(form, [(k, text) for k in names] + [("csrf_token", base[-1][1])], f"with {name} in every field",
                       refused=True)
         # Bytes that are not UTF-8 in one field.
         first = editable[0].name if editable else "comment"
@@ -212,3 +221,53 @@ def test_hostile_form_values_never_give_a_server_error(app, people, ids, login, 
                           f"{field.name}={value[:20]}", refused=False)
     assert walk.posts > 20
     assert walk.problems == []
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("/announcements/feed/ab%00cd.atom", 400),
+    ("/notifications/calendar/ab%00cd.ics", 400),
+    ("/surveys/99999999999999999999999", 404),
+    ("/admin/people/99999999999999999999999", 404),
+    ("/accessibility/report?page=ab%00cd", 400),
+    ("/learning/verify/ab%E2%80%AEcd", 400),
+])
+def test_the_reported_urls_get_a_400_or_404_without_signing_in(client, url, status):
+    assert client.get(url).status_code == status  # the id is refused by the URL map, before any sign-in check
+
+
+@pytest.mark.parametrize("url", ["/admin/people?page=99999999999999999999", "/admin/audit/?page=-1",
+                                 "/learning/courses/zugang/quiz?attempt=99999999999999999999",
+                                 "/learning/rules/new?course=99999999999999999999"])
+def test_integer_query_parameters_out_of_range_get_a_400(client, people, ids, login, url):  # noqa: F811
+    login(client, "admin")
+    assert client.get(url).status_code == 400
+
+
+@pytest.mark.parametrize(("url", "data"), [
+    ("/login", {"username": "anna\x00", "password": "x"}),
+    ("/accessibility/report", {"page": "/", "description": "Barriere\x00", "contact": ""}),
+    ("/accessibility/report", {"page": "/", "description": "Barriere \u202eexe.pdf", "contact": ""}),
+])
+def test_refused_characters_get_a_clear_message_in_the_persons_language(app, client, url, data):
+    before = row_counts(app)
+    response = client.submit(url, data, headers={"Accept-Language": "de"})
+    assert response.status_code == 400
+    assert "Die Anfrage enthält Zeichen, die nicht angenommen werden können" in response.get_data(as_text=True)
+    assert row_counts(app) == before
+
+
+def test_tab_and_line_breaks_in_a_text_area_are_accepted(app, client):
+    response = client.submit("/accessibility/report", {"page": "/", "description": "Zeile 1\r\n\tZeile 2",
+                                                        "contact": ""})
+    assert response.status_code == 302
+
+
+def test_no_page_shows_a_text_direction_override(app, client, people, login):
+    """A name from an old record or a CSV file keeps its letters but loses the override when shown."""
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == people["employee"].id)
+                           .values(last_name="Rechnung\u202efdp.exe"))
+        db.session.commit()
+    login(client, "admin")
+    page = client.get(f"/admin/people/{people['employee'].id}").get_data(as_text=True)
+    assert "Rechnungfdp.exe" in page and "\u202e" not in page
