@@ -57,10 +57,14 @@ def test_the_announcement_form_refuses_a_publication_time_out_of_range(app, clie
         assert db.session.scalar(select(func.count()).select_from(Announcement)) == 0
 
 
-def test_jobs_report_a_start_date_out_of_range_and_go_on_with_the_others(app, runner, people, make_user, caplog):
+def test_jobs_report_a_start_date_out_of_range_and_go_on_with_the_others(app, runner, people, make_user,
+                                                                          make_course):
     """A start date written around the forms (an old import, a database edit) used to break the sync for all."""
     from learning.scheduler.registry import scheduled_jobs
+    from learning.training.models import Assignment, AssignmentRule
+    from learning.training.rules import apply_rules
 
+    course = make_course("datum")
     assert runner.invoke(args=["onboarding", "starter-template"]).exit_code == 0
     broken = make_user("fern", team=people["team"], start_date=date.today() + timedelta(days=3))
     waiting = make_user("bald", team=people["team"], start_date=date.today() + timedelta(days=5))
@@ -75,6 +79,14 @@ def test_jobs_report_a_start_date_out_of_range_and_go_on_with_the_others(app, ru
     with app.app_context():
         assert db.session.scalar(select(Journey.id).where(Journey.new_hire_id == waiting.id)) is not None
         assert db.session.scalar(select(Journey.id).where(Journey.new_hire_id == broken.id)) is None
+
+    with app.app_context():  # a rule due 14 days after the start applies to everyone else
+        db.session.add(AssignmentRule(course_id=course.id, audience="everyone", audience_values=[],
+                                      due_rule="start+14"))
+        db.session.commit()
+        apply_rules(date.today())
+        due = dict(db.session.execute(select(Assignment.user_id, Assignment.due_on)).all())
+        assert due[waiting.id] is not None and due[broken.id] is None
 
     for job in scheduled_jobs():  # every scheduled job runs past the row
         with app.app_context():
