@@ -1,10 +1,10 @@
 """One guard for hostile input: characters, integers and dates the platform refuses before any view runs.
 
-- **Characters.** A ``before_request`` hook refuses a request whose path, query string or form
-  values hold invalid UTF-8, a control character (C0 and C1, DEL; tab, line feed and carriage
+- **Characters.** A ``before_request`` hook refuses a request whose path, query string, cookies or
+  form values hold invalid UTF-8, a control character (C0 and C1, DEL; tab, line feed and carriage
   return are allowed in form values, where text areas send them) or a bidirectional override
   or isolate (U+202A–U+202E, U+2066–U+2069, which can make text read differently from how it
-  is stored, such as ``invoice‮fdp.exe``). The answer is a 400 page in the person's language
+  is stored, such as ``invoice<U+202E>fdp.exe``). The answer is a 400 page in the person's language
   that says what to remove; the browser's back button brings the filled-in form back. Nothing
   of the request reaches a view, so nothing is stored (PostgreSQL refuses NUL in text, which
   used to end in a 500). Uploaded files are not form values: the CSV import checks its rows.
@@ -93,6 +93,8 @@ def refused_input() -> str | None:
         return "invalid UTF-8 in the address"
     if _REFUSED_IN_URL.search(path) or _REFUSED_IN_URL.search(query):
         return "control or bidi character in the address"
+    if any(_REFUSED_IN_URL.search(value) for value in request.cookies.values()):
+        return "control or bidi character in a cookie"  # cookie values are looked up too (remember-me tokens)
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         if request.mimetype == "application/x-www-form-urlencoded":
             try:

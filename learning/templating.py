@@ -71,7 +71,7 @@ def without_bidi_controls(value):
     """Every value a template prints, without text-direction overrides and isolates.
 
     The guard refuses them in what people type (``learning/guards.py``); this keeps a name from a
-    CSV file or an old record from showing ``invoice‮fdp.exe`` as ``invoiceexe.pdf``.
+    CSV file or an old record from showing ``invoice<U+202E>fdp.exe`` as ``invoiceexe.pdf``.
     """
     if isinstance(value, str) and BIDI_CONTROLS.search(value):
         cleaned = BIDI_CONTROLS.sub("", value)

@@ -271,3 +271,8 @@ def test_no_page_shows_a_text_direction_override(app, client, people, login):
     login(client, "admin")
     page = client.get(f"/admin/people/{people['employee'].id}").get_data(as_text=True)
     assert "Rechnungfdp.exe" in page and "\u202e" not in page
+
+
+def test_a_cookie_with_a_null_byte_gets_a_400(client):
+    client.set_cookie("remember_token", "1|ab\x00cd")
+    assert client.get("/accessibility").status_code == 400
