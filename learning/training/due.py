@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from learning.guards import check_day, day_in_range
+from learning.guards import check_day
 
 ANCHORS = ("start", "golive", "assigned")
 RULE_RE = re.compile(r"^(start|golive|assigned)\s*([+-])\s*(\d{1,4})$")
@@ -50,6 +50,9 @@ class DueRule:
         if self.fixed is not None:
             return self.fixed
         anchor = {"start": start, "golive": go_live, "assigned": assigned}[self.anchor]
-        if anchor is None or not day_in_range(anchor):  # a date written around the forms: no due date, no overflow
+        if anchor is None:
             return None
-        return anchor + timedelta(days=self.days)
+        try:
+            return anchor + timedelta(days=self.days)
+        except OverflowError:  # a start date written around the forms (such as 9999-12-31): no due date
+            return None
