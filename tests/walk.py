@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -10,14 +11,18 @@ from sqlalchemy import func, select
 from learning.db import db
 
 
+@functools.cache
+def _counting_statement():
+    return select(*(select(func.count()).select_from(table).scalar_subquery().label(table.name)
+                    for table in db.metadata.sorted_tables))
+
+
 def row_counts(app) -> dict[str, int]:
     """The number of rows of every table, in one query."""
     with app.app_context():
-        tables = db.metadata.sorted_tables
-        row = db.session.execute(select(*(
-            select(func.count()).select_from(table).scalar_subquery().label(table.name) for table in tables))).one()
+        row = db.session.execute(_counting_statement()).one()
         db.session.remove()
-    return dict(zip([t.name for t in tables], row, strict=True))
+    return dict(zip([t.name for t in db.metadata.sorted_tables], row, strict=True))
 
 
 def changed_tables(before: dict[str, int], after: dict[str, int], *, ignore=()) -> dict[str, tuple[int, int]]:
