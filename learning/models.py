@@ -2,6 +2,7 @@
 
 import learning.announcements.models  # noqa: F401
 import learning.audit.models  # noqa: F401
+import learning.auth.models  # noqa: F401
 import learning.feedback.models  # noqa: F401
 import learning.messaging.models  # noqa: F401
 import learning.metrics.models  # noqa: F401

@@ -55,7 +55,8 @@ PERSONAL = frozenset({
     "announcement_feed_token", "feedback_subscription", "notification", "notification_preference",
 })
 # Tables no cached page shows.
-UNSHOWN = frozenset({"change_counter", "outbox", "captured_mail", "audit_entry", "job_run", "scheduler_lease"})
+UNSHOWN = frozenset({"change_counter", "outbox", "captured_mail", "audit_entry", "job_run", "scheduler_lease",
+                     "device_session"})
 
 
 class ChangeCounter(db.Model):

@@ -13,9 +13,13 @@ from sqlalchemy import bindparam, func, inspect, or_, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
+from werkzeug.security import check_password_hash
 
 from learning.audit.services import record
+from learning.auth.devices import expired, keep_device, note_seen, sign_out_device, start_device_session, token_hash
+from learning.auth.models import DeviceSession
 from learning.db import db, read_outside_transaction, utcnow
+from learning.i18n import local_today
 from learning.messaging.mail import absolute_url, send_mail
 from learning.org.models import User, UserRole
 from learning.pagecache import Counters, counter_columns, note_counters
@@ -35,23 +39,32 @@ class AccountError(Exception):
         self.field = field
 
 
-# The person, one row per role, with their page counters: the one statement of every signed-in request.
-_PERSON = (select(User.__table__, UserRole.role, *counter_columns(User.id))
-           .outerjoin(UserRole, UserRole.user_id == User.id).where(User.session_token == bindparam("token")))
+# The device, the person, one row per role, and their page counters: the one statement of every signed-in request.
+_PERSON = (select(User.__table__, DeviceSession.id.label("device_id"),
+                  DeviceSession.last_seen_on.label("device_last_seen_on"), UserRole.role, *counter_columns(User.id))
+           .select_from(DeviceSession).join(User, User.id == DeviceSession.user_id)
+           .outerjoin(UserRole, UserRole.user_id == User.id).where(DeviceSession.token_hash == bindparam("token")))
 _USER_COLUMNS = [(attr.key, attr.columns[0].key) for attr in User.__mapper__.column_attrs]
+MAX_TOKEN_LENGTH = 64
 
 
-def load_user(session_token: str) -> User | None:
-    """Return the active user for a session or remember-me cookie, else None.
+def load_user(device_token: str) -> User | None:
+    """Return the active user of a signed-in device (session or remember-me cookie), else None.
 
     Every signed-in request runs this: one statement outside the session's transaction reads the
-    person, their roles and their page counters (learning/pagecache.py), and the person joins the
-    session as if a query had loaded them.
+    device, the person, their roles and their page counters (learning/pagecache.py), and the person
+    joins the session as if a query had loaded them. A device not used for longer than "stay signed
+    in" lasts is no longer signed in; the day it was last used is written at most once a day.
     """
-    rows = read_outside_transaction(_PERSON, {"token": session_token})
+    if not device_token or len(device_token) > MAX_TOKEN_LENGTH:
+        return None
+    rows = read_outside_transaction(_PERSON, {"token": token_hash(device_token)})
     if not rows or not rows[0].active:
         return None
     first = rows[0]._mapping
+    today = local_today()
+    if expired(first["device_last_seen_on"], today):
+        return None
     user = db.session.identity_map.get(identity_key(User, first["id"]))
     if user is None:  # as a query does, an instance the session already holds is used as it is
         user = _loaded(User, {key: first[column] for key, column in _USER_COLUMNS})
@@ -60,7 +73,10 @@ def load_user(session_token: str) -> User | None:
         for instance in (user, *roles):
             make_transient_to_detached(instance)
         db.session.add(user)
+    user.device_token, user.device_id = device_token, first["device_id"]
     note_counters(user.id, Counters(*rows[0][-2:]))
+    if first["device_last_seen_on"] < today:
+        note_seen(first["device_id"], today)
     return user
 
 
@@ -81,24 +97,63 @@ def mark_remembered_session(app, user) -> None:
     session["_id"] = app.login_manager._session_identifier_generator()
 
 
+def _usable_login(login: str) -> str | None:
+    """The identifier as looked up (trimmed, lower case), or None when it cannot name an account."""
+    login = (login or "").strip().lower()
+    if not login or len(login) > 254 or any(ord(c) < 32 for c in login):
+        return None
+    return login
+
+
 def find_login(login: str) -> User | None:
-    login = login.strip().lower()
-    if not login:
+    """The account a user name or email address names, whatever its state."""
+    login = _usable_login(login)
+    if login is None:
         return None
     return db.session.scalar(
         select(User).where(or_(func.lower(User.username) == login, User.email == login))
     )
 
 
-def authenticate(login: str, password: str) -> User | None:
-    """Return the user if the password is right and the account active; record the sign-in."""
+def login_throttle_key(login: str) -> str:
+    """What failed sign-ins are counted by: the account, whichever identifier names it, else the text."""
+    usable = _usable_login(login)
+    account_id = None if usable is None else db.session.scalar(
+        select(User.id).where(or_(func.lower(User.username) == usable, User.email == usable)))
+    if account_id is not None:
+        return f"account:{account_id}"
+    return "name:" + hashlib.sha256((login or "").strip().lower().encode()).hexdigest()
+
+
+# A scrypt hash of a random password that was thrown away, with the cost of a stored password's
+# (tests/auth checks the parameters): checked when there is no usable account, so that answer takes
+# as long as a wrong password. A constant, so no worker's first unknown name costs a hash more.
+DUMMY_HASH = ("scrypt:32768:8:1$Z0d7JH6UsqpDS2VN$05f80a05bf8564790a12971d12d9d1175e1beb87d4f3a620a4924d742fc5e5dd3f"
+              "b68b47bd6e7ac38154d134547e0718a830be466fbd543ed390a0488685e2ea")
+
+
+def authenticate(login: str, password: str, user_agent: str | None = None) -> User | None:
+    """Return the user, signed in on a new device, if the password is right and the account active.
+
+    Unknown names, deactivated accounts and accounts without a password cost one password check
+    too (against a dummy hash), so the time of the answer does not tell which accounts exist.
+    """
     user = find_login(login)
-    if user is None or not user.active or not user.check_password(password):
+    usable = user is not None and user.active and bool(user.password_hash)
+    matches = check_password_hash(user.password_hash if usable else DUMMY_HASH, password)
+    if not (usable and matches):
         return None
     user.last_login_at = utcnow()
+    start_device_session(user, user_agent)
     db.session.commit()
     logger.info("User %s signed in", user.id)
     return user
+
+
+def sign_out(user: User) -> None:
+    """End the device the person is signed in on: its session and remember-me cookies stop working."""
+    if user.device_id is not None:
+        sign_out_device(user, user.device_id)
 
 
 def validate_new_password(user: User, password: str) -> None:
@@ -110,10 +165,11 @@ def validate_new_password(user: User, password: str) -> None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Replace the password after checking the current one; signs out other devices."""
+    """Replace the password after checking the current one; signs out other devices, renews personal addresses."""
     if not user.check_password(current):
         raise AccountError(_("The current password is not correct."), field="current")
     validate_new_password(user, new)
+    keep_device(user)  # the rotated session token ends every other device (learning/auth/devices.py)
     user.set_password(new)
     record(user, "account.password_changed", user)
     db.session.commit()

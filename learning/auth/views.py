@@ -1,27 +1,34 @@
-"""Sign-in, sign-out, password reset, first password and password change."""
+"""Sign-in, sign-out (this device, one device, everywhere), password reset, first password and password change."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import confirm_login, current_user, fresh_login_required, login_user, logout_user
 
 from learning.auth import bp
+from learning.auth import retention as _retention  # noqa: F401  (registers the retention rule)
+from learning.auth.devices import sign_out_device, sign_out_everywhere
 from learning.auth.forms import ChangePasswordForm, LoginForm, NewPasswordForm, PasswordMailForm, ReauthenticateForm
 from learning.auth.services import (
     AccountError,
     authenticate,
     change_password,
-    find_login,
+    login_throttle_key,
     request_password_mail,
     set_password_with_token,
+    sign_out,
     user_for_token,
 )
 from learning.extensions import limiter
+from learning.forms import ActionForm
 from learning.messaging.mail import MailError
 from learning.security import AUTHENTICATED, PUBLIC, allow, redirect_back
 
 
 def _login_key() -> str:
-    return f"{request.remote_addr}|{request.form.get('username', '').strip().lower()}"
+    """Failed sign-ins count per account and address, whether the user name or the email address was typed."""
+    if "login_throttle_key" not in g:
+        g.login_throttle_key = login_throttle_key(request.form.get("username", ""))
+    return f"{request.remote_addr}|{g.login_throttle_key}"
 
 
 def _failed(response) -> bool:
@@ -39,17 +46,13 @@ def login():
         return redirect_back(request.args.get("next"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        user = authenticate(form.username.data, form.password.data, request.headers.get("User-Agent"))
         if user is not None:
             login_user(user, remember=form.remember.data)
             return redirect_back(form.next.data)
-        candidate = find_login(form.username.data)
-        if candidate is not None and candidate.active and not candidate.password_hash:
-            form.username.errors.append(
-                _("You have not set a password yet. Use “First sign-in or forgotten password” below.")
-            )
-        else:
-            form.password.errors.append(_("User name or password is not correct."))
+        # One answer for unknown names, wrong passwords and accounts without a password.
+        form.password.errors.append(_("User name or password is not correct. If you have not set a password yet, "
+                                      "use “First sign-in or forgotten password” below."))
     return render_template("auth/login.html", form=form)
 
 
@@ -68,8 +71,40 @@ def reauthenticate():
 @bp.route("/logout", methods=["POST"])
 @allow(PUBLIC)
 def logout():
+    if current_user.is_authenticated:
+        sign_out(current_user)  # the device's cookies stop working everywhere, not only in this browser
     logout_user()
     flash(_("You have been signed out."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/devices/<int:device_id>/sign-out", methods=["POST"])
+@allow(AUTHENTICATED)
+def sign_out_device_view(device_id: int):
+    if not ActionForm().validate_on_submit():
+        flash(_("Your form has expired. Please try again."), "warning")
+        return redirect(url_for("home.account"))
+    current = device_id == current_user.device_id
+    if not sign_out_device(current_user, device_id):
+        abort(404)
+    if current:
+        logout_user()
+        flash(_("You have been signed out."), "success")
+        return redirect(url_for("auth.login"))
+    flash(_("The device has been signed out."), "success")
+    return redirect(url_for("home.account", _anchor="devices-heading"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@allow(AUTHENTICATED)
+def sign_out_everywhere_view():
+    if not ActionForm().validate_on_submit():
+        flash(_("Your form has expired. Please try again."), "warning")
+        return redirect(url_for("home.account"))
+    sign_out_everywhere(current_user)
+    logout_user()
+    flash(_("You have been signed out on every device. Your calendar and feed addresses have been renewed."),
+          "success")
     return redirect(url_for("auth.login"))
 
 
@@ -123,6 +158,7 @@ def change_password_view():
             form[exc.field].errors.append(str(exc))
         else:
             login_user(current_user._get_current_object(), fresh=True)
-            flash(_("Your password has been changed. Other devices have been signed out."), "success")
+            flash(_("Your password has been changed. Other devices have been signed out and your calendar and "
+                    "feed addresses renewed."), "success")
             return redirect(url_for("home.account"))
     return render_template("auth/change_password.html", form=form)

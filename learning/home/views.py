@@ -5,8 +5,10 @@ from flask import current_app, jsonify, redirect, render_template, session, url_
 from flask_login import current_user
 from sqlalchemy import text
 
+from learning.auth.devices import devices_of, idle_days
 from learning.config import SUPPORTED_LOCALES
 from learning.db import db
+from learning.forms import ActionForm
 from learning.home import bp
 from learning.home.forms import LanguageForm
 from learning.home.panels import panels_for
@@ -44,7 +46,8 @@ def index():
 @allow(AUTHENTICATED)
 def account():
     return render_template("home/account.html", team=my_colleagues(current_user),
-                           language_form=LanguageForm(language=current_user.locale or ""))
+                           language_form=LanguageForm(language=current_user.locale or ""),
+                           devices=devices_of(current_user), device_idle_days=idle_days(), device_form=ActionForm())
 
 
 @bp.route("/language", methods=["POST"])

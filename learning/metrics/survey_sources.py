@@ -3,8 +3,9 @@
 The figures come from the survey results themselves (``learning.surveys.results``), with each
 survey's own thresholds and suppression already applied: a figure the survey's results page
 hides is stored without a value, so no dashboard can show more than the survey does. For a day,
-every opened survey contributes its latest round that had opened by then; where several surveys
-give the same figure for a phase, the most recently opened round wins.
+every opened survey contributes its latest round that was released by then (closed:
+``SurveyWave.released``), never an open one, whose figures would change with every answer; where
+several surveys give the same figure for a phase, the most recently opened of those rounds wins.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from learning.surveys.models import Survey
 from learning.surveys.results import ALL, survey_results
 
 RESPONSE_RATE = Metric("surveys.response_rate", _l("Survey response rate"), "percent", True,
-                       _l("People who answered the latest round out of the people it was meant for."),
+                       _l("People who answered the latest closed round out of the people it was meant for."),
                        survey_based=True)
 READINESS = Metric("surveys.readiness", _l("Readiness index (ADKAR)"), "index", True,
                    _l("(Mean of the five ADKAR element means − 1) / 4 × 100."), survey_based=True, bands=(50, 75))
@@ -89,14 +90,14 @@ def surveys(day: date) -> list[Value]:
         select(Survey).where(Survey.opened_at.is_not(None), Survey.opened_at < end)
         .options(selectinload(Survey.waves))
     ):
-        opened = [w for w in survey.waves if w.opens_on <= day]
-        if opened:
-            latest = max(opened, key=lambda w: (w.opens_on, w.number))
+        released = [w for w in survey.waves if w.released(day)]
+        if released:
+            latest = max(released, key=lambda w: (w.opens_on, w.number))
             rounds.append((latest.opens_on, survey.id, survey, latest))
     values: dict[tuple, Value] = {}
     for _, _, survey, wave in sorted(rounds, key=lambda r: (r[0], r[1])):  # later rounds overwrite
-        results = survey_results(survey, wave_number=wave.number)
-        if results.wave is None:
+        results = survey_results(survey, wave_number=wave.number, today=day)
+        if results.wave is None or not results.wave.released:
             continue
         for metric, node, value, n in _figures(results):
             unit = _unit(node)

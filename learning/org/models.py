@@ -90,8 +90,8 @@ class User(TimestampMixin, db.Model):
     deactivated_at: Mapped[datetime | None]
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    # Rotated on every password change: it is what the session and the remember-me
-    # cookie carry, so changing the password signs out every other device.
+    # Rotated on every password change, deactivation and "sign out everywhere": the rotation
+    # ends the person's signed-in devices (learning/auth/devices.py) and the mailed links.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_hex(32))
     last_login_at: Mapped[datetime | None]
 
@@ -157,5 +157,10 @@ class User(TimestampMixin, db.Model):
     def is_anonymous(self) -> bool:
         return False
 
+    # The signed-in device this instance was loaded through (learning/auth): not a column.
+    device_token = None
+    device_id = None
+
     def get_id(self) -> str:
-        return self.session_token
+        """What the session and the "stay signed in" cookie carry: the device's token."""
+        return self.device_token or ""

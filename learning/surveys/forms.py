@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from learning.forms import ActionForm, CheckboxesField, DayField  # noqa: F401  (ActionForm used by the views)
@@ -190,3 +190,19 @@ class WaveForm(FlaskForm):
                                                                                "2026-06-14."))])
     label = StringField(_l("Name of the round"), filters=[_strip], validators=[Optional(), Length(max=100)],
                         description=_l('For example "after go-live". Optional.'), render_kw={"maxlength": 100})
+
+
+class ClosingDateForm(FlaskForm):
+    """Move the last day of the round that is open (or not yet open); a closed round stays closed."""
+
+    wave = HiddenField()
+    closes_on = DayField(_l("New last day"), validators=[InputRequired(message=_l("Please enter a date such as "
+                                                                                   "2026-06-14."))],
+                          description=_l("Possible only until the round closes: its results are released then, and "
+                                         "a closed round cannot be reopened or extended."))
+
+    def wave_number(self) -> int | None:
+        try:
+            return int(self.wave.data)
+        except (TypeError, ValueError):
+            return None

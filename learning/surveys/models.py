@@ -235,6 +235,34 @@ class SurveyWave(db.Model):
     def is_open(self, today: date) -> bool:
         return self.status(today) == WaveStatus.OPEN
 
+    def released(self, today: date) -> bool:
+        """Whether the round's results may be shown: only once it has closed, and then for good.
+
+        The one place that decides it: the results pages, exports and the dashboards' survey
+        figures all ask here. While a round is open, every new answer would change its figures by
+        exactly that answer, so watching them (differencing over time) would give it away; a
+        closed round takes no more answers and can neither be reopened nor extended
+        (``learning.surveys.services.move_closing_date``). ``today`` is the local day as of which
+        results are read (a metrics snapshot passes its own day).
+        """
+        if self.survey.opened_at is None:
+            return False
+        if today > self.closes_on:
+            return True
+        return self.closed_at is not None and _local_day(self.closed_at) <= today
+
+
+def _local_day(instant: datetime) -> date:
+    """The organisation's calendar day of a stored instant (naive values are UTC)."""
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
 
 class SurveySection(db.Model):
     __tablename__ = "survey_section"

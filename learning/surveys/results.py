@@ -10,7 +10,15 @@ number of responses), for every wave and every unit at once:
   on fewer answers than the survey's threshold, together with the next-smallest siblings
   (``learning.privacy.hidden_in_tree``). Pages, charts and exports all read the same hidden set,
   so no combination of filters shows a figure that another one hides;
-- results are always per wave: a total over waves minus one wave would give the other back.
+- results are always per wave: a total over waves minus one wave would give the other back;
+- a round's figures exist only once the round is released (``SurveyWave.released``: closed, never
+  to reopen). While it is open nobody sees more than the number of people who took part in the
+  whole audience, so no figure can change by one person's answer while someone watches;
+- nothing may show how an identifiable person answered, also not through unanimity: a group in
+  which everybody who was asked answered (complete participation) shows no figure drawn from the
+  answers, and distributions (the share of each answer) need the comment threshold (at least 10
+  answers) instead of the score threshold. Both rules depend on how many people answered, never on
+  what they answered, so a hidden figure says nothing about the answers either.
 
 Formulas: ``learning.surveys.stats`` (DESIGN.md, "Acceptance metrics").
 """
@@ -328,6 +336,11 @@ class Rate:
         return 100 * self.participants / self.eligible
 
 
+def distribution_key(question: SurveyQuestion) -> str:
+    """The hidden-set key of a question's distribution (the share of each answer)."""
+    return f"dist:q{question.id}"
+
+
 @dataclass
 class WaveResult:
     wave: object
@@ -335,17 +348,33 @@ class WaveResult:
     hidden: dict[str, set[tuple]]
     comments_hidden: set[tuple]
     rates: dict[tuple, Rate]
+    # False while the round is not released: then ``groups`` and ``rates`` are empty and only the
+    # number of people who took part in the whole audience is known (``participants`` of ``eligible``).
+    released: bool = True
+    participants: int = 0
+    eligible: int = 0
+    complete: set[tuple] = field(default_factory=set)  # groups in which everybody asked has answered
+
+    @classmethod
+    def unreleased(cls, wave, participants: int, eligible: int) -> WaveResult:
+        return cls(wave, {}, {}, set(), {}, released=False, participants=participants, eligible=eligible)
 
     def stats(self, node: tuple) -> GroupStats | None:
         return self.groups.get(node)
 
     def shown(self, node: tuple, metric: str) -> bool:
         group = self.groups.get(node)
-        return group is not None and node not in self.hidden.get(metric, set()) and group.sizes().get(metric, 0) > 0
+        size_key = metric[5:] if metric.startswith("dist:") else metric
+        return (self.released and group is not None and node not in self.hidden.get(metric, set())
+                and group.sizes().get(size_key, 0) > 0)
+
+    def distribution_shown(self, node: tuple, question: SurveyQuestion) -> bool:
+        """Whether the share of each answer to a question may be shown for a node."""
+        return self.shown(node, f"q{question.id}") and self.shown(node, distribution_key(question))
 
     def responses(self, node: tuple) -> int | None:
         """The number of responses of a node, or None when it is hidden."""
-        if node in self.hidden.get("responses", set()):
+        if not self.released or node in self.hidden.get("responses", set()):
             return None
         group = self.groups.get(node)
         return group.n if group else 0
@@ -373,26 +402,11 @@ class WaveResult:
 
     def comments_shown(self, node: tuple) -> bool:
         group = self.groups.get(node)
-        return group is not None and group.n > 0 and node not in self.comments_hidden
+        return self.released and group is not None and group.n > 0 and node not in self.comments_hidden
 
 
 def _wave_result(wave, measures: Measures, replies: list[Reply], people: list[tuple[int, int | None, int | None]],
                  took_part: set[int], min_responses: int, min_comments: int) -> WaveResult:
-    by_node: dict[tuple, list[Reply]] = defaultdict(list)
-    for reply in replies:
-        for node in _nodes_of(reply.department_id, reply.team_id):
-            by_node[node].append(reply)
-    by_node.setdefault(ALL, [])
-    groups = {node: compute(measures, members) for node, members in by_node.items()}
-    children = _tree(set(groups))
-    metrics = set().union(*(g.sizes() for g in groups.values()))
-    hidden = {metric: hidden_in_tree({node: g.sizes().get(metric, 0) for node, g in groups.items()}, children, ALL,
-                                     min_responses)
-              for metric in metrics}
-    # Comments are shown for everyone and per department only, from the (higher) comment threshold.
-    top = {ALL: children.get(ALL, [])}
-    comments_hidden = hidden_in_tree({node: g.n for node, g in groups.items()}, top, ALL, min_comments)
-
     # Response rate: participants among the people the survey is meant for, by their current unit.
     eligible: dict[tuple, int] = defaultdict(int)
     joined: dict[tuple, int] = defaultdict(int)
@@ -403,7 +417,37 @@ def _wave_result(wave, measures: Measures, replies: list[Reply], people: list[tu
     eligible.setdefault(ALL, 0)
     rate_hidden = hidden_in_tree(dict(eligible), _tree(set(eligible)), ALL, min_responses)
     rates = {node: Rate(joined[node], count, node in rate_hidden) for node, count in eligible.items()}
-    return WaveResult(wave, groups, hidden, comments_hidden, rates)
+
+    by_node: dict[tuple, list[Reply]] = defaultdict(list)
+    for reply in replies:
+        for node in _nodes_of(reply.department_id, reply.team_id):
+            by_node[node].append(reply)
+    by_node.setdefault(ALL, [])
+    groups = {node: compute(measures, members) for node, members in by_node.items()}
+    children = _tree(set(groups))
+    # Complete participation: everybody asked in the group answered (a group nobody is counted in
+    # any more counts as complete, to be safe). Its answers would be everybody's answers: were they
+    # unanimous, any figure would tell each member's answer. So no figure from the answers is shown
+    # for it: it counts as a group of one, below every threshold, and so also hides its
+    # next-smallest sibling, which keeps the parent's figure from giving it back.
+    complete = {node for node, g in groups.items() if g.n > 0 and g.n >= eligible.get(node, 0)}
+
+    def sizes(metric: str) -> dict[tuple, int]:
+        result = {node: g.sizes().get(metric, 0) for node, g in groups.items()}
+        if metric != "responses":
+            result.update({node: 1 for node in complete if result[node] > 0})
+        return result
+
+    metrics = set().union(*(g.sizes() for g in groups.values()))
+    hidden = {metric: hidden_in_tree(sizes(metric), children, ALL, min_responses) for metric in metrics}
+    # Distributions (the share of each answer) need the higher comment threshold.
+    for q in measures.questions:
+        if q.question_kind != QuestionKind.TEXT:
+            hidden[distribution_key(q)] = hidden_in_tree(sizes(f"q{q.id}"), children, ALL, min_comments)
+    # Comments are shown for everyone and per department only, from the (higher) comment threshold.
+    top = {ALL: children.get(ALL, [])}
+    comments_hidden = hidden_in_tree({node: g.n for node, g in groups.items()}, top, ALL, min_comments)
+    return WaveResult(wave, groups, hidden, comments_hidden, rates, complete=complete)
 
 
 # The whole survey ---------------------------------------------------------------------------------
@@ -428,6 +472,10 @@ class SurveyResults:
     @property
     def columns(self) -> list[Column]:
         return self.measures.columns()
+
+    @property
+    def released_waves(self) -> list[WaveResult]:
+        return [w for w in self.waves if w.released]
 
     def rows(self) -> list[Row]:
         """Rows of the heatmap and response-rate table: departments with their teams, or the teams of one."""
@@ -459,7 +507,7 @@ class SurveyResults:
         A round whose answers were deleted after the retention period gives its stored figures.
         """
         trend = []
-        for w in self.waves:
+        for w in self.released_waves:
             if w.wave.archived_at is not None:
                 stored = {row[5]: row[6] for row in self.archived(w.wave, levels=("all", "department"))
                           if self._is_group_row(row)}
@@ -531,9 +579,15 @@ def _recorded_unit(people, minimum: int) -> list[tuple[int, int | None, int | No
     return result
 
 
-def survey_results(survey: Survey, wave_number: int | None = None, department_id: int | None = None,
-                   today: date | None = None) -> SurveyResults:
-    """All figures of a survey; the page looks at one wave and at everyone or one department."""
+def survey_results(survey: Survey, wave_number: int | None = None, department_id: int | None = None, *,
+                   today: date) -> SurveyResults:
+    """All figures of a survey as of ``today``; the page looks at one wave and at everyone or one department.
+
+    Every page, export and metric reads results here: a round that is not released
+    (``SurveyWave.released``) gets no figures at all, only its overall number of participants.
+    Without a round asked for, the page looks at the current round if it is released, else at the
+    latest released one.
+    """
     measures = Measures.of(survey)
     units = _units()
     replies = _load_replies(survey)
@@ -544,16 +598,21 @@ def survey_results(survey: Survey, wave_number: int | None = None, department_id
             .where(SurveyParticipation.survey_id == survey.id)):
         participations[wave_id].add(user_id)
     waves = [_wave_result(w, measures, replies.get(w.id, []), people, participations[w.id], survey.min_responses,
-                          survey.min_comments) for w in survey.waves]
+                          survey.min_comments)
+             if w.released(today) else WaveResult.unreleased(w, len(participations[w.id]), len(people))
+             for w in survey.waves]
     chosen = next((w for w in waves if w.wave.number == wave_number), None)
     if chosen is None and waves:
-        current = survey.current_wave(today) if today else survey.waves[-1]
+        current = survey.current_wave(today)
         chosen = next((w for w in waves if w.wave is current), waves[-1])
+        if not chosen.released:
+            chosen = next((w for w in reversed(waves) if w.released), chosen)
     group = department_node(department_id) if department_id in units.departments else ALL
     comments = None
     if chosen is not None and measures.texts:
         # Read whether or not they may be shown, so that the page runs the same queries either way.
-        texts = _comments(survey, chosen.wave, None if group == ALL else department_id)
+        # Those of a round not released are not even read.
+        texts = _comments(survey, chosen.wave, None if group == ALL else department_id) if chosen.released else {}
         comments = texts if chosen.comments_shown(group) else None
     return SurveyResults(survey, measures, units, waves, chosen, group, comments)
 
@@ -590,7 +649,7 @@ def export_rows(results: SurveyResults) -> list[list]:
     rows: list[list] = []
     measures = results.measures
     units = results.units
-    for w in results.waves:
+    for w in results.released_waves:
         if w.wave.archived_at is not None:
             rows.extend(list(row) for row in (w.wave.archived_rows or []))
             continue
@@ -606,8 +665,8 @@ def export_rows(results: SurveyResults) -> list[list]:
             team = units.name(node) if node[0] == "t" else ""
             base = [w.wave.number, w.wave.label, level, department, team]
 
-            def add(figure: str, metric: str, value, n, _base=base, _node=node, _w=w) -> None:
-                shown = _w.shown(_node, metric)
+            def add(figure: str, metric: str, value, n, _base=base, _node=node, _w=w, also: str = "") -> None:
+                shown = _w.shown(_node, metric) and (not also or _w.shown(_node, also))
                 rows.append([*_base, figure, _rounded(value) if shown else None, n if shown else None,
                              "yes" if shown else "no"])
 
@@ -634,7 +693,7 @@ def export_rows(results: SurveyResults) -> list[list]:
                 if stat.mean is not None:
                     add(f"question {number}: mean", f"q{q.id}", stat.mean, stat.n)
                 for option, share in zip(option_labels(q, "de"), stat.shares, strict=True):
-                    add(f"question {number}: share {option}", f"q{q.id}", share, stat.n)
+                    add(f"question {number}: share {option}", f"q{q.id}", share, stat.n, also=distribution_key(q))
         for node, rate in w.rates.items():
             level = {"all": "all", "d": "department", "t": "team"}[node[0]]
             department = units.name(department_node(node[1])) if node[0] in ("d", "t") else ""

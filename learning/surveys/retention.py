@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
 from learning.db import db, utcnow
+from learning.i18n import local_today
 from learning.surveys.models import Survey, SurveyParticipation, SurveyResponse, SurveyWave
 from learning.surveys.results import export_rows, survey_results
 from learning.surveys.services import load_survey
@@ -46,7 +47,7 @@ def purge_survey_answers(cutoff: datetime, dry_run: bool) -> int:
         return count
     now = utcnow()
     for survey_id in sorted({w.survey_id for w in waves}):
-        results = survey_results(load_survey(survey_id))
+        results = survey_results(load_survey(survey_id), today=local_today())  # expired rounds are closed
         rows = export_rows(results)
         for wave in (w for w in waves if w.survey_id == survey_id):
             wave.archived_rows = [row for row in rows if row[0] == wave.number]

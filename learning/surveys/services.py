@@ -612,6 +612,39 @@ def close_wave(actor: User, survey: Survey, today: date) -> SurveyWave:
     return wave
 
 
+def move_closing_date(actor: User, survey: Survey, number: int | None, closes_on: date | None,
+                      today: date) -> SurveyWave:
+    """Move the last day of a round that is open (or not yet open): only before its results are released.
+
+    A closed round has released its results (``SurveyWave.released``): reopening or extending it
+    would let further answers change figures people have already seen, which gives those answers
+    away. It is refused; a new round is planned instead.
+    """
+    if not survey.locked:
+        raise SurveyError(_("The dates of a draft are changed in its settings."), "closes_on")
+    wave = survey.wave(number)
+    if wave is None:
+        raise NotFound(_("This round does not exist."))
+    if wave.released(today) or wave.status(today) == WaveStatus.CLOSED:
+        raise SurveyError(_("Round %(num)d is closed and its results have been released. A closed round cannot be "
+                            "reopened or extended; plan a new round instead.", num=wave.number), "closes_on")
+    if closes_on is None:
+        raise SurveyError(_("Please enter the last day of the survey."), "closes_on")
+    if closes_on < today:
+        raise SurveyError(_("The last day cannot be in the past. To end the round now, close it."), "closes_on")
+    _check_dates(wave.opens_on, closes_on)
+    later = next((w for w in survey.waves if w.number > wave.number), None)
+    if later is not None and closes_on >= later.opens_on:
+        raise SurveyError(_("The round must end before the next one begins (%(day)s).", day=_day(later.opens_on)),
+                          "closes_on")
+    before = wave.closes_on
+    wave.closes_on = closes_on
+    record(actor, "survey.closing_moved", survey, summary=survey.title, wave=wave.number,
+           closes_on_before=before.isoformat(), closes_on=closes_on.isoformat())
+    db.session.commit()
+    return wave
+
+
 def add_wave(actor: User, survey: Survey, opens_on: date | None, closes_on: date | None, label: str,
              today: date) -> SurveyWave:
     """Repeat an opened survey in a new round, after the last one has ended (for trends)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from learning.surveys.charts import Series, bar_chart, line_chart
 from learning.surveys.forms import (
     AUDIENCE_LABELS,
     ActionForm,
+    ClosingDateForm,
     NewSurveyForm,
     QuestionForm,
     SectionForm,
@@ -57,6 +58,7 @@ from learning.surveys.services import (
     home_surveys,
     load_survey,
     manage_list,
+    move_closing_date,
     move_question,
     move_section,
     my_surveys,
@@ -245,11 +247,18 @@ def manage(survey_id: int):
     return _manage_page(survey, WaveForm(formdata=None), can_add_wave)
 
 
-def _manage_page(survey: Survey, wave_form: WaveForm, can_add_wave: bool):
+def _manage_page(survey: Survey, wave_form: WaveForm, can_add_wave: bool, closing_form: ClosingDateForm | None = None):
     counts, eligible = wave_participation(survey)
+    today = local_today()
+    # The round whose last day may still move: open or not yet open, so nothing of it is released.
+    movable = next((w for w in survey.waves if survey.locked
+                    and w.status(today) in (WaveStatus.OPEN, WaveStatus.SCHEDULED)), None)
+    if closing_form is None and movable is not None:
+        closing_form = ClosingDateForm(formdata=None, wave=str(movable.number), closes_on=movable.closes_on)
     return render_template("surveys/manage.html", survey=survey, action_form=ActionForm(), wave_form=wave_form,
                            can_add_wave=can_add_wave, questions=sum(len(s.questions) for s in survey.sections),
-                           audience=_describe(survey), took_part=counts, eligible=eligible)
+                           audience=_describe(survey), took_part=counts, eligible=eligible, movable=movable,
+                           closing_form=closing_form)
 
 
 def _describe(survey: Survey) -> str:
@@ -541,6 +550,28 @@ def wave_new(survey_id: int):
     return _manage_page(survey, form, survey.locked and last is not None and last.status(today) == WaveStatus.CLOSED)
 
 
+@bp.route("/<int:survey_id>/closing-date", endpoint="closing_date", methods=["POST"])
+@allow(*PROJECT)
+def closing_date(survey_id: int):
+    survey = _survey_or_404(survey_id)
+    form = ClosingDateForm()
+    today = local_today()
+    if form.validate_on_submit():
+        try:
+            wave = move_closing_date(current_user, survey, form.wave_number(), form.closes_on.data, today)
+        except NotFound:
+            abort(404)
+        except SurveyError as exc:
+            form.closes_on.errors.append(str(exc))
+        else:
+            flash(_("Round %(num)d now ends on %(day)s.", num=wave.number, day=format_date(wave.closes_on, "long")),
+                  "success")
+            return redirect(url_for("surveys.manage", survey_id=survey_id))
+    last = survey.waves[-1] if survey.waves else None
+    return _manage_page(survey, WaveForm(formdata=None),
+                        survey.locked and last is not None and last.status(today) == WaveStatus.CLOSED, form)
+
+
 # Results ------------------------------------------------------------------------------------------------
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -576,7 +607,7 @@ def _charts(results) -> dict:
             "adkar-chart", _("ADKAR element means"),
             _("Mean of each element from 1 to 5; the dashed line marks 3, at or below which an element is a barrier."),
             bars, 1, 5, stats.BARRIER_AT_OR_BELOW, _("Barrier at 3"), number=lambda v: _fmt(v, 1))
-    categories = [_("Round %(num)d", num=w.wave.number) for w in results.waves]
+    categories = [_("Round %(num)d", num=w.wave.number) for w in results.released_waves]
     trend = results.trend()
     families: dict[tuple, list] = {}
     for column in results.columns:
@@ -623,15 +654,15 @@ def _results_context(survey: Survey, results) -> dict:
 @allow(*PROJECT)
 def results(survey_id: int):
     survey = _survey_or_404(survey_id)
-    data = survey_results(survey, request.args.get("wave", type=int), request.args.get("department", type=int),
-                          local_today())
+    data = survey_results(survey, int_arg("wave"), int_arg("department"),
+                          today=local_today())
     departments = [(d, data.units.departments[d]) for d in data.units.department_order()]
     return render_template("surveys/results.html", departments=departments, **_results_context(survey, data))
 
 
 def _export(survey_id: int, kind: str):
     survey = _survey_or_404(survey_id)
-    data = survey_results(survey, None, None, local_today())
+    data = survey_results(survey, today=local_today())
     record_export(current_user, survey, kind)
     filename = f"umfrage-{survey.id}-ergebnisse.{kind}"
     if kind == "csv":
@@ -658,7 +689,7 @@ def export_xlsx_view(survey_id: int):
 @allow(*PROJECT)
 def named(survey_id: int):
     survey = _survey_or_404(survey_id)
-    wave = survey.wave(request.args.get("wave", type=int)) or survey.current_wave(local_today())
+    wave = survey.wave(int_arg("wave")) or survey.current_wave(local_today())
     try:
         rows = named_answers(current_user, survey, wave) if wave else []
     except NotFound:
@@ -673,10 +704,11 @@ def team_results(survey_id: int):
     survey = _survey_or_404(survey_id)
     if not survey.locked:
         abort(404)
-    data = survey_results(survey, request.args.get("wave", type=int), None, local_today())
+    data = survey_results(survey, int_arg("wave"), today=local_today())
     mine = managed_team_ids(current_user)
     rows = [row for row in data.rows() if row.node[0] == "t" and row.node[2] in mine]
-    missing = sorted(mine - {row.node[2] for row in rows})
+    # Teams without a row of their own: too small to be recorded (known only once the round is released).
+    missing = sorted(mine - {row.node[2] for row in rows}) if data.wave and data.wave.released else []
     team_names = dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(missing))).all())
     return render_template("surveys/team_results.html", team_rows=rows, ALL=ALL, team_node=team_node,
                            small_teams=[team_names[t] for t in missing if t in team_names],

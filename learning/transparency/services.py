@@ -35,6 +35,7 @@ TABLE_LABELS = {
     "user": _l("Your account"),
     "user_role": _l("Your roles"),
     "team_manager": _l("Teams you lead"),
+    "device_session": _l("Devices you are signed in on"),
     "phase_contact": _l("Rollout phases naming you as a contact"),
     "assignment": _l("Assigned courses"),
     "assignment_rule": _l("Assignment rules you created"),

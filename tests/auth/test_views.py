@@ -16,6 +16,7 @@ from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "a-new-password-42"
 LINK_RE = re.compile(r"http://localhost(/password/reset/\S+)")
+CSRF_VALUE_RE = re.compile(r'name="csrf_token" type="hidden" value="[^"]+"|name="csrf_token" value="[^"]+"')
 
 
 def test_sign_in_with_user_name_or_email(client, people):
@@ -141,7 +142,7 @@ def test_imported_person_sets_first_password(mail_app, smtp_server, make_user):
     make_user("newbie", password=None, locale="en")
     client = mail_app.test_client()
     refused = client.submit("/login", {"username": "newbie", "password": "anything"})
-    assert "You have not set a password yet" in refused.get_data(as_text=True)
+    assert "If you have not set a password yet" in refused.get_data(as_text=True)
     client.submit("/password/forgot", {"email": "newbie@example.org"})
     body = smtp_server.messages[-1].get_content()
     assert "an account has been set up for you" in body
@@ -195,3 +196,77 @@ def test_password_change_signs_out_other_devices(client, app, people, login):
     assert other.get("/").status_code == 302
     with app.app_context():
         assert db.session.get(User, people["employee"].id).check_password(NEW_PASSWORD)
+
+
+# Sign-in reveals no accounts ------------------------------------------------------------------------
+
+def _answer(client, username: str, password: str = "wrong-password") -> str:
+    response = client.submit("/login", {"username": username, "password": password})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True).replace(f'value="{username}"', 'value="…"')
+    return CSRF_VALUE_RE.sub("csrf", page)  # the signed token carries the second it was signed in
+
+
+def test_unknown_wrong_and_passwordless_accounts_get_the_same_answer(app, people, make_user):
+    make_user("newbie", password=None)
+    make_user("gone", active=False)
+    client = app.test_client()
+    answers = {name: _answer(client, name) for name in ("employee", "nobody-here", "newbie", "gone")}
+    assert len(set(answers.values())) == 1
+    assert ("User name or password is not correct. If you have not set a password yet, use “First sign-in or "
+            "forgotten password” below.") in answers["newbie"]
+    german = client.submit("/login", {"username": "newbie", "password": "x"}, headers={"Accept-Language": "de"})
+    assert "Wenn Sie noch kein Passwort festgelegt haben" in german.get_data(as_text=True)
+    assert "Sie haben noch kein Passwort festgelegt" not in german.get_data(as_text=True)
+
+
+def test_the_password_hash_is_checked_for_unknown_wrong_and_passwordless_accounts(app, people, make_user,
+                                                                                   monkeypatch):
+    from learning.auth import services
+
+    checked = []
+    real_check = services.check_password_hash
+
+    def spy(password_hash, password):
+        checked.append(password_hash.split("$")[0])
+        return real_check(password_hash, password)
+
+    monkeypatch.setattr(services, "check_password_hash", spy)
+    make_user("newbie", password=None)
+    make_user("gone", active=False)
+    client = app.test_client()
+    for name in ("employee", "nobody-here", "newbie", "gone"):
+        _answer(client, name)
+    # One scrypt check per attempt, with the same cost parameters as a stored password's.
+    assert checked == [services.DUMMY_HASH.split("$")[0]] * 4
+
+
+def test_the_dummy_hash_costs_what_a_stored_password_costs(app, make_user):
+    from werkzeug.security import check_password_hash
+
+    from learning.auth.services import DUMMY_HASH
+
+    user = make_user("fresh", password="a-fresh-password-1")
+    assert DUMMY_HASH.split("$")[0] == user.password_hash.split("$")[0] == "scrypt:32768:8:1"
+    assert not check_password_hash(DUMMY_HASH, "")
+
+
+def test_attempts_by_user_name_and_email_share_one_counter(make_app, people):
+    client = make_app(LOGIN_LIMIT="5 per 15 minutes").test_client()
+    assert [_fail(client, "employee").status_code for _ in range(3)] == [200, 200, 200]
+    assert [_fail(client, "Employee@Example.org").status_code for _ in range(2)] == [200, 200]
+    assert _fail(client, "employee@example.org").status_code == 429
+    assert _fail(client, " EMPLOYEE ").status_code == 429
+    assert _fail(client, "manager").status_code == 200  # another account from the same address
+
+
+def test_unknown_names_are_throttled_like_accounts(make_app, people):
+    client = make_app(LOGIN_LIMIT="2 per 15 minutes").test_client()
+    assert [_fail(client, "nobody-here").status_code for _ in range(2)] == [200, 200]
+    assert _fail(client, "nobody-here").status_code == 429
+
+
+@pytest.mark.parametrize("username", ["ab\x00cd", "x" * 300, "\u202eevil"])
+def test_hostile_user_names_get_the_ordinary_answer(client, people, username):
+    response = client.submit("/login", {"username": username, "password": "whatever"})
+    assert response.status_code in {200, 400}

@@ -1,5 +1,6 @@
 """The survey journey in the browser: paul builds and opens an ADKAR survey, anna answers it on a phone,
-paul sees results once enough people have answered; axe-core on every survey page in German and English."""
+paul sees results once the round has closed and enough people have answered; axe-core on every survey page
+in German and English."""
 
 from __future__ import annotations
 
@@ -95,12 +96,14 @@ def test_paul_builds_anna_answers_paul_reads(live_server, page, new_context):
         assert len(db.session.scalars(select(SurveyResponse).where(SurveyResponse.survey_id == survey_id)).all()) == 1
 
     login_as(page, "paul")
+    _other_answers(live_server.app, survey_id, 5)
     page.goto(f"/surveys/{survey_id}/results")
     text = page.locator("main").inner_text()
-    assert "Zu wenige Antworten" in text or "Too few answers" in text
-    assert page.locator("#adkar-heading").count() == 0  # one answer: no figures at all
-
-    _other_answers(live_server.app, survey_id, 5)
+    assert "Ergebnisse noch nicht freigegeben" in text  # the round is open: no figures, however many answered
+    assert "6 von" in text and page.locator("#adkar-heading").count() == 0
+    page.goto(f"/surveys/{survey_id}/manage")
+    with page.expect_navigation():
+        page.locator("form[action$='/close'] button[type=submit]").click()
     page.goto(f"/surveys/{survey_id}/results")
     assert page.locator("#adkar-heading").count() == 1
     assert page.locator("svg.chart[role=img]").count() >= 2
@@ -151,7 +154,8 @@ def test_every_survey_page_passes_axe(live_server, new_context, language):
     for username, paths in [
         ("paul", SURVEY_PAGES_PG),
         ("anna", ["/surveys/", "/surveys/{adkar}", "/surveys/{adkar}/answer", "/surveys/{tam}", "/"]),
-        ("mara", ["/surveys/", "/surveys/{adkar}/my-teams", "/surveys/{tam}/my-teams"]),
+        ("mara", ["/surveys/", "/surveys/{adkar}/my-teams", "/surveys/{adkar}/my-teams?wave=2",
+                  "/surveys/{tam}/my-teams"]),
     ]:
         context, _watcher = new_context(bypass_csp=True)
         page = context.new_page()
@@ -189,5 +193,14 @@ def test_every_survey_page_passes_axe(live_server, new_context, language):
             page.goto(f"/surveys/{ids['adkar']}/results?wave=1")
             problems += run_axe(page, language)
             screenshot(page, f"survey-results-wave1-{language}")
+            page.goto(f"/surveys/{ids['adkar']}/results?wave=2")  # the open round: not released yet
+            assert page.locator("main .kern-alert--info").count() >= 1
+            problems += run_axe(page, language)
+            page.goto(f"/surveys/{ids['adkar']}/manage")  # moving the last day into the past is refused
+            page.locator("#closes_on").fill("2000-01-01")
+            with page.expect_navigation():
+                page.locator("form[action$='/closing-date'] button[type=submit]").click()
+            assert page.locator("main .kern-alert--danger").count() == 1
+            problems += run_axe(page, language)
         context.close()
     assert not problems, _report(problems)

@@ -11,6 +11,8 @@ from learning.db import db
 from learning.org.models import Role, User
 
 TODAY = date(2026, 3, 10)
+# The day after the first round of a survey made with the defaults has closed: its results are released.
+RELEASED = TODAY + timedelta(days=15)
 
 
 @pytest.fixture
@@ -94,4 +96,4 @@ def user_named(app, username: str) -> User:
         return user
 
 
-__all__ = ["TODAY", "Role", "attached", "question_ids", "user_named"]
+__all__ = ["RELEASED", "TODAY", "Role", "attached", "question_ids", "user_named"]

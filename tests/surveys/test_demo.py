@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -22,8 +22,14 @@ def test_demo_surveys(app):
         surveys = {s.instrument: s.id for s in db.session.scalars(select(Survey))}
         adkar = survey_results(load_survey(surveys["adkar"]), today=today)
         first, second = adkar.waves
-        assert first.stats(ALL).adkar.barrier == "knowledge"
-        assert second.stats(ALL).adkar.barrier == "ability"
+        assert first.released and first.stats(ALL).adkar.barrier == "knowledge"  # the closed round shows
+        assert not second.released and second.groups == {}  # the open round shows nothing yet
+        assert second.participants > 0 and adkar.wave is first
+        assert adkar.comments  # enough answers overall for the comments of the closed round
+        # After the second round has closed (its last day is in eight days), the barrier has moved.
+        adkar = survey_results(load_survey(surveys["adkar"]), today=today + timedelta(days=9))
+        first, second = adkar.waves
+        assert second.released and second.stats(ALL).adkar.barrier == "ability"
         assert first.stats(ALL).adkar.readiness < second.stats(ALL).adkar.readiness
         for wave in adkar.waves:  # some teams answered too rarely: hidden, with a sibling
             assert any(node[0] == "t" and node in wave.hidden["responses"] for node in wave.groups)

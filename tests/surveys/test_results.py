@@ -15,9 +15,9 @@ from learning.privacy import groups_to_hide
 from learning.surveys import stats
 from learning.surveys.results import ALL, department_node, survey_results, team_node
 from learning.surveys.services import load_survey
-from tests.surveys.conftest import TODAY
+from tests.surveys.conftest import RELEASED, TODAY
 
-NOW = "2026-03-10 10:00 +01:00"
+NOW = "2026-03-25 10:00 +01:00"  # the round (10 to 24 March) has closed: results released
 ADKAR_ALL = {i: 5 for i in range(10)}
 
 
@@ -47,7 +47,7 @@ def test_adkar_figures_match_a_hand_computation(app, org, make_survey, answer):
     for person, row in zip(people, rows, strict=True):
         answer(person, survey_id, _adkar(*row))
     with app.test_request_context():
-        results = survey_results(load_survey(survey_id))
+        results = survey_results(load_survey(survey_id), today=RELEASED)
         group = results.wave.stats(ALL)
     means = group.adkar.means
     assert means["awareness"] == pytest.approx((5 + 4 + 4.5 + 3 + 4.5) / 5)  # 4.2
@@ -75,7 +75,7 @@ def test_tam_scales_with_reverse_keyed_items_and_a_low_alpha_warning(app, client
     for person, values in zip(org["members"]["A1"], answers, strict=False):
         answer(person, survey_id, dict(enumerate(values)))
     with app.test_request_context():
-        group = survey_results(load_survey(survey_id)).wave.stats(ALL)
+        group = survey_results(load_survey(survey_id), today=RELEASED).wave.stats(ALL)
     useful = group.constructs["usefulness"]
     scored = [[v if i != 4 else 8 - v for i, v in enumerate(row[:6])] for row in answers]
     assert useful.score == pytest.approx(sum(sum(r) / 6 for r in scored) / 5)
@@ -139,7 +139,7 @@ def _residual_sizes_are_safe(result, minimum: int) -> list[str]:
 
 def test_no_figure_can_be_recovered_by_subtraction(app, org, answered):
     with app.test_request_context():
-        results = survey_results(load_survey(answered))
+        results = survey_results(load_survey(answered), today=RELEASED)
         wave = results.wave
         assert _residual_sizes_are_safe(wave, 5) == []
         a, b = org["departments"]["A"].id, org["departments"]["B"].id
@@ -195,7 +195,7 @@ def test_comments_need_ten_answers_and_hide_their_sibling(app, client, login, or
 
 def test_response_rate_per_unit_hides_small_units(app, org, answered):
     with app.test_request_context():
-        wave = survey_results(load_survey(answered)).wave
+        wave = survey_results(load_survey(answered), today=RELEASED).wave
     a = org["departments"]["A"].id
     assert wave.rates[team_node(a, org["teams"]["A1"].id)].percent == pytest.approx(100 * 6 / 7)
     # A4 has two people: they are counted with the "too small" rest, which is itself too small and hidden.
@@ -255,14 +255,15 @@ def test_results_are_per_wave_and_show_a_trend(app, client, login, people, org, 
     for person in org["members"]["A1"][:5]:
         answer(person, survey_id, _adkar((4, 4), (4, 4), (4, 4), (3, 3), (4, 4)), today=later)
     with app.test_request_context():
-        results = survey_results(load_survey(survey_id))
+        assert [v["c:knowledge"] for _w, v in survey_results(load_survey(survey_id), today=later).trend()] == [2]
+        results = survey_results(load_survey(survey_id), today=TODAY + timedelta(days=45))  # both rounds closed
         trend = results.trend()
     assert [values["c:knowledge"] for _wave, values in trend] == [2, 4]
     # (2.8 - 1) / 4 * 100 and (3.8 - 1) / 4 * 100
     assert [round(values["adkar"], 1) for _wave, values in trend] == [45.0, 70.0]
     assert results.waves[0].stats(ALL).adkar.barrier == "awareness"
     assert results.waves[1].stats(ALL).adkar.barrier == "ability"
-    time_machine.move_to("2026-04-10 10:00 +02:00", tick=False)
+    time_machine.move_to("2026-04-24 10:00 +02:00", tick=False)
     login(client, "projectgroup")
     page = client.get(f"/surveys/{survey_id}/results").get_data(as_text=True)
     assert 'role="img"' in page and "<svg" in page and "Readiness index per round" in page
@@ -307,7 +308,7 @@ def test_enps_is_shown_with_its_parts(app, client, login, org, make_survey, answ
     for person, score in zip(org["members"]["A1"], [10, 9, 8, 6, 3, 10], strict=False):
         answer(person, survey_id, {0: score})
     with app.test_request_context():
-        result = survey_results(load_survey(survey_id)).wave.stats(ALL)
+        result = survey_results(load_survey(survey_id), today=RELEASED).wave.stats(ALL)
     (enps,) = result.enps.values()
     assert enps.score == pytest.approx(100 * (3 / 6 - 2 / 6))  # 3 promoters, 2 detractors of 6
     login(client, "projectgroup")
