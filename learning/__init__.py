@@ -119,8 +119,11 @@ def configure_blueprints(app: Flask) -> None:
 
 
 def configure_request_hooks(app: Flask) -> None:
+    from learning.guards import BoundedIntConverter, refuse_hostile_input
     from learning.security import enforce_access, set_security_headers
 
+    app.url_map.converters["int"] = BoundedIntConverter  # ids only: 1 … 2⁶³−1, else 404
+    app.before_request(refuse_hostile_input)  # before anything reads the request or the database
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
 

@@ -1,8 +1,11 @@
-"""Form pieces every feature uses: a CSRF-protected button and a group of checkboxes."""
+"""Form pieces every feature uses: a CSRF-protected button, a group of checkboxes and a date field."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from wtforms import DateField, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from learning.guards import FIRST_DAY, LAST_DAY, day_in_range
 
 
 class ActionForm(FlaskForm):
@@ -26,3 +29,26 @@ class RenderableMarkdown:
 
         if field.data and too_complex(field.data):
             raise ValidationError(complexity_message())
+
+
+class DayField(DateField):
+    """A date input (``type="date"``, ISO format) within the platform's range of dates (1900–2100).
+
+    Every date field of the platform is one of these, so a date such as 9999-12-31, which would
+    overflow the first calculation with it (a due date, a reminder), never reaches a service.
+    """
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"min": FIRST_DAY.isoformat(), "max": LAST_DAY.isoformat(), **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a date such as 2026-09-30.")) from None
+        if not day_in_range(self.data):
+            self.data = None
+            raise ValueError(_l("Enter a date between %(first)s and %(last)s.", first=FIRST_DAY.isoformat(),
+                                last=LAST_DAY.isoformat()))

@@ -9,7 +9,9 @@ from flask import Flask, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
+from learning.guards import BIDI_CONTROLS
 from learning.i18n import date_filter, due_in_words, local_today
 from learning.org.models import Role
 from learning.security import AUTHENTICATED, audience_of
@@ -65,8 +67,21 @@ def _visible(item: NavItem) -> bool:
     return getattr(import_module(module), function)(current_user)
 
 
+def without_bidi_controls(value):
+    """Every value a template prints, without text-direction overrides and isolates.
+
+    The guard refuses them in what people type (``learning/guards.py``); this keeps a name from a
+    CSV file or an old record from showing ``invoice<U+202E>fdp.exe`` as ``invoiceexe.pdf``.
+    """
+    if isinstance(value, str) and BIDI_CONTROLS.search(value):
+        cleaned = BIDI_CONTROLS.sub("", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date"] = date_filter
+    app.jinja_env.finalize = without_bidi_controls
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

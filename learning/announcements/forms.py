@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from learning.announcements.models import AudienceKind
 from learning.announcements.services import MAX_BODY, MAX_REASON, MAX_TITLE, ChangeKind, Publication
 from learning.forms import ActionForm, CheckboxesField, RenderableMarkdown  # noqa: F401  (ActionForm used by the views)
+from learning.guards import day_in_range
 from learning.org.models import ROLE_LABELS, Role
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -36,9 +37,12 @@ def parse_local(text: str | None, timezone: str) -> datetime | None:
         return None
     for fmt in (LOCAL_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"):
         try:
-            return datetime.strptime(text, fmt).replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+            local = datetime.strptime(text, fmt)
         except ValueError:
             continue
+        if not day_in_range(local.date()):  # the platform's range of dates; year 1 would not even convert to UTC
+            return None
+        return local.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC)
     return None
 
 

@@ -43,6 +43,7 @@ from learning.announcements.services import (
 )
 from learning.audit.services import record_view
 from learning.db import db, utcnow
+from learning.guards import int_arg, page_arg
 from learning.org.models import Department, Role, Team
 from learning.phases.models import RolloutPhase
 from learning.security import AUTHENTICATED, PUBLIC, allow, is_safe_redirect
@@ -124,7 +125,7 @@ class Page:
 
 
 def _paginate(items: list) -> Page:
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_arg()
     pages = max(1, math.ceil(len(items) / PER_PAGE))
     page = min(page, pages)
     return Page(items[(page - 1) * PER_PAGE:page * PER_PAGE], page, len(items))
@@ -226,7 +227,7 @@ def _form_for(announcement: Announcement | None) -> AnnouncementForm:
     if request.method == "POST":
         return AnnouncementForm()
     if announcement is None:
-        return AnnouncementForm(phase_id=request.args.get("phase", type=int))
+        return AnnouncementForm(phase_id=int_arg("phase"))
     # Judged by publish_at alone, so that a withdrawn draft is not published by saving it.
     if announcement.publish_at is None:
         publication = Publication.DRAFT

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from learning.audit import bp
 from learning.audit.models import AuditEntry
 from learning.db import db
+from learning.guards import check_day, page_arg
 from learning.org.models import Role, User
 from learning.security import allow
 
@@ -18,7 +19,7 @@ def _day(name: str, problems: list[str]):
     if not value:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
+        return check_day(datetime.strptime(value, "%Y-%m-%d").date())
     except ValueError:
         problems.append(_("“%(value)s” is not a date (YYYY-MM-DD).", value=value[:20]))
         return None
@@ -48,7 +49,7 @@ def log():
         query = query.where(AuditEntry.at < datetime.combine(end + timedelta(days=1), time(), zone))
     if problems:
         query = query.where(False)
-    page = db.paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), per_page=50,
+    page = db.paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), page=page_arg(), per_page=50,
                        max_per_page=50, error_out=False)
     return render_template("audit/log.html", page=page, action=action, person=person, problems=problems,
                            start=request.args.get("from", "")[:10], end=request.args.get("to", "")[:10])

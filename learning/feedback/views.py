@@ -37,6 +37,7 @@ from learning.feedback.services import (
     vote,
     you_said_we_did,
 )
+from learning.guards import page_arg
 from learning.org.models import Role
 from learning.phases.models import RolloutPhase
 from learning.security import AUTHENTICATED, allow
@@ -104,7 +105,7 @@ def channel_view(channel: str):
     sort = request.args.get("sort", "newest")
     sort = sort if sort in SORTS else "newest"
     result = channel_page(current_user, phase, kind=kind, status=status, q=q, sort=sort,
-                          page=request.args.get("page", 1, type=int) or 1)
+                          page=page_arg())
     return render_template("feedback/channel.html", phase=phase, result=result, kind=kind, status=status, q=q,
                            sort=sort, kinds=list(PostKind), statuses=list(PostStatus))
 

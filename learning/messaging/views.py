@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 from learning.audit.services import record_view
 from learning.db import db
 from learning.forms import ActionForm
+from learning.guards import page_arg
 from learning.messaging import bp
 from learning.messaging import retention as _retention  # noqa: F401  (registers the retention rules)
 from learning.messaging.models import CapturedMail, Outbox, OutboxStatus
@@ -52,11 +53,11 @@ def reminder_kind_label(name: str) -> str:
 @bp.route("/")
 @allow(Role.ADMIN)
 def captured_mail():
-    number = request.args.get("page", 1, type=int) or 1
+    number = page_arg()
     # Recorded before loading: the commit would otherwise expire the rows shown.
     record_view(current_user, "messaging.captured_mail", None, f"Captured mail, page {number}", page=number)
     page = db.paginate(select(CapturedMail).order_by(CapturedMail.created_at.desc(), CapturedMail.id.desc()),
-                       per_page=20, max_per_page=20, error_out=False)
+                       page=number, per_page=20, max_per_page=20, error_out=False)
     return render_template("messaging/captured_mail.html", page=page,
                            capturing=not current_app.config["SMTP_URL"])
 
@@ -71,7 +72,7 @@ def outbox():
     kind = request.args.get("kind", "")
     kind = kind if kind in {k.name for k in kinds} else ""
     person = request.args.get("person", "").strip()[:100]
-    number = request.args.get("page", 1, type=int) or 1
+    number = page_arg()
     # Recorded before loading: the commit would otherwise expire the rows shown.
     record_view(current_user, "messaging.outbox", None, f"Outbox ({status or 'all'}), page {number}",
                 status=status or "all", kind=kind, person=person, page=number)

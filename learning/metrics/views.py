@@ -12,6 +12,7 @@ from learning.audit.services import record, record_view
 from learning.db import db
 from learning.exports import Sheet, csv_response, xlsx_response
 from learning.forms import ActionForm
+from learning.guards import int_arg
 from learning.i18n import local_today
 from learning.metrics import (
     bp,
@@ -90,7 +91,7 @@ def team():
     problem = None
     chosen = teams[0] if teams else None
     if "team" in request.args:
-        wanted = request.args.get("team", type=int)
+        wanted = int_arg("team")
         chosen = next((t for t in teams if t.id == wanted), None)
         if chosen is None:
             problem = _("This team is not one you lead. Choose one of your teams.")

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from learning.db import db
+from learning.guards import int_arg, page_arg
 from learning.i18n import local_today
 from learning.messaging.reminders import optional_kinds
 from learning.notifications import bp
@@ -50,7 +51,7 @@ def notification_badge() -> dict:
 @allow(AUTHENTICATED)
 def index():
     unread_only = request.args.get("show") == "unread"
-    page, items = notification_page(current_user, page=request.args.get("page", 1, type=int) or 1,
+    page, items = notification_page(current_user, page=page_arg(),
                                     unread_only=unread_only, today=local_today())
     return render_template("notifications/index.html", page=page, entries=items, unread_only=unread_only,
                            form=ActionForm())
@@ -62,7 +63,7 @@ def read(notification_id: int):
     if not mark_read(current_user, notification_id):
         abort(404)
     return redirect(url_for("notifications.index", show=request.form.get("show") or None,
-                            page=request.form.get("page", type=int) or None))
+                            page=int_arg("page", source=request.form)))
 
 
 @bp.route("/read-all", methods=["POST"], endpoint="read_all")

@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from learning.db import db
+from learning.guards import FIRST_DAY, LAST_DAY
 from learning.i18n import local_today
 from learning.onboarding.models import JOURNEY_WINDOW_DAYS, JourneyTemplate
 from learning.onboarding.services import OnboardingError, sync_journeys
@@ -26,6 +27,9 @@ def sync_command() -> None:
     result = sync_journeys(None, local_today())
     click.echo(f"Onboarding journeys: {result.started} started, {result.moved} moved, {result.closed} closed, "
                f"{result.reopened} reopened (people whose start date is at most {JOURNEY_WINDOW_DAYS} days ago).")
+    if result.skipped:
+        click.echo(f"Skipped {len(result.skipped)} person(s) whose start date is outside {FIRST_DAY} … {LAST_DAY} "
+                   f"(ids {', '.join(map(str, result.skipped))}); correct it on their page.", err=True)
 
 
 @onboarding_cli.command("starter-template")

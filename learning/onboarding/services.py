@@ -31,6 +31,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from learning.audit.services import record
 from learning.content import complexity_message, too_complex
 from learning.db import db, utcnow
+from learning.guards import FIRST_DAY, LAST_DAY, day_in_range
 from learning.home.panels import home_panel
 from learning.i18n import local_today
 from learning.messaging.mail import MailError, absolute_url, send_mail
@@ -736,6 +737,7 @@ class SyncResult:
     moved: int = 0
     closed: int = 0
     reopened: int = 0
+    skipped: list[int] = field(default_factory=list)  # people whose start date is outside the platform's range
 
     @property
     def changed(self) -> bool:
@@ -761,6 +763,11 @@ def _sync(user_ids: set[int] | None, today: date) -> SyncResult:
     to_start, to_move = [], []
     now = utcnow()
     for person in people:
+        if not day_in_range(person.start_date):  # written around the forms and the import: report it, go on
+            logger.warning("Onboarding sync skips person %s: start date %s is outside %s … %s", person.id,
+                           person.start_date, FIRST_DAY, LAST_DAY)
+            result.skipped.append(person.id)
+            continue
         journey = journeys.get(person.id)
         if journey is None:
             if (person.active and person.start_date is not None

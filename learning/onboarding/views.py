@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from learning.db import db
+from learning.guards import page_arg
 from learning.i18n import local_today
 from learning.onboarding import bp
 from learning.onboarding import models as _models  # noqa: F401  (registers the tables)
@@ -117,7 +118,7 @@ def my_journey_view():
 @allow(AUTHENTICATED)
 def my_tasks_view():
     show = request.args.get("show", "open")
-    tasks = my_tasks(current_user, local_today(), show=show, page=request.args.get("page", 1, type=int) or 1)
+    tasks = my_tasks(current_user, local_today(), show=show, page=page_arg())
     return render_template("onboarding/my_tasks.html", tasks=tasks, action_form=ActionForm())
 
 

@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DateField, EmailField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from learning.forms import ActionForm, CheckboxesField  # noqa: F401  (used by org views)
+from learning.forms import ActionForm, CheckboxesField, DayField  # noqa: F401  (ActionForm used by org views)
 from learning.org.models import ROLE_LABELS, Role
 
 
@@ -23,7 +23,7 @@ class PersonForm(FlaskForm):
                            description=_l("Leave empty to derive it from the email address."),
                            render_kw={"autocomplete": "off", "autocapitalize": "none"})
     employee_number = StringField(_l("Employee number"), validators=[Optional(), Length(max=40)])
-    start_date = DateField(_l("Start date"), validators=[Optional()],
+    start_date = DayField(_l("Start date"), validators=[Optional()],
                            description=_l("First working day; used for onboarding and relative due dates."))
     team_id = SelectField(_l("Team"), coerce=_optional_int, validate_choice=True)
     locale = SelectField(_l("Language"), choices=[("", _l("Organisation default")), ("de", "Deutsch"),

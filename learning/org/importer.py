@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from learning.audit.services import record
 from learning.db import db
+from learning.guards import FIRST_DAY, LAST_DAY
 from learning.org.models import Department, Role, Team, User
 from learning.org.services import USERNAME_RE
 from learning.org.signals import people_changed
@@ -316,7 +317,7 @@ def _parse_date(value: str) -> date | None:
         match = pattern.fullmatch(value)
         if match:
             year, month, day = (int(match.group(i + 1)) for i in order)
-            if not 1900 <= year <= 2100:
+            if not FIRST_DAY.year <= year <= LAST_DAY.year:  # the platform's range of dates
                 return None
             try:
                 return date(year, month, day)

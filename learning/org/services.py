@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from learning.audit.services import record
 from learning.db import db
+from learning.guards import FIRST_DAY, LAST_DAY, day_in_range
 from learning.org.models import Department, Role, Team, User
 from learning.org.signals import people_changed
 
@@ -105,6 +106,9 @@ def _normalise(data: PersonData) -> PersonData:
         raise OrgError(
             _("A user name has 2 to 80 lower-case letters, digits, dots, hyphens or underscores."), "username"
         )
+    if not day_in_range(data.start_date):
+        raise OrgError(_("Enter a date between %(first)s and %(last)s.", first=FIRST_DAY.isoformat(),
+                         last=LAST_DAY.isoformat()), "start_date")
     return data
 
 

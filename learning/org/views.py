@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from learning.auth.services import AccountError, send_invitation
 from learning.db import db
+from learning.guards import int_arg, page_arg
 from learning.i18n import local_today
 from learning.messaging.mail import MailError
 from learning.org import bp
@@ -47,7 +48,7 @@ def _all_teams():
 @allow(Role.ADMIN)
 def users():
     query = select(User).outerjoin(User.team).options(joinedload(User.team).joinedload(Team.department))
-    q = request.args.get("q", "").strip()
+    q = request.args.get("q", "").strip()[:200]  # a search, not a document (SQLite refuses LIKE patterns of 50 kB)
     if q:
         like = f"%{q.lower()}%"
         query = query.where(or_(
@@ -55,7 +56,7 @@ def users():
             func.lower(User.email).like(like), func.lower(User.username).like(like),
             func.lower(func.coalesce(User.employee_number, "")).like(like),
         ))
-    department = request.args.get("department", type=int)
+    department = int_arg("department")
     if department:
         query = query.where(Team.department_id == department)
     role = request.args.get("role", "")
@@ -66,7 +67,7 @@ def users():
         query = query.where(User.active)
     elif status == "inactive":
         query = query.where(User.active.is_(False))
-    page = db.paginate(query.order_by(User.last_name, User.first_name, User.id), per_page=PAGE_SIZE,
+    page = db.paginate(query.order_by(User.last_name, User.first_name, User.id), page=page_arg(), per_page=PAGE_SIZE,
                        max_per_page=PAGE_SIZE, error_out=False)
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     return render_template("org/users.html", page=page, departments=departments, q=q,
@@ -219,7 +220,7 @@ def unit_team(team_id: int | None):
     team = db.get_or_404(Team, team_id) if team_id else None
     form = TeamForm(obj=team)
     if request.method == "GET":
-        form.department_id.data = team.department_id if team else request.args.get("department", type=int)
+        form.department_id.data = team.department_id if team else int_arg("department")
         form.manager_ids.data = [m.id for m in team.managers] if team else []
     form.department_id.choices = [("", _("Please choose"))] + [
         (d.id, d.name)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from learning.forms import CheckboxesField, RenderableMarkdown
+from learning.forms import CheckboxesField, DayField, RenderableMarkdown
 from learning.phases.models import STATUS_LABELS
 from learning.phases.services import (
     FIRST_YEAR,
@@ -39,17 +39,6 @@ def valid_slug(form, field) -> None:
         field.data = parse_slug(field.data)
     except PhaseError as exc:
         raise ValidationError(str(exc)) from None
-
-
-class DayField(DateField):
-    """A date input (``type="date"``, ISO format) whose error says what to enter."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Enter a date such as 2026-09-30.")) from None
 
 
 MARKDOWN_HINT = _l("Markdown: blank line between paragraphs, - for a list item, **bold**, [link](https://…).")

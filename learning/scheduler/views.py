@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 
+from learning.guards import page_arg
 from learning.org.models import Role
 from learning.scheduler import bp
 from learning.scheduler.registry import scheduled_jobs
@@ -28,6 +29,6 @@ def runs():
     job_id = job_id if job_id in job_ids else ""
     result = request.args.get("result", "")
     result = result if result in RESULTS else ""
-    page = runs_page(job_id=job_id, result=result, page=request.args.get("page", 1, type=int) or 1)
+    page = runs_page(job_id=job_id, result=result, page=page_arg())
     return render_template("scheduler/runs.html", leader=current_leader(), jobs=job_overview(), page=page,
                            job_id=job_id, result=result, job_ids=job_ids, results=RESULTS)

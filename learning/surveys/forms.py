@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    HiddenField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from learning.forms import ActionForm, CheckboxesField, RenderableMarkdown  # noqa: F401  (ActionForm used by the views)
+from learning.forms import ActionForm, CheckboxesField, DayField, RenderableMarkdown  # noqa: F401  (ActionForm used by the views)
 from learning.org.models import ROLE_LABELS, Role
 from learning.surveys.models import (
     CONSTRUCT_MAX,
@@ -124,9 +115,9 @@ class SurveyForm(FlaskForm):
                                             NumberRange(min=1, max=THRESHOLD_MAX)],
                                 description=_l("Free-text answers are shown only for groups with at least this many "
                                                "answers. Locked once the survey opens."))
-    opens_on = DateField(_l("First day of the first round"),
+    opens_on = DayField(_l("First day of the first round"),
                          validators=[InputRequired(message=_l("Please enter a date such as 2026-06-01."))])
-    closes_on = DateField(_l("Last day of the first round"),
+    closes_on = DayField(_l("Last day of the first round"),
                           validators=[InputRequired(message=_l("Please enter a date such as 2026-06-14."))])
     wave_label = StringField(_l("Name of the first round"), filters=[_strip], validators=[Optional(), Length(max=100)],
                              description=_l('For example "before go-live". Optional.'), render_kw={"maxlength": 100})
@@ -194,9 +185,9 @@ class QuestionForm(FlaskForm):
 
 
 class WaveForm(FlaskForm):
-    opens_on = DateField(_l("First day"), validators=[InputRequired(message=_l("Please enter a date such as "
+    opens_on = DayField(_l("First day"), validators=[InputRequired(message=_l("Please enter a date such as "
                                                                                "2026-06-01."))])
-    closes_on = DateField(_l("Last day"), validators=[InputRequired(message=_l("Please enter a date such as "
+    closes_on = DayField(_l("Last day"), validators=[InputRequired(message=_l("Please enter a date such as "
                                                                                "2026-06-14."))])
     label = StringField(_l("Name of the round"), filters=[_strip], validators=[Optional(), Length(max=100)],
                         description=_l('For example "after go-live". Optional.'), render_kw={"maxlength": 100})
@@ -206,7 +197,7 @@ class ClosingDateForm(FlaskForm):
     """Move the last day of the round that is open (or not yet open); a closed round stays closed."""
 
     wave = HiddenField()
-    closes_on = DateField(_l("New last day"), validators=[InputRequired(message=_l("Please enter a date such as "
+    closes_on = DayField(_l("New last day"), validators=[InputRequired(message=_l("Please enter a date such as "
                                                                                    "2026-06-14."))],
                           description=_l("Possible only until the round closes: its results are released then, and "
                                          "a closed round cannot be reopened or extended."))

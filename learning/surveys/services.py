@@ -28,6 +28,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from learning.audit.services import record
 from learning.content import complexity_message, too_complex
 from learning.db import db, utcnow
+from learning.guards import FIRST_DAY, LAST_DAY, day_in_range
 from learning.org.models import Role, Team, User, UserRole
 from learning.phases.models import RolloutPhase, phase_department
 from learning.surveys.instruments import apply_template, default_options, template_title
@@ -516,6 +517,10 @@ def _check_dates(opens_on: date | None, closes_on: date | None) -> None:
         raise SurveyError(_("Please enter the first day of the survey."), "opens_on")
     if closes_on is None:
         raise SurveyError(_("Please enter the last day of the survey."), "closes_on")
+    for day, name in ((opens_on, "opens_on"), (closes_on, "closes_on")):
+        if not day_in_range(day):
+            raise SurveyError(_("Enter a date between %(first)s and %(last)s.", first=FIRST_DAY.isoformat(),
+                                last=LAST_DAY.isoformat()), name)
     if closes_on < opens_on:
         raise SurveyError(_("The last day cannot be before the first day."), "closes_on")
     if (closes_on - opens_on).days > MAX_DAYS_OPEN:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from learning.db import db
 from learning.exports import download
+from learning.guards import int_arg
 from learning.home.panels import home_panel
 from learning.i18n import local_today
 from learning.org.models import Department, Role, Team
@@ -177,7 +178,7 @@ def answer(survey_id: int):
         flash(_("The form has expired. Please send it again."), "warning")
         return redirect(url_for("surveys.start", survey_id=survey_id))
     raw = _raw_answers()
-    index = request.form.get("step", 0, type=int) or 0
+    index = int_arg("step", 0, minimum=0, source=request.form) or 0
     nav = request.form.get("nav", "next")
     pages = steps(survey)
     index = max(0, min(index, len(pages) - 1))
@@ -416,7 +417,7 @@ def question_new(survey_id: int):
     form = QuestionForm() if request.method == "POST" else QuestionForm(formdata=None)
     form.set_choices(survey.sections, locale())
     if request.method == "GET":
-        form.section_id.data = request.args.get("section", type=int) or (
+        form.section_id.data = int_arg("section") or (
             survey.sections[-1].id if survey.sections else None)
         form.kind.data = QuestionKind.LIKERT5.value
         form.required.data = True
@@ -649,7 +650,7 @@ def _results_context(survey: Survey, results) -> dict:
 @allow(*PROJECT)
 def results(survey_id: int):
     survey = _survey_or_404(survey_id)
-    data = survey_results(survey, request.args.get("wave", type=int), request.args.get("department", type=int),
+    data = survey_results(survey, int_arg("wave"), int_arg("department"),
                           today=local_today())
     departments = [(d, data.units.departments[d]) for d in data.units.department_order()]
     return render_template("surveys/results.html", departments=departments, **_results_context(survey, data))
@@ -679,7 +680,7 @@ def export_xlsx_view(survey_id: int):
 @allow(*PROJECT)
 def named(survey_id: int):
     survey = _survey_or_404(survey_id)
-    wave = survey.wave(request.args.get("wave", type=int)) or survey.current_wave(local_today())
+    wave = survey.wave(int_arg("wave")) or survey.current_wave(local_today())
     try:
         rows = named_answers(current_user, survey, wave) if wave else []
     except NotFound:
@@ -694,7 +695,7 @@ def team_results(survey_id: int):
     survey = _survey_or_404(survey_id)
     if not survey.locked:
         abort(404)
-    data = survey_results(survey, request.args.get("wave", type=int), today=local_today())
+    data = survey_results(survey, int_arg("wave"), today=local_today())
     mine = managed_team_ids(current_user)
     rows = [row for row in data.rows() if row.node[0] == "t" and row.node[2] in mine]
     # Teams without a row of their own: too small to be recorded (known only once the round is released).

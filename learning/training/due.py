@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from learning.guards import check_day
+
 ANCHORS = ("start", "golive", "assigned")
 # Days after the start date by which a course is due whose rule date falls before the start date.
 START_GRACE_DAYS = 14
@@ -35,7 +37,7 @@ class DueRule:
             anchor, sign, days = match.groups()
             return cls(anchor=anchor, days=int(days) * (-1 if sign == "-" else 1))
         try:
-            return cls(anchor=None, fixed=date.fromisoformat(text))
+            return cls(anchor=None, fixed=check_day(date.fromisoformat(text)))
         except ValueError:
             raise ValueError(
                 f"due rule {text!r} is neither a date (2026-06-30) nor start/golive/assigned with +/- days "
@@ -59,7 +61,10 @@ class DueRule:
         anchor = {"start": start, "golive": go_live, "assigned": assigned}[self.anchor]
         if anchor is None:
             return None
-        return anchor + timedelta(days=self.days)
+        try:
+            return anchor + timedelta(days=self.days)
+        except OverflowError:  # a start date written around the forms (such as 9999-12-31): no due date
+            return None
 
     def due_for(self, *, start: date | None, go_live: date | None, assigned: date) -> date | None:
         """The day a person's course is due: the rule's date, never before the person's first working day."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from learning.audit.services import record_view
 from learning.db import db
+from learning.guards import int_arg
 from learning.i18n import local_today
 from learning.org.models import Department, Role, Team
 from learning.phases.models import RolloutPhase
@@ -54,7 +55,7 @@ def _form_for(rule: AssignmentRule | None) -> RuleForm:
     if request.method == "POST":
         return RuleForm()
     if rule is None:
-        return RuleForm(course_id=request.args.get("course", type=int))
+        return RuleForm(course_id=int_arg("course"))
     values = rule.audience_values or []
     form = RuleForm(course_id=rule.course_id, audience=rule.audience, mandatory=rule.mandatory,
                     due_rule=rule.due_rule or "")

@@ -17,6 +17,7 @@ from wtforms import RadioField
 from wtforms.validators import InputRequired
 
 from learning.forms import ActionForm, CheckboxesField
+from learning.guards import int_arg
 from learning.i18n import local_today
 from learning.security import AUTHENTICATED, PUBLIC, allow
 from learning.training import bp
@@ -240,7 +241,7 @@ def quiz(slug: str):
     locale = _locale()
     progress = course_progress(current_user, course)
     if request.method == "GET" and "attempt" in request.args:
-        attempt = quiz_result(current_user, course, request.args.get("attempt", type=int) or 0)
+        attempt = quiz_result(current_user, course, int_arg("attempt") or 0)
         if attempt is None:
             abort(404)
         return render_template("training/quiz_result.html", course=course, attempt=attempt, progress=progress,
@@ -248,7 +249,7 @@ def quiz(slug: str):
 
     form = _quiz_form(course, locale)
     if request.method == "POST":
-        attempt_id = request.form.get("attempt_id", type=int)
+        attempt_id = int_arg("attempt_id", source=request.form)
         if attempt_id is None:
             flash(_("The quiz form was incomplete. Please answer the questions again."), "warning")
             return redirect(url_for("training.quiz", slug=course.slug))

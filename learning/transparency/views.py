@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from learning.db import db
 from learning.extensions import limiter
+from learning.guards import page_arg
 from learning.i18n import local_today
 from learning.org.models import Role
 from learning.security import AUTHENTICATED, PUBLIC, allow
@@ -57,7 +58,7 @@ def barrier_reports():
         select(BarrierReport).order_by(BarrierReport.resolved_at.is_not(None), BarrierReport.created_at.desc(),
                                        BarrierReport.id.desc())
         .options(selectinload(BarrierReport.reporter), selectinload(BarrierReport.resolved_by)),
-        per_page=20, max_per_page=20, error_out=False,
+        page=page_arg(), per_page=20, max_per_page=20, error_out=False,
     )
     return render_template("transparency/barrier_reports.html", page=page, form=ActionForm())
 

@@ -46,7 +46,7 @@ def test_bad_input_gets_messages_not_errors(client, people, login):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Invalid email address." in page
-    assert "Not a valid date value." in page
+    assert "Enter a date such as 2026-09-30." in page
     assert "Not a valid choice." in page
     assert "Please check your entries" in page
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from learning.guards import FIRST_DAY, LAST_DAY
 from learning.training.due import ANCHORS, START_GRACE_DAYS, DueRule
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -101,7 +102,8 @@ def test_the_string_form_is_canonical():
 days_strategy = st.integers(min_value=-9999, max_value=9999)
 dates = st.dates(min_value=date(1950, 1, 1), max_value=date(2150, 12, 31))
 relative_rules = st.builds(DueRule, anchor=st.sampled_from(ANCHORS), days=days_strategy)
-fixed_rules = st.builds(lambda day: DueRule(anchor=None, fixed=day), st.dates(min_value=date(1000, 1, 1)))
+platform_days = st.dates(min_value=FIRST_DAY, max_value=LAST_DAY)  # a fixed due date outside is refused
+fixed_rules = st.builds(lambda day: DueRule(anchor=None, fixed=day), platform_days)
 
 
 @given(anchor_day=dates, days=days_strategy, anchor=st.sampled_from(ANCHORS))
@@ -126,7 +128,7 @@ def test_offsets_add_up(anchor_day, first, second):
                                                                         assigned=anchor_day)
 
 
-@given(day=st.dates(min_value=date(1000, 1, 1)), anchor_day=dates)
+@given(day=platform_days, anchor_day=dates)
 def test_a_fixed_date_ignores_every_anchor(day, anchor_day):
     rule = DueRule.parse(day.isoformat())
     assert rule.due_on(start=anchor_day, go_live=anchor_day, assigned=anchor_day) == day
