@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import gc
 import io
 import os
 import pstats
@@ -167,11 +166,6 @@ def measure(app, name: str, sizes: list[int], profile: bool, checks: Table, page
 
 
 def main() -> None:
-    # A garbage collection after the dry run of 1,000 lines through the test client crashes this
-    # process (segmentation fault while the collector walks a dict; also with the importer of
-    # before the limits; not with the collector off). Until that is found, the measuring process
-    # runs without the cyclic collector: it lives for a minute and reference counting frees the rest.
-    gc.disable()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--people", type=int, default=2000, help="organisation size before the import")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from datetime import UTC, datetime
 from time import monotonic
@@ -125,10 +126,20 @@ def end_session_quietly(_error=None) -> None:
     The answer is already made when the session's transaction is rolled back at the end. If the
     database is shutting down, that rollback fails; the connection is then discarded by the pool.
     """
+    # CPython 3.11 runs the cyclic collector inside allocations: a collection in the middle of
+    # Session.close() (InstanceState._detach_states, while the loaded objects are cyclic garbage
+    # whose weakref callbacks store into the same states) leaves a freed instance dict tracked,
+    # and the next collection crashes the process. Not needed on Python 3.12+ (collector runs
+    # only between bytecodes there).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         db.session.remove()
     except OperationalError as exc:
         logger.warning("Database connection lost while ending a request: %s", exc)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 # SQLSTATEs of PostgreSQL for a table or column that does not exist: the schema is missing or old.

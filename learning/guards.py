@@ -82,6 +82,14 @@ def day_in_range(value: date | None) -> bool:
     return value is None or FIRST_DAY <= value <= LAST_DAY
 
 
+def has_refused_characters(text: str) -> bool:
+    """Whether ``text`` holds what no form accepts either: control characters or text-direction overrides.
+
+    For text that comes in another way than a form field (a cell of an uploaded file).
+    """
+    return _REFUSED_IN_FORM.search(text) is not None
+
+
 def refused_input() -> str | None:
     """Why the current request is refused, or None: the first offending part of path, query string or form."""
     try:

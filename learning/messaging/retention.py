@@ -1,4 +1,4 @@
-"""Retention of reminders: finished outbox rows and read notifications expire like other individual logs.
+"""Retention of reminders: finished outbox rows and read or done notifications expire like other individual logs.
 
 Registered with ``learning.transparency.retention`` under the admins' setting
 ``retention.individual_logs_days``. An outbox row is kept at least as long as its key could be
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, not_, or_, select
 
 from learning.db import db, utcnow
 from learning.messaging.models import FINAL_STATUSES, Outbox
@@ -33,5 +33,9 @@ def purge_outbox(cutoff: datetime, dry_run: bool) -> int:
 
 @retention_rule("notifications", "retention.individual_logs_days")
 def purge_notifications(cutoff: datetime, dry_run: bool) -> int:
-    return _count_or_delete(Notification, Notification.read_at.is_not(None) & (Notification.created_at < cutoff),
-                            dry_run)
+    """Read notifications, and unread ones whose work is done (no longer shown), once older than the cutoff."""
+    from learning.i18n import local_today
+    from learning.notifications.services import still_relevant
+
+    finished = or_(Notification.read_at.is_not(None), not_(still_relevant(local_today())))
+    return _count_or_delete(Notification, finished & (Notification.created_at < cutoff), dry_run)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from learning.audit.services import record
 from learning.db import db
-from learning.guards import FIRST_DAY, LAST_DAY
+from learning.guards import FIRST_DAY, LAST_DAY, has_refused_characters
 from learning.org.models import Department, Role, Team, User
 from learning.org.services import USERNAME_RE
 from learning.org.signals import people_changed
@@ -363,6 +363,10 @@ def _check_cells(line: int, cells: list[str], header: list[str], columns: dict[s
                    "the separator lack quotes?", found=len(cells), expected=len(header)))
     if any(i < len(cells) and cells[i].strip() and not title.strip() for i, title in enumerate(header)):
         problem(_l("The line has a value in a column without a header."))
+    if any(has_refused_characters(c) for c in cells):  # a NUL byte would fail on PostgreSQL
+        problem(_l("The line contains characters that cannot be accepted: control characters (such as a null "
+                   "byte) or text-direction overrides. Remove them and import the file again."))
+        return _Row(line)  # nothing of this line is checked further or shown back
 
     def cell(column: str) -> str:
         index = columns.get(column)

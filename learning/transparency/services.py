@@ -111,9 +111,14 @@ def _plain(column: str, value):
     return value
 
 
+def _derived(column: str) -> bool:
+    """A copy of a text in another form (its HTML, rendered when saved), shown once as the text itself."""
+    return column.endswith("_html") or column == "html_version"
+
+
 def _section(table: Table, condition) -> Section:
     rows = db.session.execute(select(table).where(condition)).mappings().all()
-    columns = [c.name for c in table.columns]
+    columns = [c.name for c in table.columns if not _derived(c.name)]
     return Section(
         table=table.name,
         label=str(TABLE_LABELS.get(table.name, table.name.replace("_", " "))),

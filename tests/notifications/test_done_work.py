@@ -261,3 +261,19 @@ def test_on_the_demo_the_centre_lists_exactly_what_the_senders_re_check_finds_op
                                                taken_on=today))
         db.session.flush()
         assert compare() > 20
+
+
+def test_retention_deletes_unread_notifications_of_done_work_but_keeps_open_ones(app, anna, plan, send):  # noqa: F811
+    """A done item's reminder is never shown again, so it must not be kept for ever because nobody read it."""
+    from learning.messaging.retention import purge_notifications
+
+    person, ids = anna
+    plan(NOW)
+    send(NOW)
+    _finish_course(app, person, ids["course"])
+    later = NOW + timedelta(minutes=10)  # a cutoff after the reminders were made stands for "older than the period"
+    with time_machine.travel(later, tick=False), app.app_context():
+        assert purge_notifications(later, dry_run=True) == 1
+        assert purge_notifications(later, dry_run=False) == 1
+        db.session.commit()
+    assert _kinds(app, person) == {"surveys.not_answered", "announcements.unacknowledged"}

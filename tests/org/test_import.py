@@ -186,6 +186,8 @@ GOOD_ROW = "good@example.org,Gina,Gut,,Ordnungsamt,Standesamt,,,,,\n"
     (HEADER + GOOD_ROW + "m@example.org,Mia,Leitung,,Ordnungsamt,,,,,Kämmerei,\n", 3, "does not exist"),
     (HEADER + GOOD_ROW + "a@example.org,Ari,Aktiv,,,,,,,,vielleicht\n", 3, "neither yes nor no"),
     (HEADER + GOOD_ROW + "q@example.org,Quentin,Quo,,,,,,,,,extra\n", 3, "fields but the header has 11"),
+    (HEADER + GOOD_ROW + "c@example.org,Con\x07trol,Zeichen,,,,,,,,\n", 3, "characters that cannot be accepted"),
+    (HEADER + GOOD_ROW + "b@example.org,Bidi,\u202eRechts,,,,,,,,\n", 3, "characters that cannot be accepted"),
 ])
 def test_bad_line_is_reported_with_its_line_and_nothing_is_written(app, runner, tmp_path, people, text, line,
                                                                    reason):
@@ -212,6 +214,16 @@ def test_every_problem_is_collected_with_physical_line_numbers(app, runner, tmp_
     problems = [line for line in result.stderr.splitlines() if line.startswith(f"{path}:")]
     assert [p.split(":")[1] for p in problems] == ["4", "7"], result.stderr
     assert "2 problem(s)" in result.stderr
+    assert snapshot(app) == before
+
+
+def test_a_utf16_file_with_a_null_byte_in_a_cell_is_refused_on_its_line(app, runner, tmp_path, people):
+    """UTF-16 is read as such, so a NUL can arrive inside a cell; PostgreSQL cannot store it."""
+    path = write(tmp_path, (HEADER + GOOD_ROW + "n@example.org,Nu\x00ll,Byte,,,,,,,,\n").encode("utf-16"))
+    before = snapshot(app)
+    result = run(runner, path)
+    assert result.exit_code != 0
+    assert f"{path}:3: " in result.stderr and "characters that cannot be accepted" in result.stderr, result.stderr
     assert snapshot(app) == before
 
 

@@ -93,3 +93,16 @@ def test_page_runs_a_fixed_number_of_queries(app, client, people, login, make_co
     with count_queries() as many:
         assert client.get("/my-data").status_code == 200
     assert len(many) == len(few)
+
+
+def test_the_html_rendered_from_a_text_is_not_listed_again(app, people, make_course, make_assignment, make_phase):
+    """A post's text is listed once, as written; its stored HTML rendering is a copy, not another record."""
+    from learning.org.models import User
+
+    named_id, _, _ = _activity(app, people, make_course, make_assignment, make_phase)
+    with app.test_request_context():
+        employee = db.session.get(User, people["employee"].id)
+        posts = {s.table: s for s in personal_data(employee)}["feedback_post"]
+    assert "body" in posts.columns
+    assert not [c for c in posts.columns if c.endswith("_html") or c == "html_version"]
+    assert [row["body"] for row in posts.rows if row["id"] == named_id] == ["Text"]
