@@ -44,6 +44,7 @@ from learning.i18n import local_today
 from learning.org.models import Role, User
 from learning.phases.models import RolloutPhase
 from learning.phases.services import Figure, roadmap_figure
+from learning.search import contains
 
 logger = logging.getLogger(__name__)
 
@@ -143,10 +144,6 @@ class ChannelPage:
     comments: dict[int, int] = field(default_factory=dict)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def channel_page(user: User, phase: RolloutPhase, *, kind: str = "", status: str = "", q: str = "",
                  sort: str = "newest", page: int = 1, per_page: int = PER_PAGE) -> ChannelPage:
     """One page of a channel's posts, filtered and sorted, with the person's votes and comment counts.
@@ -167,9 +164,7 @@ def channel_page(user: User, phase: RolloutPhase, *, kind: str = "", status: str
         stmt = stmt.where(FeedbackPost.status == status)
     needle = q.strip()
     if needle:
-        pattern = f"%{_escape_like(needle)}%"
-        stmt = stmt.where(or_(FeedbackPost.title.ilike(pattern, escape="\\"),
-                              FeedbackPost.body.ilike(pattern, escape="\\")))
+        stmt = stmt.where(or_(contains(FeedbackPost.title, needle), contains(FeedbackPost.body, needle)))
     if sort == "votes":
         stmt = stmt.order_by(FeedbackPost.vote_count.desc(), FeedbackPost.id.desc())
     else:

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from learning.audit.services import record_view
@@ -17,7 +17,8 @@ from learning.messaging import retention as _retention  # noqa: F401  (registers
 from learning.messaging.models import CapturedMail, Outbox, OutboxStatus
 from learning.messaging.outbox import UNCONFIRMED, OutboxError, retry, retry_all_failed, retryable, status_counts
 from learning.messaging.reminders import kind_named, registered_kinds
-from learning.org.models import Role, User
+from learning.org.models import Role
+from learning.org.search import matching_people, search_text
 from learning.security import allow
 
 PER_PAGE = 25
@@ -71,7 +72,7 @@ def outbox():
     kinds = registered_kinds()
     kind = request.args.get("kind", "")
     kind = kind if kind in {k.name for k in kinds} else ""
-    person = request.args.get("person", "").strip()[:100]
+    person = search_text(request.args.get("person"))
     number = page_arg()
     # Recorded before loading: the commit would otherwise expire the rows shown.
     record_view(current_user, "messaging.outbox", None, f"Outbox ({status or 'all'}), page {number}",
@@ -82,10 +83,7 @@ def outbox():
     if kind:
         query = query.where(Outbox.kind == kind)
     if person:
-        like = f"%{person.lower().replace('%', '').replace('_', '')}%"
-        query = query.where(Outbox.user_id.in_(select(User.id).where(or_(
-            func.lower(User.first_name + " " + User.last_name).like(like), func.lower(User.username).like(like),
-            func.lower(User.email).like(like)))))
+        query = query.where(Outbox.user_id.in_(matching_people(person)))
     order = Outbox.sent_at.desc() if status == OutboxStatus.SENT else Outbox.next_attempt_at.desc()
     page = db.paginate(query.order_by(order, Outbox.id.desc()), page=number, per_page=PER_PAGE,
                        max_per_page=PER_PAGE, error_out=False)
