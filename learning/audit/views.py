@@ -8,10 +8,10 @@ from sqlalchemy.orm import selectinload
 
 from learning.audit import bp
 from learning.audit.models import AuditEntry
-from learning.db import db
-from learning.guards import check_day, page_arg
+from learning.guards import check_day
 from learning.org.models import Role
 from learning.org.search import matching_people, search_text
+from learning.pagination import paginate
 from learning.security import allow
 
 
@@ -48,7 +48,6 @@ def log():
         query = query.where(AuditEntry.at < datetime.combine(end + timedelta(days=1), time(), zone))
     if problems:
         query = query.where(False)
-    page = db.paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), page=page_arg(), per_page=50,
-                       max_per_page=50, error_out=False)
+    page = paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), per_page=50)
     return render_template("audit/log.html", page=page, action=action, person=person, problems=problems,
                            start=request.args.get("from", "")[:10], end=request.args.get("to", "")[:10])

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from learning.audit.services import record_view
-from learning.db import db
 from learning.forms import ActionForm
 from learning.guards import page_arg
 from learning.messaging import bp
@@ -19,6 +18,7 @@ from learning.messaging.outbox import UNCONFIRMED, OutboxError, retry, retry_all
 from learning.messaging.reminders import kind_named, registered_kinds
 from learning.org.models import Role
 from learning.org.search import matching_people, search_text
+from learning.pagination import paginate
 from learning.security import allow
 
 PER_PAGE = 25
@@ -57,8 +57,8 @@ def captured_mail():
     number = page_arg()
     # Recorded before loading: the commit would otherwise expire the rows shown.
     record_view(current_user, "messaging.captured_mail", None, f"Captured mail, page {number}", page=number)
-    page = db.paginate(select(CapturedMail).order_by(CapturedMail.created_at.desc(), CapturedMail.id.desc()),
-                       page=number, per_page=20, max_per_page=20, error_out=False)
+    page = paginate(select(CapturedMail).order_by(CapturedMail.created_at.desc(), CapturedMail.id.desc()),
+                    page=number, per_page=20)
     return render_template("messaging/captured_mail.html", page=page,
                            capturing=not current_app.config["SMTP_URL"])
 
@@ -85,8 +85,7 @@ def outbox():
     if person:
         query = query.where(Outbox.user_id.in_(matching_people(person)))
     order = Outbox.sent_at.desc() if status == OutboxStatus.SENT else Outbox.next_attempt_at.desc()
-    page = db.paginate(query.order_by(order, Outbox.id.desc()), page=number, per_page=PER_PAGE,
-                       max_per_page=PER_PAGE, error_out=False)
+    page = paginate(query.order_by(order, Outbox.id.desc()), page=number, per_page=PER_PAGE)
     return render_template("messaging/outbox.html", page=page, status=status, counts=status_counts(), kinds=kinds,
                            kind=kind, person=person,
                            statuses=list(OutboxStatus), STATUS_LABELS=STATUS_LABELS, STATUS_BADGES=STATUS_BADGES,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from learning.auth.services import AccountError, send_invitation
 from learning.db import db
-from learning.guards import int_arg, page_arg
+from learning.guards import int_arg
 from learning.i18n import local_today
 from learning.messaging.mail import MailError
 from learning.org import bp
@@ -26,6 +26,7 @@ from learning.org.services import (
     set_unit_active,
     update_person,
 )
+from learning.pagination import paginate
 from learning.security import allow
 
 PAGE_SIZE = 25
@@ -63,8 +64,7 @@ def users():
         query = query.where(User.active)
     elif status == "inactive":
         query = query.where(User.active.is_(False))
-    page = db.paginate(query.order_by(User.last_name, User.first_name, User.id), page=page_arg(), per_page=PAGE_SIZE,
-                       max_per_page=PAGE_SIZE, error_out=False)
+    page = paginate(query.order_by(User.last_name, User.first_name, User.id), per_page=PAGE_SIZE)
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     return render_template("org/users.html", page=page, departments=departments, q=q,
                            department=department, role=role, status=status, action_form=ActionForm())
