@@ -44,7 +44,7 @@ node_modules/.installed: package.json package-lock.json
 # Third-party assets are installed from npm and copied here, never committed.
 static/vendor/.installed: node_modules/.installed
 	rm -rf static/vendor
-	mkdir -p static/vendor/kern static/vendor/axe
+	mkdir -p static/vendor/kern
 	cp $(KERN)/kern.min.css static/vendor/kern/
 	cp -r $(KERN)/fonts static/vendor/kern/
 	touch $@

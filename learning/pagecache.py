@@ -186,13 +186,18 @@ def _counters(user_id: int) -> Counters:
     return Counters(*read_outside_transaction(select(*counter_columns(literal(user_id))))[0])
 
 
-def _key(view_name: str) -> tuple | None:
-    """The page's key, or None when this request must be rendered afresh and not kept."""
+def _key() -> tuple | None:
+    """The page's key, or None when this request must be rendered afresh and not kept.
+
+    The page is named by its endpoint and URL arguments (``home.index``, ``phases.detail`` with
+    ``phase_id=3``), never by the view function's name, which two blueprints may share.
+    """
     token = session.get("csrf_token")
     if token is None or "_flashes" in session or request.query_string or request.method != "GET":
         return None
     counters = _counters(current_user.id)
-    return (view_name, current_user.id, token, str(get_locale()), local_today(), counters.everyone, counters.person)
+    page = (request.endpoint, tuple(sorted((request.view_args or {}).items())))
+    return (page, current_user.id, token, str(get_locale()), local_today(), counters.everyone, counters.person)
 
 
 def per_person_page(when=lambda: True):
@@ -202,7 +207,7 @@ def per_person_page(when=lambda: True):
         @wraps(view)
         def wrapper(*args, **kwargs):
             cache = _cache() if when() else None
-            key = _key(view.__name__) if cache is not None else None
+            key = _key() if cache is not None else None
             if key is not None:
                 page = cache.get(key)
                 if page is not None:

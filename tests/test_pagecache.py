@@ -224,3 +224,30 @@ def test_counters_are_read_for_a_person_signed_in_without_load_user(app, employe
     with app.test_request_context():
         assert read(employee_id) == Counters(stored[EVERYONE], stored.get(person_scope(employee_id), 0))
         assert read(employee_id).everyone > 0
+
+
+def test_two_kept_views_of_the_same_name_keep_their_own_pages(make_app, people, login):
+    from flask import Blueprint
+
+    from learning.pagecache import per_person_page
+    from learning.security import AUTHENTICATED, allow
+
+    app = make_app()
+    for name in ("first_kept", "second_kept"):
+        blueprint = Blueprint(name, __name__, url_prefix=f"/{name}")
+
+        @blueprint.route("/", defaults={"number": 0})
+        @blueprint.route("/<int:number>")
+        @allow(AUTHENTICATED)
+        @per_person_page()
+        def index(number, name=name):  # the same function name in both blueprints
+            return f"page of {name} {number}"
+
+        app.register_blueprint(blueprint)
+    client = app.test_client()
+    login(client, "employee")
+    pages = [client.get(url).get_data(as_text=True)
+             for url in ("/first_kept/", "/second_kept/", "/second_kept/7", "/first_kept/", "/second_kept/")]
+    assert pages == ["page of first_kept 0", "page of second_kept 0", "page of second_kept 7",
+                     "page of first_kept 0", "page of second_kept 0"]
+    assert len(app.extensions["page_cache"]._pages) == 3

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -43,8 +41,9 @@ from learning.announcements.services import (
 )
 from learning.audit.services import record_view
 from learning.db import db, utcnow
-from learning.guards import int_arg, page_arg
+from learning.guards import int_arg
 from learning.org.models import Department, Role, Team
+from learning.pagination import paginate
 from learning.phases.models import RolloutPhase
 from learning.security import AUTHENTICATED, PUBLIC, allow, is_safe_redirect
 
@@ -95,42 +94,6 @@ def page_helpers() -> dict:
     return {"Status": AnnouncementStatus, "render_version": render_version}
 
 
-@dataclass
-class Page:
-    """A slice of a list already in memory, shaped for the ``ui.pagination`` macro."""
-
-    items: list
-    page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / PER_PAGE))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
-def _paginate(items: list) -> Page:
-    page = page_arg()
-    pages = max(1, math.ceil(len(items) / PER_PAGE))
-    page = min(page, pages)
-    return Page(items[(page - 1) * PER_PAGE:page * PER_PAGE], page, len(items))
-
-
 def _feed_url(token: str) -> str:
     return current_app.config["BASE_URL"] + url_for("announcements.feed", feed_token=token)
 
@@ -142,7 +105,7 @@ def _feed_url(token: str) -> str:
 def index_page():
     items = visible_announcements(current_user)
     token = feed_token_of(current_user)
-    return render_template("announcements/index.html", page=_paginate(items),
+    return render_template("announcements/index.html", page=paginate(items, per_page=PER_PAGE),
                            unacknowledged=sum(i.needs_ack for i in items),
                            feed_url=_feed_url(token.token) if token else None, form=ActionForm())
 

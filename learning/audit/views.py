@@ -3,14 +3,15 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from learning.audit import bp
 from learning.audit.models import AuditEntry
-from learning.db import db
-from learning.guards import check_day, page_arg
-from learning.org.models import Role, User
+from learning.guards import check_day
+from learning.org.models import Role
+from learning.org.search import matching_people, search_text
+from learning.pagination import paginate
 from learning.security import allow
 
 
@@ -34,11 +35,9 @@ def log():
     action = request.args.get("action", "").strip()[:60]
     if action:
         query = query.where(AuditEntry.action.startswith(action, autoescape=True))
-    person = request.args.get("person", "").strip()[:100]
+    person = search_text(request.args.get("person"))
     if person:
-        like = f"%{person.lower()}%"
-        matching = select(User.id).where(or_(
-            func.lower(User.first_name + " " + User.last_name).like(like), func.lower(User.username).like(like)))
+        matching = matching_people(person)
         query = query.where(or_(AuditEntry.actor_id.in_(matching),
                                 (AuditEntry.target_type == "user") & AuditEntry.target_id.in_(matching)))
     start, end = _day("from", problems), _day("to", problems)
@@ -49,7 +48,6 @@ def log():
         query = query.where(AuditEntry.at < datetime.combine(end + timedelta(days=1), time(), zone))
     if problems:
         query = query.where(False)
-    page = db.paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), page=page_arg(), per_page=50,
-                       max_per_page=50, error_out=False)
+    page = paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()), per_page=50)
     return render_template("audit/log.html", page=page, action=action, person=person, problems=problems,
                            start=request.args.get("from", "")[:10], end=request.args.get("to", "")[:10])

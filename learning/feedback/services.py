@@ -42,8 +42,10 @@ from learning.feedback.models import (
 )
 from learning.i18n import local_today
 from learning.org.models import Role, User
+from learning.pagination import Page, paginate
 from learning.phases.models import RolloutPhase
 from learning.phases.services import Figure, roadmap_figure
+from learning.search import contains
 
 logger = logging.getLogger(__name__)
 
@@ -138,13 +140,9 @@ def channels() -> list[ChannelSummary]:
 @dataclass
 class ChannelPage:
     phase: RolloutPhase
-    page: object  # flask_sqlalchemy Pagination of FeedbackPost
+    page: Page  # of FeedbackPost
     voted: set[int] = field(default_factory=set)
     comments: dict[int, int] = field(default_factory=dict)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def channel_page(user: User, phase: RolloutPhase, *, kind: str = "", status: str = "", q: str = "",
@@ -167,15 +165,13 @@ def channel_page(user: User, phase: RolloutPhase, *, kind: str = "", status: str
         stmt = stmt.where(FeedbackPost.status == status)
     needle = q.strip()
     if needle:
-        pattern = f"%{_escape_like(needle)}%"
-        stmt = stmt.where(or_(FeedbackPost.title.ilike(pattern, escape="\\"),
-                              FeedbackPost.body.ilike(pattern, escape="\\")))
+        stmt = stmt.where(or_(contains(FeedbackPost.title, needle), contains(FeedbackPost.body, needle)))
     if sort == "votes":
         stmt = stmt.order_by(FeedbackPost.vote_count.desc(), FeedbackPost.id.desc())
     else:
         stmt = stmt.order_by(FeedbackPost.created_on.desc(), FeedbackPost.id.desc())
     stmt = stmt.options(joinedload(FeedbackPost.author).lazyload(User.role_rows))
-    result = db.paginate(stmt, page=max(page, 1), per_page=per_page, error_out=False)
+    result = paginate(stmt, page=page, per_page=per_page)
     ids = [post.id for post in result.items]
     voted = set(db.session.scalars(
         select(FeedbackVote.post_id).where(FeedbackVote.user_id == user.id, FeedbackVote.post_id.in_(ids))))

@@ -5,11 +5,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from learning.audit.services import record_view
-from learning.db import db
 from learning.forms import ActionForm
 from learning.guards import page_arg
 from learning.messaging import bp
@@ -17,7 +16,9 @@ from learning.messaging import retention as _retention  # noqa: F401  (registers
 from learning.messaging.models import CapturedMail, Outbox, OutboxStatus
 from learning.messaging.outbox import UNCONFIRMED, OutboxError, retry, retry_all_failed, retryable, status_counts
 from learning.messaging.reminders import kind_named, registered_kinds
-from learning.org.models import Role, User
+from learning.org.models import Role
+from learning.org.search import matching_people, search_text
+from learning.pagination import paginate
 from learning.security import allow
 
 PER_PAGE = 25
@@ -56,8 +57,8 @@ def captured_mail():
     number = page_arg()
     # Recorded before loading: the commit would otherwise expire the rows shown.
     record_view(current_user, "messaging.captured_mail", None, f"Captured mail, page {number}", page=number)
-    page = db.paginate(select(CapturedMail).order_by(CapturedMail.created_at.desc(), CapturedMail.id.desc()),
-                       page=number, per_page=20, max_per_page=20, error_out=False)
+    page = paginate(select(CapturedMail).order_by(CapturedMail.created_at.desc(), CapturedMail.id.desc()),
+                    page=number, per_page=20)
     return render_template("messaging/captured_mail.html", page=page,
                            capturing=not current_app.config["SMTP_URL"])
 
@@ -71,7 +72,7 @@ def outbox():
     kinds = registered_kinds()
     kind = request.args.get("kind", "")
     kind = kind if kind in {k.name for k in kinds} else ""
-    person = request.args.get("person", "").strip()[:100]
+    person = search_text(request.args.get("person"))
     number = page_arg()
     # Recorded before loading: the commit would otherwise expire the rows shown.
     record_view(current_user, "messaging.outbox", None, f"Outbox ({status or 'all'}), page {number}",
@@ -82,13 +83,9 @@ def outbox():
     if kind:
         query = query.where(Outbox.kind == kind)
     if person:
-        like = f"%{person.lower().replace('%', '').replace('_', '')}%"
-        query = query.where(Outbox.user_id.in_(select(User.id).where(or_(
-            func.lower(User.first_name + " " + User.last_name).like(like), func.lower(User.username).like(like),
-            func.lower(User.email).like(like)))))
+        query = query.where(Outbox.user_id.in_(matching_people(person)))
     order = Outbox.sent_at.desc() if status == OutboxStatus.SENT else Outbox.next_attempt_at.desc()
-    page = db.paginate(query.order_by(order, Outbox.id.desc()), page=number, per_page=PER_PAGE,
-                       max_per_page=PER_PAGE, error_out=False)
+    page = paginate(query.order_by(order, Outbox.id.desc()), page=number, per_page=PER_PAGE)
     return render_template("messaging/outbox.html", page=page, status=status, counts=status_counts(), kinds=kinds,
                            kind=kind, person=person,
                            statuses=list(OutboxStatus), STATUS_LABELS=STATUS_LABELS, STATUS_BADGES=STATUS_BADGES,

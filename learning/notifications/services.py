@@ -28,6 +28,7 @@ from learning.i18n import local_today
 from learning.messaging.reminders import Entry, kind_named, optional_kinds, registered_kinds
 from learning.notifications.models import Digest, Notification, NotificationPreference, new_calendar_token
 from learning.org.models import User
+from learning.pagination import paginate
 
 logger = logging.getLogger(__name__)
 
@@ -220,8 +221,8 @@ def notification_page(user: User, *, page: int = 1, unread_only: bool = False, t
     query = select(Notification).where(Notification.user_id == user.id, still_relevant(today))
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
-    result = db.paginate(query.order_by(Notification.created_at.desc(), Notification.id.desc()), page=page,
-                         per_page=PER_PAGE, max_per_page=PER_PAGE, error_out=False)
+    result = paginate(query.order_by(Notification.created_at.desc(), Notification.id.desc()), page=page,
+                      per_page=PER_PAGE)
     items = []
     for notification in result.items:
         kind = kind_named(notification.kind)

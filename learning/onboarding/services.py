@@ -56,6 +56,7 @@ from learning.onboarding.models import (
 )
 from learning.org.models import Department, Role, Team, User, team_manager
 from learning.org.signals import people_changed
+from learning.pagination import Page, paginate
 from learning.training.models import Assignment, Course, CourseCompletion
 
 logger = logging.getLogger(__name__)
@@ -469,36 +470,12 @@ def buddy_journeys(buddy: User, today: date) -> list[Journey]:
 
 
 @dataclass
-class TaskPage:
-    """A page of the tasks a person owns across new hires (compatible with the pagination macro)."""
+class TaskPage(Page):
+    """A page of the tasks a person owns across new hires (a :class:`learning.pagination.Page`)."""
 
-    items: list[TaskItem]
-    page: int
-    per_page: int
-    total: int
-    show: str
+    show: str = "open"
     needs_buddy: list[Journey] = field(default_factory=list)
     today: date = date.min
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
     def bucket(self, name: str) -> list[TaskItem]:
         today = self.today
@@ -534,19 +511,16 @@ def my_tasks(user: User, today: date, *, show: str = "open", page: int = 1,
     base = (select(JourneyTask, Journey, course_done_at, assignment_due)
             .join(Journey, JourneyTask.journey_id == Journey.id)
             .join(new_hire, Journey.new_hire_id == new_hire.id).where(*conditions))
-    total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(JourneyTask.id).subquery()))
     if show == "done":
         order = (func.coalesce(JourneyTask.done_at, course_done_at).desc(), JourneyTask.id.desc())
     else:
         order = (done, task_due_on(), new_hire.last_name, JourneyTask.position, JourneyTask.id)
-    page = max(1, page)
-    rows = db.session.execute(
-        base.options(joinedload(Journey.new_hire).joinedload(User.team), joinedload(JourneyTask.course))
-        .order_by(*order).limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    found = paginate(base.options(joinedload(Journey.new_hire).joinedload(User.team), joinedload(JourneyTask.course))
+                     .order_by(*order), page=page, per_page=per_page, rows=True,
+                     counted=base.with_only_columns(JourneyTask.id))
     see_all = managers_see_journeys()
     items = []
-    for task, journey, done_at, due in rows:
+    for task, journey, done_at, due in found.items:
         who = Involvement(user_id=user.id, new_hire=False, manager=task.owner_role == OwnerRole.MANAGER,
                           buddy=task.owner_role == OwnerRole.BUDDY, it=task.owner_role == OwnerRole.IT,
                           admin=user.has_role(Role.ADMIN), managers_see_all=see_all)
@@ -561,7 +535,7 @@ def my_tasks(user: User, today: date, *, show: str = "open", page: int = 1,
                    new_hire.team_id.in_(_managed_teams(user.id)))
             .options(joinedload(Journey.new_hire)).order_by(Journey.start_date)
         ))
-    return TaskPage(items=items, page=page, per_page=per_page, total=total or 0, show=show,
+    return TaskPage(items=items, page=found.page, per_page=per_page, total=found.total, show=show,
                     needs_buddy=needs_buddy, today=today)
 
 

@@ -4,17 +4,18 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from learning.auth.services import AccountError, send_invitation
 from learning.db import db
-from learning.guards import int_arg, page_arg
+from learning.guards import int_arg
 from learning.i18n import local_today
 from learning.messaging.mail import MailError
 from learning.org import bp
 from learning.org.forms import ActionForm, DepartmentForm, PersonForm, TeamForm
 from learning.org.models import Department, Role, Team, User, UserRole
+from learning.org.search import person_matches, search_text
 from learning.org.services import (
     OrgError,
     PersonData,
@@ -25,6 +26,7 @@ from learning.org.services import (
     set_unit_active,
     update_person,
 )
+from learning.pagination import paginate
 from learning.security import allow
 
 PAGE_SIZE = 25
@@ -48,14 +50,9 @@ def _all_teams():
 @allow(Role.ADMIN)
 def users():
     query = select(User).outerjoin(User.team).options(joinedload(User.team).joinedload(Team.department))
-    q = request.args.get("q", "").strip()[:200]  # a search, not a document (SQLite refuses LIKE patterns of 50 kB)
+    q = search_text(request.args.get("q"))
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(
-            func.lower(User.first_name + " " + User.last_name).like(like),
-            func.lower(User.email).like(like), func.lower(User.username).like(like),
-            func.lower(func.coalesce(User.employee_number, "")).like(like),
-        ))
+        query = query.where(person_matches(q))
     department = int_arg("department")
     if department:
         query = query.where(Team.department_id == department)
@@ -67,8 +64,7 @@ def users():
         query = query.where(User.active)
     elif status == "inactive":
         query = query.where(User.active.is_(False))
-    page = db.paginate(query.order_by(User.last_name, User.first_name, User.id), page=page_arg(), per_page=PAGE_SIZE,
-                       max_per_page=PAGE_SIZE, error_out=False)
+    page = paginate(query.order_by(User.last_name, User.first_name, User.id), per_page=PAGE_SIZE)
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     return render_template("org/users.html", page=page, departments=departments, q=q,
                            department=department, role=role, status=status, action_form=ActionForm())

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from learning.db import db, utcnow
+from learning.pagination import paginate
 from learning.scheduler.models import JobRun, SchedulerLease
 from learning.scheduler.registry import ScheduledJob, scheduled_jobs
 
@@ -85,8 +86,7 @@ def runs_page(*, job_id: str = "", result: str = "", page: int = 1):
         query = query.where(JobRun.job_id == job_id)
     if result:
         query = query.where(JobRun.result == result)
-    return db.paginate(query.order_by(JobRun.started_at.desc(), JobRun.id.desc()), page=page, per_page=PER_PAGE,
-                       max_per_page=PER_PAGE, error_out=False)
+    return paginate(query.order_by(JobRun.started_at.desc(), JobRun.id.desc()), page=page, per_page=PER_PAGE)
 
 
 def prune_runs(before: datetime) -> int:

@@ -12,9 +12,9 @@ from sqlalchemy.orm import selectinload
 
 from learning.db import db
 from learning.extensions import limiter
-from learning.guards import page_arg
 from learning.i18n import local_today
 from learning.org.models import Role
+from learning.pagination import paginate
 from learning.security import AUTHENTICATED, PUBLIC, allow
 from learning.transparency import bp
 from learning.transparency.forms import ActionForm, BarrierForm
@@ -54,11 +54,11 @@ def report():
 @bp.route("/admin/barriers")
 @allow(Role.ADMIN)
 def barrier_reports():
-    page = db.paginate(
+    page = paginate(
         select(BarrierReport).order_by(BarrierReport.resolved_at.is_not(None), BarrierReport.created_at.desc(),
                                        BarrierReport.id.desc())
         .options(selectinload(BarrierReport.reporter), selectinload(BarrierReport.resolved_by)),
-        page=page_arg(), per_page=20, max_per_page=20, error_out=False,
+        per_page=20,
     )
     return render_template("transparency/barrier_reports.html", page=page, form=ActionForm())
 

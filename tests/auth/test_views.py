@@ -36,6 +36,10 @@ def test_deactivated_person_cannot_sign_in(client, make_user):
     make_user("gone", active=False)
     response = client.submit("/login", {"username": "gone", "password": PASSWORD})
     assert response.status_code == 200
+    assert "User name or password is not correct." in response.get_data(as_text=True)
+    with client.session_transaction() as signed:
+        assert "_user_id" not in signed
+    assert client.get("/").status_code == 302
 
 
 def test_logout_ends_the_session(client, people, login):

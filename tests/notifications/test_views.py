@@ -144,10 +144,19 @@ def test_the_centre_runs_a_fixed_number_of_queries(client, login, people, notify
 
 def test_a_notification_of_a_kind_no_longer_known_is_still_listed(app, client, login, people):
     with app.app_context():
-        db.session.add(Notification(user_id=people["employee"].id, kind="gone.kind", subject_key="x", details={}))
+        gone = Notification(user_id=people["employee"].id, kind="gone.kind", subject_key="x", details={})
+        db.session.add(gone)
         db.session.commit()
+        gone_id = gone.id
     login(client, "employee")
-    assert client.get("/notifications/").status_code == 200
+    response = client.get("/notifications/")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    entry = re.search(r'<li class="notification-list__item[^"]*">(.*?)</li>\s*(?:</ul>|<li)', page, re.S)
+    assert entry is not None and f'id="notification-{gone_id}"' in entry.group(1)
+    assert "gone.kind ·" in entry.group(1)  # the kind's stored name stands in for its label
+    assert re.search(r'id="notification-\d+">\s*Reminder\s*</h2>', entry.group(1))
+    assert f'/notifications/{gone_id}/read' in entry.group(1)  # and it can still be marked as read
 
 
 # Preferences -----------------------------------------------------------------------------------------------------
