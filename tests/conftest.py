@@ -20,7 +20,7 @@ import werkzeug.security
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from jinja2 import BytecodeCache
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.routing.rules import Rule
 from werkzeug.security import generate_password_hash
 
@@ -138,7 +138,22 @@ class FormClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
+    """SQLite in a temporary file, or the PostgreSQL database named by LEARNING_TEST_DATABASE_URL.
+
+    Under pytest-xdist (``-n 2``) each worker gets a database of its own: its own temporary
+    directory on SQLite, ``<name>_gw0``, ``<name>_gw1`` … on PostgreSQL, created when missing.
+    """
     url = os.environ.get("LEARNING_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker:
+        parsed = make_url(url)
+        name = f"{parsed.database}_{worker}"
+        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        return parsed.set(database=name).render_as_string(hide_password=False)
     if url:
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
