@@ -22,8 +22,10 @@ run: setup
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	LEARNING_DEMO=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
+# Two workers (pytest-xdist), each on a database of its own; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: setup chromium
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks print their figures and mark each target met or MISSED (about 15–20 minutes; BENCH_ARGS=--quick).
 bench: setup wrk

@@ -7,6 +7,8 @@ The schema is built once per run by the Alembic migrations, so the migrations ar
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import re
 import socket
@@ -14,8 +16,12 @@ import uuid
 from datetime import date
 
 import pytest
+import werkzeug.security
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from itsdangerous import URLSafeTimedSerializer
+from jinja2 import BytecodeCache
+from sqlalchemy import create_engine, make_url, text
+from werkzeug.routing.rules import Rule
 from werkzeug.security import generate_password_hash
 
 from learning import create_app
@@ -27,6 +33,66 @@ pytest_plugins = ["tests.training.factories"]  # course, assignment and phase fa
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")  # hashed once: scrypt is slow on purpose
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+# Speed without changing what is tested (issue 15 §5). The app is still created anew for every
+# test; three things it recomputes each time are pure functions of their input, so the suite
+# computes each of them once and remembers the result:
+
+class _RememberedScrypt:
+    """werkzeug's view of hashlib with scrypt remembered: the same password, salt and cost give the
+    same key, so a login with the fixtures' password costs one real scrypt per run, not 0.14 s each.
+    A new password or a new salt (every ``set_password``) is still hashed for real, at full cost."""
+
+    def __getattr__(self, name):
+        return getattr(hashlib, name)
+
+    @staticmethod
+    @functools.lru_cache(maxsize=4096)
+    def _scrypt(password, salt, n, r, p, maxmem, dklen):
+        return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, maxmem=maxmem, dklen=dklen)
+
+    def scrypt(self, password, *, salt, n, r, p, maxmem=0, dklen=64):
+        return self._scrypt(bytes(password), bytes(salt), n, r, p, maxmem, dklen)
+
+
+werkzeug.security.hashlib = _RememberedScrypt()
+
+_real_compile_builder = Rule._compile_builder
+_BUILDERS: dict = {}
+
+
+def _remembered_builder(self, append_unknown=True):
+    """werkzeug compiles two URL builders per route and app (0.1 s an app); the code depends only
+    on the rule's text, its parsed parts and its defaults, so one compilation serves every app."""
+    defaults = self.defaults or {}
+    key = (append_unknown, self.rule, self.subdomain, self.host, self.map.host_matching, self.merge_slashes,
+           tuple(self._trace), tuple(sorted((k, repr(v)) for k, v in defaults.items())),
+           tuple(sorted((k, type(c).__qualname__, self._converters[k].to_url(defaults[k]))
+                        for k, c in self._converters.items() if k in defaults)))
+    if key not in _BUILDERS:
+        _BUILDERS[key] = _real_compile_builder(self, append_unknown)
+    return _BUILDERS[key]
+
+
+Rule._compile_builder = _remembered_builder
+
+
+class _TemplateCode(BytecodeCache):
+    """Jinja's compiled templates, shared by the apps of a run (keyed by name and source checksum)."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _TemplateCode()
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -50,10 +116,19 @@ class FormClient(FlaskClient):
         self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
 
     def csrf_token(self) -> str:
-        page = self.get("/accessibility").get_data(as_text=True)
-        match = CSRF_RE.search(page)
-        assert match, "no CSRF token on the page"
-        return match.group(1) or match.group(2)
+        """The token a page of this session would carry, without fetching a page for it.
+
+        Flask-WTF keeps a random value in the session and puts it, signed, into every form; this
+        does the same through the client's session cookie (as ``generate_csrf`` does).
+        """
+        app = self.application
+        field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        with self.session_transaction() as session:
+            if field not in session:
+                session[field] = hashlib.sha1(os.urandom(64)).hexdigest()
+            raw = session[field]
+        secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
 
     def submit(self, url: str, data: dict | None = None, **kwargs):
         data = dict(data or {})
@@ -63,7 +138,22 @@ class FormClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
+    """SQLite in a temporary file, or the PostgreSQL database named by LEARNING_TEST_DATABASE_URL.
+
+    Under pytest-xdist (``-n 2``) each worker gets a database of its own: its own temporary
+    directory on SQLite, ``<name>_gw0``, ``<name>_gw1`` … on PostgreSQL, created when missing.
+    """
     url = os.environ.get("LEARNING_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker:
+        parsed = make_url(url)
+        name = f"{parsed.database}_{worker}"
+        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        return parsed.set(database=name).render_as_string(hide_password=False)
     if url:
         return url
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -110,6 +200,7 @@ def make_app(_schema, tmp_path):
 
     def factory(**overrides):
         application = create_app(_test_config(_schema, tmp_path / "instance", **overrides))
+        application.jinja_env.bytecode_cache = _TEMPLATE_CODE
         application.test_client_class = FormClient
         apps.append(application)
         return application

@@ -8,6 +8,7 @@ Chromium is Debian's (/usr/bin/chromium); no browser is ever downloaded.
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,12 +16,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from learning import create_app
 from learning.db import db
 from learning.demo.data import DEMO_PASSWORD, load_demo
+from tests.conftest import _test_config
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -52,13 +56,74 @@ class _QuietHandler(WSGIRequestHandler):
         """Keep the access log out of test reports; errors are still logged."""
 
 
-@pytest.fixture
-def live_server(make_app):
-    """The demo municipality served over HTTP on 127.0.0.1 for one test."""
-    app = make_app(DEMO=True)
+def _admin_engine(url):
+    """A connection to PostgreSQL's maintenance database, for CREATE and DROP DATABASE."""
+    return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _recreate_database(url, name: str, template: str | None = None) -> None:
+    engine = _admin_engine(url)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    engine.dispose()
+
+
+def _copy_sqlite(source: str, target: str) -> None:
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+@pytest.fixture(scope="session")
+def demo_database(_schema, tmp_path_factory):
+    """The demo municipality, loaded once per run into a database of its own that each browser
+    test copies (SQLite: a file copy; PostgreSQL: CREATE DATABASE … TEMPLATE)."""
+    url = make_url(_schema)
+    if url.get_backend_name() == "postgresql":
+        template = f"{url.database}_demo_template"
+        _recreate_database(_schema, template)
+        template_url = url.set(database=template).render_as_string(hide_password=False)
+        app = create_app(_test_config(template_url, tmp_path_factory.mktemp("demo-instance"), DEMO=True))
+        from flask_migrate import upgrade
+
+        with app.app_context():
+            upgrade()
+    else:
+        template_url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+        _copy_sqlite(url.database, make_url(template_url).database)  # the empty, migrated schema
+        app = create_app(_test_config(template_url, tmp_path_factory.mktemp("demo-instance"), DEMO=True))
     with app.app_context():
         load_demo(date.today())
         db.session.remove()
+        db.engine.dispose()
+    yield template_url
+    if url.get_backend_name() == "postgresql":
+        engine = _admin_engine(_schema)
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}_demo" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture
+def demo_copy(demo_database, tmp_path) -> str:
+    """A fresh copy of the demo database for one test; its URL."""
+    url = make_url(demo_database)
+    if url.get_backend_name() == "postgresql":
+        name = url.database.removesuffix("_template")
+        _recreate_database(demo_database, name, template=url.database)
+        return url.set(database=name).render_as_string(hide_password=False)
+    target = tmp_path / "demo.db"
+    _copy_sqlite(url.database, str(target))
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def live_server(make_app, demo_copy):
+    """The demo municipality served over HTTP on 127.0.0.1 for one test, on its own copy."""
+    app = make_app(DEMO=True, SQLALCHEMY_DATABASE_URI=demo_copy)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = url
