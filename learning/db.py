@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from time import monotonic
 
@@ -118,6 +120,56 @@ def ping_when_idle(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as exc:
             raise InvalidatePoolError(f"connection lost while idle: {exc}") from exc
+
+
+AFTER_COMMIT = "learning.after_commit"
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """The one transaction boundary: views, CLI commands and jobs wrap a change in it; services only ``flush()``.
+
+    On leaving the block the session commits once; an exception rolls everything back and is raised
+    again. Outside effects a service queued with ``after_commit`` (mail, notices to other systems) run
+    only after the commit succeeded, and are dropped on a rollback, so nobody is told of a change that
+    did not happen. Nested blocks join the outer one: only the outermost commits.
+    """
+    session = db.session()
+    if session.info.get(_DEPTH, 0):
+        session.info[_DEPTH] += 1
+        try:
+            yield
+        finally:
+            session.info[_DEPTH] -= 1
+        return
+    session.info[_DEPTH] = 1
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        session.info.pop(AFTER_COMMIT, None)
+        raise
+    finally:
+        session.info[_DEPTH] = 0
+    for effect in session.info.pop(AFTER_COMMIT, []):
+        effect()
+
+
+_DEPTH = "learning.unit_of_work_depth"
+
+
+def after_commit(effect: Callable[[], None]) -> None:
+    """Run ``effect`` once the current unit of work has committed; it is dropped if the unit rolls back.
+
+    Outside a unit of work (a shell, a test driving a service directly) there is no commit to wait
+    for: the caller owns the transaction, and the effect runs at once.
+    """
+    session = db.session()
+    if session.info.get(_DEPTH, 0):
+        session.info.setdefault(AFTER_COMMIT, []).append(effect)
+    else:
+        effect()
 
 
 def end_session_quietly(_error=None) -> None:

@@ -1,4 +1,10 @@
-"""Localised error pages; the 500 page also rolls back the failed transaction."""
+"""Refusals and error pages: the one family of service errors, its handler, and the localised error pages.
+
+A service refuses with ``ServiceError(message, field=...)`` (or ``NotFound`` / ``NotAllowed``), the
+message already in the person's language. A view that shows a form puts the refusal on the field it
+concerns with ``show_on_form``; any refusal a view does not catch becomes an error page with the
+message (400, 404 or 403), after the unit of work rolled back.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,45 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from learning.extensions import db
+
+class ServiceError(Exception):
+    """A refusal the person can act on: ``message`` in their language, ``field`` the form field it concerns."""
+
+    status = 400
+
+    def __init__(self, message: str = "", field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class NotFound(ServiceError):
+    """The thing asked for does not exist, or is not visible to the person (answered as 404 either way)."""
+
+    status = 404
+
+
+class NotAllowed(ServiceError):
+    """The person may not do this (answered as 403)."""
+
+    status = 403
+
+
+def show_on_form(form, error: ServiceError, default: str | None = None) -> None:
+    """Put a refusal on the form field it names; else on ``default``, else above the form (``form.form_errors``)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is None and default:
+        field = getattr(form, default, None)
+    if field is not None and hasattr(field, "errors"):
+        if isinstance(field.errors, tuple):
+            field.errors = list(field.errors)
+        field.errors.append(str(error))
+    else:
+        form.form_errors.append(str(error))
+
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
@@ -46,6 +91,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(RateLimitExceeded)
     def rate_limited(error):
         return render_error(429)
+
+    @app.errorhandler(ServiceError)
+    def refused(error):
+        db.session.rollback()
+        return render_error(error.status, str(error) or None)
 
     @app.errorhandler(HTTPException)
     def http_error(error):
