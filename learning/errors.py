@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from learning.extensions import db
 
+
 class ServiceError(Exception):
     """A refusal the person can act on: ``message`` in their language, ``field`` the form field it concerns."""
 
