@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
+import pytest
 import time_machine
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.errors import NotAllowed
 from learning.i18n import local_today
 from learning.onboarding.access import shows_in_navigation
@@ -19,7 +20,7 @@ from learning.onboarding.sync import sync_journeys
 from learning.onboarding.tasks import set_task_done
 from learning.onboarding.templates import template_for_department
 from learning.org.models import Role, User
-from learning.org.services import PersonData, set_person_active, update_person
+from learning.org.services import PersonData, create_person, set_person_active, update_person
 from tests.onboarding.conftest import journey_of
 
 TODAY = date(2026, 5, 4)  # a Monday
@@ -160,6 +161,33 @@ def test_a_person_gets_one_journey_whatever_happens(app, make_template, new_hire
             sync_journeys({user.id}, date.today())
         sync_journeys(None, date.today())
         assert db.session.scalar(select(db.func.count()).select_from(Journey)) == 1
+
+
+def test_a_failing_journey_sync_rolls_the_change_to_the_people_back(app, people, make_template, monkeypatch):
+    """Journeys change in the unit of work that changes the people: both are committed, or neither."""
+    from learning.onboarding import sync
+    from learning.org.signals import people_changed
+
+    make_template()
+    # Only onboarding listens here: another listener that commits on its own would commit the person early.
+    others = [r for r in people_changed.receivers_for(app) if r is not sync._on_people_changed]
+    for receiver in others:
+        people_changed.disconnect(receiver)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the journeys cannot be planned")
+
+    monkeypatch.setattr(sync, "_sync", broken)
+    try:
+        with app.test_request_context():
+            with pytest.raises(RuntimeError), unit_of_work():
+                create_person(PersonData(email="neu@example.org", first_name="Nora", last_name="Neu",
+                                         start_date=date.today() + timedelta(days=7), team_id=people["team"].id,
+                                         roles={Role.EMPLOYEE}), None)
+            assert db.session.scalar(select(User).where(User.email == "neu@example.org")) is None
+    finally:
+        for receiver in others:
+            people_changed.connect(receiver)
 
 
 # Calendar days, whatever the clock does --------------------------------------------------------------
