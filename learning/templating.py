@@ -36,7 +36,7 @@ NAVIGATION = [
                                                   "training.quiz", "training.certificate")),
     NavItem("training.rules", _l("Assignment rules"), ("training.rule",)),
     NavItem("onboarding.index", _l("Onboarding"), ("onboarding.",),
-            visible="learning.onboarding.services:shows_in_navigation"),
+            visible="learning.onboarding.access:shows_in_navigation"),
     NavItem("surveys.index", _l("Surveys"), ("surveys.",)),
     NavItem("announcements.index", _l("Announcements"), ("announcements.",)),
     NavItem("feedback.index", _l("Feedback"), ("feedback.",)),

@@ -75,4 +75,4 @@ def test_no_list_is_paginated_by_hand():
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if re.search(r"\.offset\(|\bdb\.paginate\(|math\.ceil\(.*per_page", line, re.I)]
     assert found == []
-    assert issubclass(__import__("learning.onboarding.services", fromlist=["TaskPage"]).TaskPage, Page)
+    assert issubclass(__import__("learning.onboarding.tasks", fromlist=["TaskPage"]).TaskPage, Page)

@@ -131,7 +131,7 @@ def sign_out_device(user: User, device_id: int) -> bool:
     deleted = db.session.execute(
         delete(DeviceSession).where(DeviceSession.id == device_id, DeviceSession.user_id == user.id)
     ).rowcount
-    db.session.commit()
+    db.session.flush()
     if deleted:
         logger.info("Device %s of user %s signed out", device_id, user.id)
     return bool(deleted)
@@ -143,7 +143,7 @@ def sign_out_everywhere(user: User) -> None:
 
     user.session_token = secrets.token_hex(32)  # _revoke_with_credentials does the rest in the flush
     record(user, "account.signed_out_everywhere", user)
-    db.session.commit()
+    db.session.flush()
     logger.info("User %s signed out everywhere", user.id)
 
 

@@ -1,9 +1,14 @@
-"""Accounts: sign-in, password tokens (reset and first password), password changes."""
+"""Accounts: sign-in, password tokens (reset and first password), password changes.
+
+Services flush; the caller's unit of work commits. Mail with a sign-in link goes out after the
+commit; a refusal is a ``ServiceError`` (on the form field it names).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 
 from flask import current_app, render_template, session
 from flask_babel import force_locale, ngettext
@@ -18,7 +23,8 @@ from werkzeug.security import check_password_hash
 from learning.audit.services import record
 from learning.auth.devices import expired, keep_device, note_seen, sign_out_device, start_device_session, token_hash
 from learning.auth.models import DeviceSession
-from learning.db import db, read_outside_transaction, utcnow
+from learning.db import after_commit, db, read_outside_transaction, unit_of_work, utcnow
+from learning.errors import ServiceError
 from learning.i18n import local_today
 from learning.messaging.mail import absolute_url, send_mail
 from learning.org.models import User, UserRole
@@ -29,14 +35,6 @@ logger = logging.getLogger(__name__)
 MIN_PASSWORD_LENGTH = 10
 RESET = "password-reset"
 INVITATION = "invitation"
-
-
-class AccountError(Exception):
-    """A user-facing reason why an account action was refused (already translated)."""
-
-    def __init__(self, message: str, field: str = "password"):
-        super().__init__(message)
-        self.field = field
 
 
 # The device, the person, one row per role, and their page counters: the one statement of every signed-in request.
@@ -145,7 +143,7 @@ def authenticate(login: str, password: str, user_agent: str | None = None) -> Us
         return None
     user.last_login_at = utcnow()
     start_device_session(user, user_agent)
-    db.session.commit()
+    db.session.flush()
     logger.info("User %s signed in", user.id)
     return user
 
@@ -158,21 +156,22 @@ def sign_out(user: User) -> None:
 
 def validate_new_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH))
+        raise ServiceError(_("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+                           "password")
     lowered = password.lower()
     if lowered in {user.username.lower(), user.email.lower(), user.first_name.lower(), user.last_name.lower()}:
-        raise AccountError(_("The password must not be your name, user name or email address."))
+        raise ServiceError(_("The password must not be your name, user name or email address."), "password")
 
 
 def change_password(user: User, current: str, new: str) -> None:
     """Replace the password after checking the current one; signs out other devices, renews personal addresses."""
     if not user.check_password(current):
-        raise AccountError(_("The current password is not correct."), field="current")
+        raise ServiceError(_("The current password is not correct."), "current")
     validate_new_password(user, new)
     keep_device(user)  # the rotated session token ends every other device (learning/auth/devices.py)
     user.set_password(new)
     record(user, "account.password_changed", user)
-    db.session.commit()
+    db.session.flush()
 
 
 # Tokens ----------------------------------------------------------------------
@@ -197,19 +196,19 @@ def _max_age(purpose: str) -> int:
 
 
 def user_for_token(token: str) -> User:
-    """Return the user a reset or invitation token belongs to, or raise AccountError."""
+    """Return the user a reset or invitation token belongs to, or raise ServiceError."""
     for purpose in (RESET, INVITATION):
         try:
             data = _serializer(purpose).loads(token, max_age=_max_age(purpose))
         except SignatureExpired:
-            raise AccountError(_("This link has expired. Please request a new one.")) from None
+            raise ServiceError(_("This link has expired. Please request a new one."), "password") from None
         except BadSignature:
             continue
         user = db.session.get(User, data.get("uid"))
         if user is None or not user.active or data.get("fp") != _fingerprint(user):
             break
         return user
-    raise AccountError(_("This link is not valid or has already been used. Please request a new one."))
+    raise ServiceError(_("This link is not valid or has already been used. Please request a new one."), "password")
 
 
 def set_password_with_token(token: str, password: str) -> User:
@@ -217,11 +216,16 @@ def set_password_with_token(token: str, password: str) -> User:
     validate_new_password(user, password)
     user.set_password(password)
     record(user, "account.password_set", user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 
-def _mail_token_link(user: User, purpose: str) -> None:
+def _mail_token_link(user: User, purpose: str, then: Callable[[], None] | None = None) -> None:
+    """Mail the person a link with a token, once the unit of work has committed; ``then`` runs after the mail.
+
+    Without an SMTP server the mail is captured, a row committed on its own. ``MailError`` is
+    raised out of the caller's unit of work (after its commit), for the caller to report.
+    """
     token = make_token(user, purpose)
     link = absolute_url("auth.reset_password", token=token)
     with force_locale(user.locale or current_app.config["DEFAULT_LOCALE"]):
@@ -234,7 +238,15 @@ def _mail_token_link(user: User, purpose: str) -> None:
         body = render_template(
             "auth/mail_password.txt", user=user, link=link, purpose=purpose, valid=valid
         )
-    send_mail(user.email, subject, body, name=user.full_name)
+    recipient, name = user.email, user.full_name
+
+    def send() -> None:
+        with unit_of_work():
+            send_mail(recipient, subject, body, name=name)
+            if then is not None:
+                then()
+
+    after_commit(send)
 
 
 def request_password_mail(email: str) -> None:
@@ -247,13 +259,11 @@ def request_password_mail(email: str) -> None:
         logger.info("Password mail requested for unknown or inactive address")
         return
     _mail_token_link(user, RESET if user.password_hash else INVITATION)
-    db.session.commit()
 
 
 def send_invitation(user: User, actor: User) -> None:
-    """Mail a first-password link to an imported or newly created person."""
+    """Mail a first-password link to an imported or newly created person; recorded once the mail is out."""
     if not user.active:
-        raise AccountError(_("%(name)s is deactivated.", name=user.full_name))
-    _mail_token_link(user, INVITATION)
-    record(actor, "account.invitation_sent", user, summary=user.email)
-    db.session.commit()
+        raise ServiceError(_("%(name)s is deactivated.", name=user.full_name))
+    _mail_token_link(user, INVITATION,
+                     then=lambda: record(actor, "account.invitation_sent", user, summary=user.email))

@@ -9,7 +9,6 @@ from learning.auth import retention as _retention  # noqa: F401  (registers the 
 from learning.auth.devices import sign_out_device, sign_out_everywhere
 from learning.auth.forms import ChangePasswordForm, LoginForm, NewPasswordForm, PasswordMailForm, ReauthenticateForm
 from learning.auth.services import (
-    AccountError,
     authenticate,
     change_password,
     login_throttle_key,
@@ -18,6 +17,8 @@ from learning.auth.services import (
     sign_out,
     user_for_token,
 )
+from learning.db import unit_of_work
+from learning.errors import ServiceError, show_on_form
 from learning.extensions import limiter
 from learning.forms import ActionForm
 from learning.messaging.mail import MailError
@@ -46,7 +47,8 @@ def login():
         return redirect_back(request.args.get("next"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data, request.headers.get("User-Agent"))
+        with unit_of_work():
+            user = authenticate(form.username.data, form.password.data, request.headers.get("User-Agent"))
         if user is not None:
             login_user(user, remember=form.remember.data)
             return redirect_back(form.next.data)
@@ -72,7 +74,8 @@ def reauthenticate():
 @allow(PUBLIC)
 def logout():
     if current_user.is_authenticated:
-        sign_out(current_user)  # the device's cookies stop working everywhere, not only in this browser
+        with unit_of_work():
+            sign_out(current_user)  # the device's cookies stop working everywhere, not only in this browser
     logout_user()
     flash(_("You have been signed out."), "success")
     return redirect(url_for("auth.login"))
@@ -85,7 +88,9 @@ def sign_out_device_view(device_id: int):
         flash(_("Your form has expired. Please try again."), "warning")
         return redirect(url_for("home.account"))
     current = device_id == current_user.device_id
-    if not sign_out_device(current_user, device_id):
+    with unit_of_work():
+        signed_out = sign_out_device(current_user, device_id)
+    if not signed_out:
         abort(404)
     if current:
         logout_user()
@@ -101,7 +106,8 @@ def sign_out_everywhere_view():
     if not ActionForm().validate_on_submit():
         flash(_("Your form has expired. Please try again."), "warning")
         return redirect(url_for("home.account"))
-    sign_out_everywhere(current_user)
+    with unit_of_work():
+        sign_out_everywhere(current_user)
     logout_user()
     flash(_("You have been signed out on every device. Your calendar and feed addresses have been renewed."),
           "success")
@@ -115,7 +121,8 @@ def forgot_password():
     form = PasswordMailForm()
     if form.validate_on_submit():
         try:
-            request_password_mail(form.email.data)
+            with unit_of_work():
+                request_password_mail(form.email.data)
         except MailError:
             flash(_("The email could not be sent right now. Please try again later or ask the administration."),
                   "danger")
@@ -130,15 +137,16 @@ def forgot_password():
 def reset_password(token: str):
     try:
         user = user_for_token(token)
-    except AccountError as exc:
+    except ServiceError as exc:
         flash(str(exc), "danger")
         return redirect(url_for("auth.forgot_password"))
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            set_password_with_token(token, form.password.data)
-        except AccountError as exc:
-            form.password.errors.append(str(exc))
+            with unit_of_work():
+                set_password_with_token(token, form.password.data)
+        except ServiceError as exc:
+            show_on_form(form, exc, default="password")
         else:
             logout_user()
             flash(_("Your password has been saved. You can now sign in."), "success")
@@ -153,9 +161,10 @@ def change_password_view():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            change_password(current_user, form.current.data, form.password.data)
-        except AccountError as exc:
-            form[exc.field].errors.append(str(exc))
+            with unit_of_work():
+                change_password(current_user, form.current.data, form.password.data)
+        except ServiceError as exc:
+            show_on_form(form, exc, default="password")
         else:
             login_user(current_user._get_current_object(), fresh=True)
             flash(_("Your password has been changed. Other devices have been signed out and your calendar and "

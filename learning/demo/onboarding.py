@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from learning.db import db
 from learning.onboarding.models import Journey, JourneyTask, OwnerRole
-from learning.onboarding.services import start_journey, sync_journeys
 from learning.onboarding.starter import (
     CITIZEN_SERVICE_DESCRIPTION,
     CITIZEN_SERVICE_NAME,
@@ -26,6 +25,7 @@ from learning.onboarding.starter import (
     DEFAULT_TASKS,
     install,
 )
+from learning.onboarding.sync import start_journey, sync_journeys
 from learning.org.models import Department, Role, Team, User
 from learning.training.models import Assignment, Course, CourseCompletion, LessonCompletion, QuizAttempt
 from learning.training.rules import apply_rules

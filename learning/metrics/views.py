@@ -23,7 +23,8 @@ from learning.metrics.dashboards import dashboard_metrics, heatmap, overview, tr
 from learning.metrics.models import ALL_PHASES, ORGANISATION
 from learning.metrics.services import Metric, latest_day, snapshot
 from learning.metrics.team import member_training, open_feedback
-from learning.onboarding.services import managers_see_journeys, team_journeys
+from learning.onboarding.access import managers_see_journeys
+from learning.onboarding.journeys import team_journeys
 from learning.org.models import Department, Role, Team, User
 from learning.phases.models import RolloutPhase
 from learning.security import allow

@@ -6,12 +6,13 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from learning.db import db
+from learning.db import db, unit_of_work
+from learning.errors import ServiceError
 from learning.guards import FIRST_DAY, LAST_DAY
 from learning.i18n import local_today
 from learning.onboarding.models import JOURNEY_WINDOW_DAYS, JourneyTemplate
-from learning.onboarding.services import OnboardingError, sync_journeys
 from learning.onboarding.starter import DEFAULT_DESCRIPTION, DEFAULT_NAME, DEFAULT_TASKS, install
+from learning.onboarding.sync import sync_journeys
 
 onboarding_cli = AppGroup("onboarding", help="Onboarding journeys for new staff.")
 commands = (onboarding_cli,)
@@ -24,7 +25,8 @@ def sync_command() -> None:
     The platform does this by itself whenever people are created, changed or imported; run this
     after installing onboarding, or if that ever failed (the log says so).
     """
-    result = sync_journeys(None, local_today())
+    with unit_of_work():
+        result = sync_journeys(None, local_today())
     click.echo(f"Onboarding journeys: {result.started} started, {result.moved} moved, {result.closed} closed, "
                f"{result.reopened} reopened (people whose start date is at most {JOURNEY_WINDOW_DAYS} days ago).")
     if result.skipped:
@@ -40,8 +42,9 @@ def starter_template_command() -> None:
         click.echo("There is a default template already; nothing installed.")
         return
     try:
-        template = install(DEFAULT_NAME, DEFAULT_DESCRIPTION, DEFAULT_TASKS)
-    except OnboardingError as exc:
+        with unit_of_work():
+            template = install(DEFAULT_NAME, DEFAULT_DESCRIPTION, DEFAULT_TASKS)
+    except ServiceError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Default template “{template.name}” installed with {len(DEFAULT_TASKS)} tasks. "
                "Adapt it on the page Onboarding > Journey templates.")

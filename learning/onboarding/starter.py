@@ -150,15 +150,15 @@ def resolve_courses(tasks: list[StarterTask], session) -> dict[str, int]:
 
 def install(name: str, description: str, tasks: list[StarterTask], *, department_id: int | None = None,
             actor=None, it_contact_id: int | None = None):
-    """Create a template (version 1) with these tasks and commit; course links are resolved by slug."""
+    """Create a template (version 1) with these tasks (flushed); course links are resolved by slug."""
     import uuid
 
     from learning.audit.services import record
     from learning.db import db
     from learning.onboarding.models import JourneyTemplate, JourneyTemplateTask, JourneyTemplateVersion
-    from learning.onboarding.services import _check_free
+    from learning.onboarding.templates import check_free
 
-    _check_free(department_id, None)
+    check_free(department_id, None)
     courses = resolve_courses(tasks, db.session)
     template = JourneyTemplate(name=name, description=description, department_id=department_id,
                                it_contact_id=it_contact_id, version=1)
@@ -176,5 +176,5 @@ def install(name: str, description: str, tasks: list[StarterTask], *, department
                                           created_by_id=getattr(actor, "id", None)))
     record(actor, "onboarding.template_created", template, summary=f"{name}: starter template",
            department_id=department_id, tasks=len(tasks))
-    db.session.commit()
+    db.session.flush()
     return template

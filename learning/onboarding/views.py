@@ -9,12 +9,17 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from learning.db import db
+from learning.db import db, unit_of_work
+from learning.errors import NotAllowed, NotFound, ServiceError, show_on_form
 from learning.guards import page_arg
 from learning.i18n import local_today
 from learning.onboarding import bp
+from learning.onboarding import cards as _cards  # noqa: F401  (registers the home card; learning.plugins.discover() replaces this)
 from learning.onboarding import models as _models  # noqa: F401  (registers the tables)
+from learning.onboarding import sync as _sync  # noqa: F401  (journeys follow org's people_changed signal)
+from learning.onboarding.access import is_programme, managers_see_journeys
 from learning.onboarding.forms import ActionForm, BuddyForm, TaskForm, TemplateForm
+from learning.onboarding.journeys import buddy_journeys, journey_of, journey_page, my_journey, team_journeys
 from learning.onboarding.models import (
     OFFSET_MAX,
     OFFSET_MIN,
@@ -25,32 +30,19 @@ from learning.onboarding.models import (
     OwnerRole,
     Stage,
 )
-from learning.onboarding.services import (
-    NotAllowed,
-    NotFound,
-    OnboardingError,
+from learning.onboarding.overview import overview
+from learning.onboarding.tasks import buddy_candidates, my_tasks, set_buddy, set_task_done
+from learning.onboarding.templates import (
     TaskData,
     TemplateData,
     apply_current_version,
     apply_plan,
-    buddy_candidates,
-    buddy_journeys,
     create_template,
     describe_offset,
-    is_programme,
-    journey_of,
-    journey_page,
     list_templates,
-    managers_see_journeys,
-    my_journey,
-    my_tasks,
-    overview,
     remove_template_task,
     save_template_task,
-    set_buddy,
-    set_task_done,
     set_template_active,
-    team_journeys,
     template_for,
     template_task,
     update_template,
@@ -154,11 +146,12 @@ def set_buddy_action(journey_id: int):
     form.set_choices(buddy_candidates(page.journey, page.today))
     if form.validate_on_submit():
         try:
-            journey = set_buddy(current_user, journey_id, form.buddy_id.data)
+            with unit_of_work():
+                journey = set_buddy(current_user, journey_id, form.buddy_id.data)
         except NotAllowed as exc:
             flash(str(exc), "warning")
-        except OnboardingError as exc:
-            form.buddy_id.errors = [*form.buddy_id.errors, str(exc)]
+        except ServiceError as exc:
+            show_on_form(form, exc, default="buddy_id")
             return _render_journey(page, form), 200
         else:
             if journey.buddy is not None:
@@ -182,7 +175,8 @@ def _back_to_task(task_id: int):
 def _tick(task_id: int, done: bool):
     if ActionForm().validate_on_submit():
         try:
-            task = set_task_done(current_user, task_id, done, local_today())
+            with unit_of_work():
+                task = set_task_done(current_user, task_id, done, local_today())
         except NotFound:
             abort(404)
         except NotAllowed as exc:
@@ -245,11 +239,6 @@ def _template_data(form: TemplateForm) -> TemplateData:
                         description=form.description.data or "", it_contact_id=form.it_contact_id.data)
 
 
-def _field_error(form, exc: OnboardingError, default: str) -> None:
-    name = exc.field if exc.field and exc.field in form else default
-    form[name].errors = [*form[name].errors, str(exc)]
-
-
 @bp.route("/templates/new", endpoint="template_new", methods=["GET", "POST"])
 @allow(*PROGRAMME)
 def template_new():
@@ -259,10 +248,10 @@ def template_new():
         form.copy_from.data = default[0] if default else None
     if form.validate_on_submit():
         try:
-            template = create_template(current_user, _template_data(form), form.copy_from.data)
-        except OnboardingError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "name")
+            with unit_of_work():
+                template = create_template(current_user, _template_data(form), form.copy_from.data)
+        except ServiceError as exc:
+            show_on_form(form, exc, default="name")
         else:
             flash(_("The template “%(name)s” has been created.", name=template.name), "success")
             return redirect(url_for("onboarding.template", journey_template_id=template.id))
@@ -287,10 +276,10 @@ def template_settings(journey_template_id: int):
                           with_copy=False)
     if form.validate_on_submit():
         try:
-            update_template(current_user, template, _template_data(form))
-        except OnboardingError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "name")
+            with unit_of_work():
+                update_template(current_user, template, _template_data(form))
+        except ServiceError as exc:
+            show_on_form(form, exc, default="name")
         else:
             flash(_("The template has been saved."), "success")
             return redirect(url_for("onboarding.template", journey_template_id=template.id))
@@ -326,12 +315,12 @@ def template_task_view(journey_template_id: int, template_task_key: str | None):
                         offset_days=form.offset_days.data, description=form.description.data or "",
                         course_id=form.course_id.data)
         try:
-            save_template_task(current_user, template, template_task_key, data)
+            with unit_of_work():
+                save_template_task(current_user, template, template_task_key, data)
         except NotFound:
             abort(404)
-        except OnboardingError as exc:
-            db.session.rollback()
-            _field_error(form, exc, "title")
+        except ServiceError as exc:
+            show_on_form(form, exc, default="title")
         else:
             flash(_("The task has been saved. The template is now at version %(version)d; running journeys keep "
                     "their tasks until you apply the new version.", version=template.version), "success")
@@ -347,7 +336,8 @@ def template_task_remove(journey_template_id: int, template_task_key: str):
     template = _template_or_404(journey_template_id)
     if ActionForm().validate_on_submit():
         try:
-            remove_template_task(current_user, template, template_task_key)
+            with unit_of_work():
+                remove_template_task(current_user, template, template_task_key)
         except NotFound:
             abort(404)
         flash(_("The task has been removed from the template. Running journeys keep it until you apply the new "
@@ -361,7 +351,8 @@ def template_apply(journey_template_id: int):
     template = _template_or_404(journey_template_id)
     today = local_today()
     if request.method == "POST" and ActionForm().validate_on_submit():
-        plan = apply_current_version(current_user, template, today)
+        with unit_of_work():
+            plan = apply_current_version(current_user, template, today)
         if plan.anything:
             flash(_("Version %(version)d now applies to %(journeys)d running journeys.", version=template.version,
                     journeys=plan.journeys), "success")
@@ -379,9 +370,9 @@ def template_set_active(journey_template_id: int):
     if ActionForm().validate_on_submit():
         active = request.form.get("active") == "1"
         try:
-            set_template_active(current_user, template, active)
-        except OnboardingError as exc:
-            db.session.rollback()
+            with unit_of_work():
+                set_template_active(current_user, template, active)
+        except ServiceError as exc:
             flash(str(exc), "warning")
         else:
             flash(_("The template is in use again for new staff.") if active

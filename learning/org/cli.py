@@ -9,6 +9,8 @@ import click
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
+from learning.db import unit_of_work
+from learning.errors import ServiceError
 from learning.org.importer import ImportFailed, ImportPlan, apply_import, plan_import
 
 users_cli = AppGroup("users", help="People: import from CSV, create the first administrator.")
@@ -46,7 +48,7 @@ def import_people(file: Path, dry_run: bool, deactivate_missing: bool) -> None:
         raise click.ClickException(f"{len(plan.problems)} problem(s) in {file}; nothing was written.")
     if not dry_run:
         try:
-            with click.progressbar(length=plan.steps, label="Importing") as bar:
+            with unit_of_work(), click.progressbar(length=plan.steps, label="Importing") as bar:
                 apply_import(plan, actor=None, on_step=bar.update)
         except ImportFailed as exc:
             raise click.ClickException(f"The import failed and nothing was written: {exc}") from exc
@@ -62,22 +64,23 @@ def import_people(file: Path, dry_run: bool, deactivate_missing: bool) -> None:
 @in_english
 def create_admin(email: str, first_name: str, last_name: str, username: str, invite: bool) -> None:
     """Create an administrator, e.g. the first one of a new installation."""
-    from learning.auth.services import AccountError, send_invitation, validate_new_password
-    from learning.db import db
+    from learning.auth.services import send_invitation, validate_new_password
     from learning.messaging.mail import MailError
     from learning.org.models import Role
-    from learning.org.services import OrgError, PersonData, create_person
+    from learning.org.services import PersonData, create_person
 
     data = PersonData(email=email, first_name=first_name, last_name=last_name, username=username,
                       roles={Role.EMPLOYEE, Role.ADMIN})
     try:
-        user = create_person(data, actor=None)
-    except OrgError as exc:
+        with unit_of_work():
+            user = create_person(data, actor=None)
+    except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     if invite:
         try:
-            send_invitation(user, actor=user)
-        except (AccountError, MailError) as exc:
+            with unit_of_work():
+                send_invitation(user, actor=user)
+        except (ServiceError, MailError) as exc:
             raise click.ClickException(f"{user.username} was created, but the mail failed: {exc}") from None
         click.echo(f"Administrator {user.username} created; a link to set the password was mailed to {user.email}.")
         return
@@ -86,10 +89,10 @@ def create_admin(email: str, first_name: str, last_name: str, username: str, inv
         try:
             validate_new_password(user, password)
             break
-        except AccountError as exc:
+        except ServiceError as exc:
             click.echo(str(exc), err=True)
-    user.set_password(password)
-    db.session.commit()
+    with unit_of_work():
+        user.set_password(password)
     click.echo(f"Administrator {user.username} created. Sign in at the platform's address.")
 
 

@@ -4,6 +4,7 @@ from flask import render_template
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from learning.db import unit_of_work
 from learning.org import bp
 from learning.org.forms import ImportForm
 from learning.org.importer import ImportFailed, apply_import, plan_import
@@ -27,7 +28,8 @@ def import_people():
                            deactivate_missing=form.deactivate_missing.data)
         if plan.ok and not form.dry_run.data:
             try:
-                apply_import(plan, actor)
+                with unit_of_work():
+                    apply_import(plan, actor)
             except ImportFailed:
                 failure = _("The import failed and nothing was changed. Please try again.")
     return render_template("org/import.html", form=form, plan=plan, failure=failure,

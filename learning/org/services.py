@@ -1,4 +1,9 @@
-"""Use cases of the organisation: people, departments and teams. Each commits once."""
+"""Use cases of the organisation: people, departments and teams.
+
+Each flushes; the caller's unit of work commits. A refusal is a ``ServiceError`` naming the form
+field at fault. A change to people is announced with ``people_changed`` inside the same unit of
+work, so what other features do about it (journeys, course assignments) commits with it or not at all.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from sqlalchemy import func, select
 
 from learning.audit.services import record
 from learning.db import db
+from learning.errors import ServiceError
 from learning.guards import FIRST_DAY, LAST_DAY, day_in_range
 from learning.org.models import Department, Role, Team, User
 from learning.org.signals import people_changed
@@ -20,14 +26,6 @@ from learning.org.signals import people_changed
 logger = logging.getLogger(__name__)
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
-
-
-class OrgError(Exception):
-    """A change to the organisation was refused; ``field`` names the form field at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass
@@ -47,6 +45,8 @@ class PersonData:
 
 
 def _announce(user_ids: set[int]) -> None:
+    """Tell other features which people changed; their listeners work in the same unit of work (flushed first)."""
+    db.session.flush()
     people_changed.send(current_app._get_current_object(), user_ids=user_ids)
 
 
@@ -70,11 +70,11 @@ def _check_unique(user: User | None, data: PersonData) -> None:
         return db.session.scalar(query) is not None
 
     if taken(User.email, data.email):
-        raise OrgError(_("Another person already uses this email address."), "email")
+        raise ServiceError(_("Another person already uses this email address."), "email")
     if taken(func.lower(User.username), data.username.lower()):
-        raise OrgError(_("This user name is already taken."), "username")
+        raise ServiceError(_("This user name is already taken."), "username")
     if data.employee_number and taken(User.employee_number, data.employee_number):
-        raise OrgError(_("Another person already has this employee number."), "employee_number")
+        raise ServiceError(_("Another person already has this employee number."), "employee_number")
 
 
 def _apply(user: User, data: PersonData) -> None:
@@ -103,12 +103,12 @@ def _normalise(data: PersonData) -> PersonData:
     if data.employee_number:
         data.employee_number = data.employee_number.strip() or None
     if data.username and not USERNAME_RE.match(data.username):
-        raise OrgError(
+        raise ServiceError(
             _("A user name has 2 to 80 lower-case letters, digits, dots, hyphens or underscores."), "username"
         )
     if not day_in_range(data.start_date):
-        raise OrgError(_("Enter a date between %(first)s and %(last)s.", first=FIRST_DAY.isoformat(),
-                         last=LAST_DAY.isoformat()), "start_date")
+        raise ServiceError(_("Enter a date between %(first)s and %(last)s.", first=FIRST_DAY.isoformat(),
+                             last=LAST_DAY.isoformat()), "start_date")
     return data
 
 
@@ -122,7 +122,6 @@ def create_person(data: PersonData, actor: User | None) -> User:
     db.session.add(user)
     db.session.flush()
     record(actor, "user.created", user, summary=f"{user.full_name} <{user.email}>")
-    db.session.commit()
     logger.info("User %s created by %s", user.id, getattr(actor, "id", None))
     _announce({user.id})
     return user
@@ -134,10 +133,9 @@ def update_person(user: User, data: PersonData, actor: User | None) -> User:
         data.username = user.username
     _check_unique(user, data)
     if actor is not None and user.id == actor.id and Role.ADMIN not in data.roles:
-        raise OrgError(_("You cannot take the administrator role away from yourself."), "roles")
+        raise ServiceError(_("You cannot take the administrator role away from yourself."), "roles")
     _apply(user, data)
     record(actor, "user.updated", user, summary=f"{user.full_name} <{user.email}>")
-    db.session.commit()
     _announce({user.id})
     return user
 
@@ -156,49 +154,48 @@ def set_person_active(user: User, active: bool, actor: User | None) -> None:
     """Deactivate (keeping every record) or reactivate a person."""
     if not active:
         if actor is not None and user.id == actor.id:
-            raise OrgError(_("You cannot deactivate your own account."))
+            raise ServiceError(_("You cannot deactivate your own account."))
         if _last_active_admin(user):
-            raise OrgError(_("The last active administrator cannot be deactivated."))
+            raise ServiceError(_("The last active administrator cannot be deactivated."))
         user.deactivate()
         record(actor, "user.deactivated", user, summary=user.full_name)
     else:
         user.reactivate()
         record(actor, "user.reactivated", user, summary=user.full_name)
-    db.session.commit()
     _announce({user.id})
 
 
 def save_department(department: Department | None, name: str, actor: User | None) -> Department:
     name = " ".join(name.split())
     if not name:
-        raise OrgError(_("Please enter a name."), "name")
+        raise ServiceError(_("Please enter a name."), "name")
     clash = select(Department.id).where(func.lower(Department.name) == name.lower())
     if department is not None:
         clash = clash.where(Department.id != department.id)
     if db.session.scalar(clash) is not None:
-        raise OrgError(_("A department with this name already exists."), "name")
+        raise ServiceError(_("A department with this name already exists."), "name")
     created = department is None
     department = department or Department()
     department.name = name
     db.session.add(department)
     db.session.flush()
     record(actor, "department.created" if created else "department.updated", department, summary=name)
-    db.session.commit()
+    db.session.flush()
     return department
 
 
 def save_team(team: Team | None, name: str, department_id: int, manager_ids: set[int], actor: User | None) -> Team:
     name = " ".join(name.split())
     if not name:
-        raise OrgError(_("Please enter a name."), "name")
+        raise ServiceError(_("Please enter a name."), "name")
     department = db.session.get(Department, department_id)
     if department is None:
-        raise OrgError(_("Please choose a department."), "department_id")
+        raise ServiceError(_("Please choose a department."), "department_id")
     clash = select(Team.id).where(Team.department_id == department_id, func.lower(Team.name) == name.lower())
     if team is not None:
         clash = clash.where(Team.id != team.id)
     if db.session.scalar(clash) is not None:
-        raise OrgError(_("This department already has a team with this name."), "name")
+        raise ServiceError(_("This department already has a team with this name."), "name")
     created = team is None
     if team is None:
         team = Team()
@@ -213,21 +210,22 @@ def save_team(team: Team | None, name: str, department_id: int, manager_ids: set
     db.session.add(team)
     db.session.flush()
     record(actor, "team.created" if created else "team.updated", team, summary=f"{department.name} / {name}")
-    db.session.commit()
+    db.session.flush()
     return team
 
 
 def set_unit_active(unit: Department | Team, active: bool, actor: User | None) -> None:
     """Deactivate or reactivate a department or team; members and history stay."""
     if not active and isinstance(unit, Department) and any(t.active for t in unit.teams):
-        raise OrgError(_("Deactivate the department's teams first."))
+        raise ServiceError(_("Deactivate the department's teams first."))
     if not active and isinstance(unit, Team):
         members = db.session.scalar(
             select(func.count()).select_from(User).where(User.team_id == unit.id, User.active.is_(True))
         )
         if members:
-            raise OrgError(_("The team still has %(n)d active members. Move them to another team first.", n=members))
+            raise ServiceError(_("The team still has %(n)d active members. Move them to another team first.",
+                                 n=members))
     unit.active = active
     kind = type(unit).__name__.lower()
     record(actor, f"{kind}.{'reactivated' if active else 'deactivated'}", unit, summary=unit.name)
-    db.session.commit()
+    db.session.flush()

@@ -7,8 +7,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from learning.auth.services import AccountError, send_invitation
-from learning.db import db
+from learning.auth.services import send_invitation
+from learning.db import db, unit_of_work
+from learning.errors import ServiceError, show_on_form
 from learning.guards import int_arg
 from learning.i18n import local_today
 from learning.messaging.mail import MailError
@@ -17,7 +18,6 @@ from learning.org.forms import ActionForm, DepartmentForm, PersonForm, TeamForm
 from learning.org.models import Department, Role, Team, User, UserRole
 from learning.org.search import person_matches, search_text
 from learning.org.services import (
-    OrgError,
     PersonData,
     create_person,
     save_department,
@@ -97,18 +97,20 @@ def _warn_past_start(start, before) -> None:
 
 def _save_person(form: PersonForm, user: User | None):
     before = user.start_date if user is not None else None
+    created = user is None
     try:
-        if user is None:
-            user = create_person(_person_data(form), current_user)
-            flash(_("%(name)s has been created.", name=user.full_name), "success")
-        else:
-            update_person(user, _person_data(form), current_user)
-            flash(_("The changes to %(name)s have been saved.", name=user.full_name), "success")
-    except OrgError as exc:
-        db.session.rollback()
-        target = form[exc.field] if exc.field and exc.field in form else form.email
-        target.errors.append(str(exc))
+        with unit_of_work():
+            if created:
+                user = create_person(_person_data(form), current_user)
+            else:
+                update_person(user, _person_data(form), current_user)
+    except ServiceError as exc:
+        show_on_form(form, exc, default="email")
         return None
+    if created:
+        flash(_("%(name)s has been created.", name=user.full_name), "success")
+    else:
+        flash(_("The changes to %(name)s have been saved.", name=user.full_name), "success")
     _warn_past_start(form.start_date.data, before)
     return redirect(url_for("org.user_edit", user_id=user.id))
 
@@ -150,9 +152,9 @@ def user_set_active(user_id: int):
     if form.validate_on_submit():
         activate = request.form.get("active") == "1"
         try:
-            set_person_active(user, activate, current_user)
-        except OrgError as exc:
-            db.session.rollback()
+            with unit_of_work():
+                set_person_active(user, activate, current_user)
+        except ServiceError as exc:
             flash(str(exc), "danger")
         else:
             flash(_("%(name)s has been reactivated.", name=user.full_name) if activate
@@ -166,11 +168,11 @@ def user_invite(user_id: int):
     user = db.get_or_404(User, user_id)
     if ActionForm().validate_on_submit():
         try:
-            send_invitation(user, current_user)
-        except AccountError as exc:
+            with unit_of_work():
+                send_invitation(user, current_user)
+        except ServiceError as exc:
             flash(str(exc), "danger")
         except MailError:
-            db.session.rollback()
             flash(_("The email could not be sent right now. Please try again later."), "danger")
         else:
             flash(_("An email with a link to set a password has been sent to %(email)s.", email=user.email), "success")
@@ -199,10 +201,10 @@ def unit_department(department_id: int | None):
     form = DepartmentForm(obj=department)
     if form.validate_on_submit():
         try:
-            save_department(department, form.name.data, current_user)
-        except OrgError as exc:
-            db.session.rollback()
-            form.name.errors.append(str(exc))
+            with unit_of_work():
+                save_department(department, form.name.data, current_user)
+        except ServiceError as exc:
+            show_on_form(form, exc, default="name")
         else:
             flash(_("The department has been saved."), "success")
             return redirect(url_for("org.units"))
@@ -228,10 +230,11 @@ def unit_team(team_id: int | None):
     ]
     if form.validate_on_submit():
         try:
-            save_team(team, form.name.data, form.department_id.data, set(form.manager_ids.data or []), current_user)
-        except OrgError as exc:
-            db.session.rollback()
-            form[exc.field or "name"].errors.append(str(exc))
+            with unit_of_work():
+                save_team(team, form.name.data, form.department_id.data, set(form.manager_ids.data or []),
+                          current_user)
+        except ServiceError as exc:
+            show_on_form(form, exc, default="name")
         else:
             flash(_("The team has been saved."), "success")
             return redirect(url_for("org.units"))
@@ -246,9 +249,9 @@ def unit_set_active(kind: str, unit_id: int):
     if ActionForm().validate_on_submit():
         activate = request.form.get("active") == "1"
         try:
-            set_unit_active(unit, activate, current_user)
-        except OrgError as exc:
-            db.session.rollback()
+            with unit_of_work():
+                set_unit_active(unit, activate, current_user)
+        except ServiceError as exc:
             flash(str(exc), "danger")
         else:
             flash(_("%(name)s has been reactivated.", name=unit.name) if activate

@@ -16,7 +16,10 @@ from sqlalchemy import select
 
 from learning.db import db
 from learning.messaging.reminders import PlanContext
-from learning.onboarding import reminders, services
+from learning.onboarding import reminders
+from learning.onboarding.journeys import my_journey, team_journeys
+from learning.onboarding.overview import overview
+from learning.onboarding.sync import start_journey
 from learning.org.models import User
 from learning.training.models import Assignment, AssignmentRule
 from tests.onboarding.conftest import journey_of
@@ -45,7 +48,7 @@ def leon(app, people, course, make_template, new_hire):
     with time_machine.travel(MOMENT, tick=False):
         user = new_hire(START, username="lbrandt")
     with app.app_context():
-        services.start_journey(db.session.get(User, user.id))
+        start_journey(db.session.get(User, user.id))
         db.session.commit()
     return user
 
@@ -66,14 +69,14 @@ def test_the_plan_gives_the_assignments_due_date(app, leon, course, people):
         journey = journey_of(leon)
         task = next(t for t in journey.tasks if t.course_id is not None)
         assert task.due_on == TODAY  # the plan's own date (start + 21) is not the one shown
-        page = services.my_journey(db.session.get(User, leon.id), TODAY)
+        page = my_journey(db.session.get(User, leon.id), TODAY)
         item = _course_item(page.items)
         assert item.due_on == RULE_DUE and not item.overdue
         assert page.status != "behind"
-        summary = next(s for s in services.team_journeys(db.session.get(User, people["manager"].id), TODAY)
+        summary = next(s for s in team_journeys(db.session.get(User, people["manager"].id), TODAY)
                        if s.journey.id == journey.id)
         assert summary.overdue == 0
-        assert services.overview(TODAY).total.behind == 0
+        assert overview(TODAY).total.behind == 0
 
 
 def test_my_learning_and_the_plan_show_the_same_date(app, client, login, leon, course):
@@ -92,9 +95,9 @@ def test_without_an_assignment_the_plan_keeps_its_own_date(app, people, course, 
     with time_machine.travel(MOMENT, tick=False):
         user = new_hire(START)
     with app.test_request_context():
-        services.start_journey(db.session.get(User, user.id))
+        start_journey(db.session.get(User, user.id))
         db.session.commit()
-        item = _course_item(services.my_journey(db.session.get(User, user.id), TODAY + timedelta(days=1)).items)
+        item = _course_item(my_journey(db.session.get(User, user.id), TODAY + timedelta(days=1)).items)
         assert item.due_on == TODAY and item.overdue
 
 

@@ -7,8 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from learning.db import db
-from learning.onboarding import services
+from learning.onboarding.access import shows_in_navigation
+from learning.onboarding.journeys import my_journey, team_journeys
 from learning.onboarding.models import Journey, JourneyStatus, JourneyTemplate
+from learning.onboarding.overview import overview
+from learning.onboarding.tasks import my_tasks
+from learning.onboarding.templates import template_for
 from learning.org.models import User
 
 
@@ -24,7 +28,7 @@ def test_demo_onboarding(app):
         counts = load_demo(today)
         assert counts["journeys"] == 5 and counts["journey_templates"] == 2
 
-        templates = {t.name: services.template_for(t.id) for t in db.session.scalars(select(JourneyTemplate))}
+        templates = {t.name: template_for(t.id) for t in db.session.scalars(select(JourneyTemplate))}
         default = next(t for t in templates.values() if t.department_id is None)
         citizen = next(t for t in templates.values() if t.department_id is not None)
         assert citizen.department.name == "Bürgerservice"
@@ -36,7 +40,7 @@ def test_demo_onboarding(app):
         assert len(citizen.tasks) > len(default.tasks)
 
         mara = _user("mara")
-        team = {s.journey.new_hire.username: s for s in services.team_journeys(mara, today)}
+        team = {s.journey.new_hire.username: s for s in team_journeys(mara, today)}
         assert set(team) == {"jalbers", "lbrandt"}
 
         jana = team["jalbers"]
@@ -47,17 +51,17 @@ def test_demo_onboarding(app):
         leon = team["lbrandt"]
         assert leon.journey.start_date == date(2026, 4, 20) and leon.journey.buddy is not None
         assert leon.status == JourneyStatus.BEHIND and leon.overdue >= 2
-        page = services.my_journey(_user("lbrandt"), today)
+        page = my_journey(_user("lbrandt"), today)
         assert 0 < page.own_progress.done < page.own_progress.total
         assert any(i.by_course for i in page.items)  # a course completed his course task
 
-        assert services.my_tasks(_user("anna"), today).total > 0  # anna is Jana's buddy
-        assert services.my_tasks(mara, today).bucket("overdue")
-        figures = services.overview(today)
+        assert my_tasks(_user("anna"), today).total > 0  # anna is Jana's buddy
+        assert my_tasks(mara, today).bucket("overdue")
+        figures = overview(today)
         assert figures.total.done == 2 and 80 <= figures.total.average_days <= 110
         assert figures.total.on_track >= 2
         assert all(j.closed_at is None for j in db.session.scalars(select(Journey)))
-        assert all(services.shows_in_navigation(_user(name)) for name in ("jalbers", "anna", "mara", "admin"))
+        assert all(shows_in_navigation(_user(name)) for name in ("jalbers", "anna", "mara", "admin"))
         assert today - timedelta(days=30) < leon.journey.start_date
 
 
@@ -84,7 +88,7 @@ def test_demo_new_hires_have_one_due_date_per_course_and_none_before_their_start
 
         leon = _user("lbrandt")
         learning = {item.course.id: item.due_on for item in my_learning(leon, today)}
-        page = services.my_journey(leon, today)
+        page = my_journey(leon, today)
         course_items = [i for i in page.all_items if i.task.course_id is not None]
         assert course_items
         for item in course_items:

@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
+import pytest
 import time_machine
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from learning.db import db
-from learning.onboarding import services
+from learning.db import db, unit_of_work
+from learning.errors import NotAllowed
+from learning.i18n import local_today
+from learning.onboarding.access import shows_in_navigation
+from learning.onboarding.journeys import my_journey
 from learning.onboarding.models import Journey, JourneyTask, Stage
+from learning.onboarding.sync import sync_journeys
+from learning.onboarding.tasks import set_task_done
+from learning.onboarding.templates import template_for_department
 from learning.org.models import Role, User
-from learning.org.services import PersonData, set_person_active, update_person
+from learning.org.services import PersonData, create_person, set_person_active, update_person
 from tests.onboarding.conftest import journey_of
 
 TODAY = date(2026, 5, 4)  # a Monday
@@ -112,11 +119,11 @@ def test_moving_the_start_date_moves_open_tasks_and_keeps_done_ones(app, people,
 
         # Moved earlier, into the past: allowed; what was due before today is now overdue.
         today = date(2026, 6, 20)
-        services.sync_journeys({user.id}, today)  # nothing to do: same start date
+        sync_journeys({user.id}, today)  # nothing to do: same start date
         person.start_date = date(2026, 6, 8)
         db.session.commit()
-        assert services.sync_journeys({user.id}, today).moved == 1
-        page = services.my_journey(db.session.get(User, user.id), today)
+        assert sync_journeys({user.id}, today).moved == 1
+        page = my_journey(db.session.get(User, user.id), today)
         overdue = {i.task.title for i in page.items if i.overdue}
         assert overdue == {"Willkommensmail senden", "An der Lernplattform anmelden", "Gemeinsam zu Mittag essen",
                            "Erstes Feedbackgespräch führen"}
@@ -134,12 +141,12 @@ def test_deactivating_closes_the_journey_and_reactivating_reopens_it(app, people
         manager = db.session.get(User, people["manager"].id)
         try:
             with force_locale("en"):
-                services.set_task_done(manager, task.id, True)
-        except services.NotAllowed as exc:
+                set_task_done(manager, task.id, True)
+        except NotAllowed as exc:
             assert "closed" in str(exc)
         else:  # pragma: no cover
             raise AssertionError("a task of a closed journey was ticked")
-        assert not services.shows_in_navigation(manager)
+        assert not shows_in_navigation(manager)
 
         set_person_active(db.session.get(User, user.id), True, admin)
         db.session.expire_all()
@@ -151,9 +158,36 @@ def test_a_person_gets_one_journey_whatever_happens(app, make_template, new_hire
     user = new_hire(date.today() + timedelta(days=7))
     with app.app_context():
         for _ in range(3):
-            services.sync_journeys({user.id}, date.today())
-        services.sync_journeys(None, date.today())
+            sync_journeys({user.id}, date.today())
+        sync_journeys(None, date.today())
         assert db.session.scalar(select(db.func.count()).select_from(Journey)) == 1
+
+
+def test_a_failing_journey_sync_rolls_the_change_to_the_people_back(app, people, make_template, monkeypatch):
+    """Journeys change in the unit of work that changes the people: both are committed, or neither."""
+    from learning.onboarding import sync
+    from learning.org.signals import people_changed
+
+    make_template()
+    # Only onboarding listens here: another listener that commits on its own would commit the person early.
+    others = [r for r in people_changed.receivers_for(app) if r is not sync._on_people_changed]
+    for receiver in others:
+        people_changed.disconnect(receiver)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the journeys cannot be planned")
+
+    monkeypatch.setattr(sync, "_sync", broken)
+    try:
+        with app.test_request_context():
+            with pytest.raises(RuntimeError), unit_of_work():
+                create_person(PersonData(email="neu@example.org", first_name="Nora", last_name="Neu",
+                                         start_date=date.today() + timedelta(days=7), team_id=people["team"].id,
+                                         roles={Role.EMPLOYEE}), None)
+            assert db.session.scalar(select(User).where(User.email == "neu@example.org")) is None
+    finally:
+        for receiver in others:
+            people_changed.connect(receiver)
 
 
 # Calendar days, whatever the clock does --------------------------------------------------------------
@@ -182,11 +216,11 @@ def test_overdue_follows_the_local_day_not_the_utc_day(app, people, make_templat
         person = db.session.get(User, user.id)
         # 23:30 in Berlin (UTC+1 since 03:00 that night): still 25 October, due today, not overdue.
         with time_machine.travel(datetime(2026, 10, 25, 22, 30, tzinfo=UTC), tick=False):
-            page = services.my_journey(person, services.local_today())
+            page = my_journey(person, local_today())
             assert page.today == date(2026, 10, 25) and not page.items[0].overdue
         # 00:30 in Berlin on the 26th, while it is still the 25th in UTC: overdue.
         with time_machine.travel(datetime(2026, 10, 25, 23, 30, tzinfo=UTC), tick=False):
-            page = services.my_journey(person, services.local_today())
+            page = my_journey(person, local_today())
             assert page.today == date(2026, 10, 26) and page.items[0].overdue
         # The same in spring: 00:30 on 29 March in Berlin is 23:30 on the 28th in UTC.
         journey = journey_of(user)
@@ -194,7 +228,7 @@ def test_overdue_follows_the_local_day_not_the_utc_day(app, people, make_templat
         task.due_on = date(2026, 3, 28)
         db.session.commit()
         with time_machine.travel(datetime(2026, 3, 28, 23, 30, tzinfo=UTC), tick=False):
-            assert services.my_journey(person, services.local_today()).items[0].overdue
+            assert my_journey(person, local_today()).items[0].overdue
 
 
 @time_machine.travel(datetime(2026, 3, 2, 9, tzinfo=UTC), tick=False)
@@ -205,8 +239,8 @@ def test_a_task_ticked_late_in_the_evening_counts_for_the_local_day(app, people,
         person = db.session.get(User, user.id)
         task_id = journey_of(user).tasks[0].id
         with time_machine.travel(datetime(2026, 3, 29, 22, 30, tzinfo=UTC), tick=False):  # 00:30 CEST on the 30th
-            services.set_task_done(person, task_id, True)
-            page = services.my_journey(person, services.local_today())
+            set_task_done(person, task_id, True)
+            page = my_journey(person, local_today())
         assert page.items[0].done_on == date(2026, 3, 30)
 
 
@@ -233,7 +267,7 @@ def test_the_starter_template_command_installs_a_default_once(app, runner, make_
     again = runner.invoke(args=["onboarding", "starter-template"])
     assert "nothing installed" in again.output
     with app.app_context():
-        template = services.template_for_department(None)
+        template = template_for_department(None)
         assert template is not None and len(template.tasks) >= 20
         assert {t.owner_role for t in template.tasks} == {"new_hire", "manager", "buddy", "it"}
         assert min(t.offset_days for t in template.tasks) < 0 < max(t.offset_days for t in template.tasks)

@@ -6,9 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.messaging.reminders import Pending, PlanContext, kind_named, plan_reminders
-from learning.onboarding import reminders, services
+from learning.onboarding import reminders
+from learning.onboarding.sync import sync_journeys
+from learning.onboarding.tasks import set_buddy, set_task_done
 from learning.org.models import User
 from tests.onboarding.conftest import journey_of
 
@@ -78,14 +80,14 @@ def test_done_tasks_and_closed_journeys_get_no_reminder_and_the_checker_drops_th
     assert "Neue Kollegin" in entry.detail
 
     task = next(t for t in journey_of(user).tasks if t.owner_role == "it")
-    services.set_task_done(db.session.get(User, people["admin"].id), task.id, True)
+    set_task_done(db.session.get(User, people["admin"].id), task.id, True)
     left = reminders._still_open(items, context)  # done since: not sent any more
     assert [d["title"] for d in left.values()] == ["Willkommensmail senden"]
     assert {p.user_id for p in reminders.plan_task_overdue(context)} == {people["manager"].id}
 
     db.session.get(User, user.id).active = False
     db.session.commit()
-    services.sync_journeys({user.id}, context.today)
+    sync_journeys({user.id}, context.today)
     assert reminders.plan_task_due(_ctx(app, START)) == []
 
 
@@ -106,7 +108,7 @@ def test_managers_hear_about_a_missing_buddy_once_a_week(app, ctx, people, make_
     entry = reminders.describe_buddy_missing(details[1], context.today)
     assert user.full_name in entry.title and entry.values == {"journey_id": journey_of(user).id}
     buddy = make_user("pate", team=people["team"])
-    services.set_buddy(db.session.get(User, people["manager"].id), journey_of(user).id, buddy.id)
+    set_buddy(db.session.get(User, people["manager"].id), journey_of(user).id, buddy.id)
     assert reminders.buddy_still_missing(items, context) == {}
 
 
@@ -148,7 +150,8 @@ def test_a_ticked_task_and_a_chosen_buddy_take_their_notifications_out_of_the_ce
         assert kinds == {"onboarding.task_overdue", "onboarding.buddy_missing"}
         assert unread_count(manager) == 2
         journey = journey_of(user)
-        services.set_task_done(manager, _id(journey, -3, "manager"), True, date(2026, 6, 13))
+        with unit_of_work():  # services flush; the caller commits
+            set_task_done(manager, _id(journey, -3, "manager"), True, date(2026, 6, 13))
         assert unread_count(manager) == 1
         journey = journey_of(user)
         journey.buddy_id = make_user("pate", team=people["team"]).id

@@ -279,7 +279,7 @@ def _count(client, count_queries, url: str) -> int:
 
 
 def _more_new_hires(app, new_hire, make_user, people, n: int, offset: int):
-    from learning.onboarding.services import set_buddy
+    from learning.onboarding.tasks import set_buddy
 
     for i in range(n):
         user = new_hire(SOON + timedelta(days=offset + i))

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from learning.audit.models import AuditEntry
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.org.importer import ImportFailed, apply_import, plan_import
 from learning.org.models import Department, Role, Team, User
 from learning.org.signals import people_changed
@@ -243,8 +243,8 @@ def test_an_error_while_applying_rolls_everything_back(app, ctx, people, monkeyp
     def broken_record(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("learning.org.importer.record", broken_record)
-    with pytest.raises(ImportFailed):
+    monkeypatch.setattr("learning.org.importer.apply.record", broken_record)
+    with pytest.raises(ImportFailed), unit_of_work():  # the caller's unit of work rolls back
         apply_import(plan)
     assert db.session.scalar(select(func.count()).select_from(User)) == 4
     assert db.session.scalar(select(func.count()).select_from(Department).where(

@@ -10,7 +10,8 @@ from email_validator import EmailNotValidError, validate_email
 
 from learning import ConfigError
 from learning.config import load_config
-from learning.org.importer import _valid_email, plan_import
+from learning.org.importer import plan_import
+from learning.org.importer.read import valid_email
 from tests.org.test_import import run, snapshot, upload, write
 
 HEADER = "Email,First name,Last name,Department,Team\n"
@@ -126,7 +127,7 @@ def test_the_quick_address_check_agrees_with_the_full_one(address):
         expected = validate_email(address, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         expected = None
-    assert _valid_email(address) == expected
+    assert valid_email(address) == expected
 
 
 @pytest.mark.parametrize(("variable", "value"), [
