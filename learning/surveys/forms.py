@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from learning.forms import ActionForm, CheckboxesField, DayField, RenderableMarkdown  # noqa: F401  (ActionForm used by the views)
 from learning.org.models import ROLE_LABELS, Role
+from learning.surveys.building import THRESHOLD_MAX
 from learning.surveys.models import (
     CONSTRUCT_MAX,
     INTRO_MAX,
@@ -18,7 +19,6 @@ from learning.surveys.models import (
     AudienceKind,
     Instrument,
 )
-from learning.surveys.services import THRESHOLD_MAX
 
 AUDIENCE_LABELS = {
     AudienceKind.EVERYONE: _l("Everyone"),

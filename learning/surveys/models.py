@@ -253,7 +253,7 @@ class SurveyWave(db.Model):
         figures all ask here. While a round is open, every new answer would change its figures by
         exactly that answer, so watching them (differencing over time) would give it away; a
         closed round takes no more answers and can neither be reopened nor extended
-        (``learning.surveys.services.move_closing_date``). ``today`` is the local day as of which
+        (``learning.surveys.managing.move_closing_date``). ``today`` is the local day as of which
         results are read (a metrics snapshot passes its own day).
         """
         if self.survey.opened_at is None:
