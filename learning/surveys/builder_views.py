@@ -13,6 +13,7 @@ from learning.db import db, unit_of_work
 from learning.errors import NotFound, ServiceError, show_on_form
 from learning.guards import int_arg
 from learning.i18n import local_today
+from learning.org.audience import AudienceKind, describe
 from learning.org.models import Department, Role, Team
 from learning.phases.models import RolloutPhase
 from learning.security import allow
@@ -34,7 +35,6 @@ from learning.surveys.building import (
     update_survey,
 )
 from learning.surveys.forms import (
-    AUDIENCE_LABELS,
     ActionForm,
     ClosingDateForm,
     NewSurveyForm,
@@ -44,8 +44,8 @@ from learning.surveys.forms import (
     WaveForm,
 )
 from learning.surveys.managing import add_wave, close_wave, move_closing_date, open_survey, wave_participation
-from learning.surveys.models import AudienceKind, QuestionKind, Survey, WaveStatus
-from learning.surveys.taking import load_survey, steps
+from learning.surveys.models import QuestionKind, Survey, WaveStatus
+from learning.surveys.taking import audience_of, load_survey, steps
 from learning.surveys.views import locale
 
 PROJECT = (Role.PROJECT_GROUP,)
@@ -96,25 +96,8 @@ def _manage_page(survey: Survey, wave_form: WaveForm, can_add_wave: bool, closin
         closing_form = ClosingDateForm(formdata=None, wave=str(movable.number), closes_on=movable.closes_on)
     return render_template("surveys/manage.html", survey=survey, action_form=ActionForm(), wave_form=wave_form,
                            can_add_wave=can_add_wave, questions=sum(len(s.questions) for s in survey.sections),
-                           audience=_describe(survey), took_part=counts, eligible=eligible, movable=movable,
-                           closing_form=closing_form)
-
-
-def _describe(survey: Survey) -> str:
-    kind = AudienceKind(survey.audience) if survey.audience in AudienceKind.__members__.values() else None
-    values = survey.audience_values or []
-    if kind == AudienceKind.DEPARTMENTS:
-        names = db.session.scalars(select(Department.name).where(Department.id.in_(values)).order_by(Department.name))
-        return _("Departments: %(names)s", names=", ".join(names))
-    if kind == AudienceKind.TEAMS:
-        names = db.session.scalars(select(Team.name).where(Team.id.in_(values)).order_by(Team.name))
-        return _("Teams: %(names)s", names=", ".join(names))
-    if kind == AudienceKind.ROLES:
-        from learning.org.models import ROLE_LABELS
-
-        return _("Roles: %(names)s", names=", ".join(str(ROLE_LABELS[Role(v)]) for v in values
-                                                     if v in Role.__members__.values()))
-    return str(AUDIENCE_LABELS.get(kind, survey.audience))
+                           audience=describe(*audience_of(survey)), took_part=counts, eligible=eligible,
+                           movable=movable, closing_form=closing_form)
 
 
 @bp.route("/<int:survey_id>/edit", endpoint="edit", methods=["GET", "POST"])

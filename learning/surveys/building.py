@@ -19,7 +19,9 @@ from learning.content import complexity_message, too_complex
 from learning.db import db
 from learning.errors import NotFound, ServiceError
 from learning.guards import FIRST_DAY, LAST_DAY, day_in_range
-from learning.org.models import Role, User
+from learning.org import audience
+from learning.org.audience import AudienceKind
+from learning.org.models import User
 from learning.phases.models import RolloutPhase
 from learning.surveys.instruments import apply_template, default_options, template_title
 from learning.surveys.models import (
@@ -29,7 +31,6 @@ from learning.surveys.models import (
     OPTION_MAX,
     TEXT_MAX,
     TITLE_MAX,
-    AudienceKind,
     Instrument,
     QuestionKind,
     Survey,
@@ -145,22 +146,13 @@ def check_dates(opens_on: date | None, closes_on: date | None) -> None:
         raise ServiceError(_("A survey round can be open for at most a year."), "closes_on")
 
 
-def _check_audience(kind: str, values: list, phase_id: int | None) -> list:
-    try:
-        kind = AudienceKind(kind)
-    except ValueError:
-        raise ServiceError(_("Please choose who the survey is for."), "audience") from None
-    if kind in (AudienceKind.DEPARTMENTS, AudienceKind.TEAMS, AudienceKind.ROLES) and not values:
-        raise ServiceError({AudienceKind.DEPARTMENTS: _("Please choose at least one department."),
-                           AudienceKind.TEAMS: _("Please choose at least one team."),
-                           AudienceKind.ROLES: _("Please choose at least one role.")}[kind],
-                          {AudienceKind.DEPARTMENTS: "department_ids", AudienceKind.TEAMS: "team_ids",
-                           AudienceKind.ROLES: "roles"}[kind])
-    if kind == AudienceKind.PHASE and not phase_id:
+def _check_audience(kind: str, values: list, phase_id: int | None) -> tuple[AudienceKind, list]:
+    """The audience as stored; a phase survey is for its own phase (``phase_id``) and stores no values."""
+    chosen, values = audience.normalise(kind, values, message=_("Please choose who the survey is for."))
+    audience.check(chosen, values)
+    if chosen == AudienceKind.PHASE and not phase_id:
         raise ServiceError(_("Choose a rollout phase to address the departments it affects."), "audience")
-    if kind == AudienceKind.ROLES and not {str(v) for v in values} <= {r.value for r in Role}:
-        raise ServiceError(_("Please choose roles from the list."), "roles")
-    return list(values) if kind in (AudienceKind.DEPARTMENTS, AudienceKind.TEAMS, AudienceKind.ROLES) else []
+    return chosen, [] if chosen == AudienceKind.PHASE else values
 
 
 def update_survey(actor: User, survey: Survey, data: SurveySettings) -> Survey:
@@ -177,13 +169,13 @@ def update_survey(actor: User, survey: Survey, data: SurveySettings) -> Survey:
             raise ServiceError(complexity_message(), name)
     if data.phase_id is not None and db.session.get(RolloutPhase, data.phase_id) is None:
         raise ServiceError(_("Please choose a rollout phase from the list."), "phase_id")
-    values = _check_audience(data.audience, data.audience_values, data.phase_id)
+    kind, values = _check_audience(data.audience, data.audience_values, data.phase_id)
     min_responses, min_comments = check_thresholds(data.min_responses, data.min_comments)
     check_dates(data.opens_on, data.closes_on)
     survey.title, survey.title_en, survey.intro, survey.intro_en = title, title_en or None, intro, intro_en or None
     survey.phase_id = data.phase_id
     survey.anonymous = bool(data.anonymous)
-    survey.audience, survey.audience_values = data.audience, values
+    survey.audience, survey.audience_values = kind.value, values
     survey.min_responses, survey.min_comments = min_responses, min_comments
     wave = survey.waves[0] if survey.waves else SurveyWave(number=1)
     if not survey.waves:

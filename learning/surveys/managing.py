@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from learning.audit.services import record
 from learning.db import db, utcnow
 from learning.errors import NotFound, ServiceError
+from learning.org import audience
 from learning.org.models import User
 from learning.surveys.building import check_dates, check_thresholds, require_draft
 from learning.surveys.models import (
@@ -29,14 +30,7 @@ from learning.surveys.models import (
     SurveyWave,
     WaveStatus,
 )
-from learning.surveys.taking import (
-    audience_select,
-    long_date,
-    phase_departments,
-    population,
-    questions_in_order,
-    reaches,
-)
+from learning.surveys.taking import audience_of, audience_select, long_date, phase_departments, questions_in_order
 
 logger = logging.getLogger(__name__)
 
@@ -155,12 +149,13 @@ def manage_list(today: date) -> list[ManagedSurvey]:
         return []
     counts = dict(db.session.execute(
         select(SurveyParticipation.wave_id, func.count()).group_by(SurveyParticipation.wave_id)).all())
-    people = population()
+    people = audience.population()
     phases = phase_departments(list(surveys))
     items = []
     for survey in surveys:
         wave = survey.current_wave(today)
-        eligible = sum(1 for person in people if reaches(survey, person, phases))
+        belongs = audience.matcher(*audience_of(survey), phases)
+        eligible = sum(1 for person in people if belongs(person))
         items.append(ManagedSurvey(survey, wave, wave.status(today) if wave else WaveStatus.DRAFT,
                                    counts.get(wave.id, 0) if wave else 0, eligible))
     return items

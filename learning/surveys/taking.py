@@ -13,7 +13,6 @@ of queries whatever the number of surveys, people and answers.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,11 +24,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from learning.db import db, unit_of_work
 from learning.errors import NotFound, ServiceError
-from learning.org.models import Role, Team, User, UserRole
-from learning.phases.models import phase_department
+from learning.org import audience
+from learning.org.audience import AudienceKind, Person
+from learning.org.models import Team, User
 from learning.surveys.models import (
     ANSWER_MAX,
-    AudienceKind,
     QuestionKind,
     Survey,
     SurveyAnswer,
@@ -55,92 +54,26 @@ class AnswerErrors(ServiceError):
 
 # Audience ---------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Person:
-    """What audience matching needs to know about someone."""
-
-    user_id: int
-    team_id: int | None
-    department_id: int | None
-    roles: frozenset[str]
-
-
-def person_for(user: User) -> Person:
-    department_id = None
-    if user.team_id is not None:
-        department_id = db.session.scalar(select(Team.department_id).where(Team.id == user.team_id))
-    return Person(user.id, user.team_id, department_id, frozenset(r.value for r in user.roles) | {"employee"})
-
-
-def _ints(values) -> list[int]:
-    result = []
-    for value in values or []:
-        try:
-            result.append(int(value))
-        except (TypeError, ValueError):
-            continue
-    return result
+def audience_of(survey: Survey) -> tuple[str, list]:
+    """The survey's audience as ``learning.org.audience`` reads it: a phase survey is for its own phase."""
+    if survey.audience == AudienceKind.PHASE:
+        return survey.audience, [survey.phase_id] if survey.phase_id else []
+    return survey.audience, list(survey.audience_values or [])
 
 
 def phase_departments(surveys: list[Survey]) -> dict[int, set[int]]:
     """Departments affected by the phases of surveys aimed at their phase (one query, none if not needed)."""
-    phase_ids = {s.phase_id for s in surveys if s.audience == AudienceKind.PHASE and s.phase_id}
-    result: dict[int, set[int]] = defaultdict(set)
-    if phase_ids:
-        for phase_id, department_id in db.session.execute(
-                select(phase_department.c.phase_id, phase_department.c.department_id)
-                .where(phase_department.c.phase_id.in_(phase_ids))):
-            result[phase_id].add(department_id)
-    return result
+    return audience.phase_departments(s.phase_id for s in surveys if s.audience == AudienceKind.PHASE)
 
 
 def reaches(survey: Survey, person: Person, departments_of_phase: dict[int, set[int]]) -> bool:
     """Whether the person belongs to the survey's audience (the Python twin of ``audience_select``)."""
-    values = survey.audience_values or []
-    if survey.audience == AudienceKind.EVERYONE:
-        return True
-    if survey.audience == AudienceKind.DEPARTMENTS:
-        return person.department_id is not None and person.department_id in _ints(values)
-    if survey.audience == AudienceKind.TEAMS:
-        return person.team_id is not None and person.team_id in _ints(values)
-    if survey.audience == AudienceKind.ROLES:
-        return bool(person.roles & {str(v) for v in values})
-    if survey.audience == AudienceKind.PHASE:
-        return person.department_id is not None and person.department_id in departments_of_phase.get(
-            survey.phase_id or 0, set())
-    return False
+    return audience.matches(*audience_of(survey), person, departments_of_phase)
 
 
 def audience_select(survey: Survey) -> Select:
     """SELECT the ids of the active people the survey is meant for."""
-    stmt = select(User.id).where(User.active.is_(True))
-    values = survey.audience_values or []
-    if survey.audience == AudienceKind.EVERYONE:
-        return stmt
-    if survey.audience == AudienceKind.DEPARTMENTS:
-        return stmt.where(User.team_id.in_(select(Team.id).where(Team.department_id.in_(_ints(values)))))
-    if survey.audience == AudienceKind.TEAMS:
-        return stmt.where(User.team_id.in_(_ints(values)))
-    if survey.audience == AudienceKind.ROLES:
-        roles = {str(v) for v in values}
-        if Role.EMPLOYEE.value in roles:  # everybody is an employee
-            return stmt
-        return stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(roles))))
-    if survey.audience == AudienceKind.PHASE:
-        departments = select(phase_department.c.department_id).where(phase_department.c.phase_id == survey.phase_id)
-        return stmt.where(User.team_id.in_(select(Team.id).where(Team.department_id.in_(departments))))
-    return stmt.where(False)
-
-
-def population() -> list[Person]:
-    """Every active person with team, department and roles (two queries)."""
-    roles: dict[int, set[str]] = defaultdict(set)
-    for user_id, role in db.session.execute(select(UserRole.user_id, UserRole.role)):
-        roles[user_id].add(role)
-    rows = db.session.execute(select(User.id, User.team_id, Team.department_id)
-                              .outerjoin(Team, User.team_id == Team.id).where(User.active.is_(True)))
-    return [Person(uid, team_id, department_id, frozenset(roles.get(uid, set()) | {"employee"}))
-            for uid, team_id, department_id in rows]
+    return audience.audience_select(*audience_of(survey))
 
 
 def non_participants(survey: Survey, wave: SurveyWave) -> Select:
@@ -175,7 +108,7 @@ def open_surveys_for(user: User, today: date) -> list[OpenSurvey]:
     ).unique().all()
     if not surveys:
         return []
-    person = person_for(user)
+    person = audience.person_for(user)
     phases = phase_departments(list(surveys))
     waves = {s.id: s.current_wave(today) for s in surveys}
     taken = set(db.session.scalars(
@@ -201,7 +134,7 @@ def my_surveys(user: User, today: date) -> list[MySurvey]:
     ).all()
     if not surveys:
         return []
-    person = person_for(user)
+    person = audience.person_for(user)
     phases = phase_departments(list(surveys))
     taken = set(db.session.scalars(select(SurveyParticipation.wave_id).where(SurveyParticipation.user_id == user.id)))
     items = []
@@ -245,7 +178,7 @@ class RespondentState:
 def respondent_state(user: User, survey_id: int, today: date) -> RespondentState:
     """The survey as a respondent meets it; ``NotFound`` for drafts and surveys not meant for them."""
     survey = load_survey(survey_id)
-    if not survey.locked or not reaches(survey, person_for(user), phase_departments([survey])):
+    if not survey.locked or not reaches(survey, audience.person_for(user), phase_departments([survey])):
         raise NotFound(_("This survey does not exist."))
     wave = survey.current_wave(today)
     if wave is None:
@@ -339,11 +272,11 @@ def _unit_of(survey: Survey, user: User, minimum: int) -> tuple[int | None, int 
     if user.team_id is None:
         return None, None
     department_id = db.session.scalar(select(Team.department_id).where(Team.id == user.team_id))
-    audience = audience_select(survey).subquery()
+    eligible = audience_select(survey).subquery()
     counts = db.session.execute(
         select(func.count().filter(User.team_id == user.team_id),
                func.count().filter(Team.department_id == department_id))
-        .select_from(User).join(audience, audience.c.id == User.id).join(Team, Team.id == User.team_id)
+        .select_from(User).join(eligible, eligible.c.id == User.id).join(Team, Team.id == User.team_id)
     ).one()
     team_ok, department_ok = counts[0] >= minimum, counts[1] >= minimum
     return (department_id if department_ok else None), (user.team_id if team_ok else None)

@@ -22,7 +22,7 @@ from learning.org.models import Role
 from learning.security import AUTHENTICATED, allow
 from learning.surveys import bp, stats
 from learning.surveys.figures import option_labels
-from learning.surveys.forms import AUDIENCE_LABELS, ActionForm
+from learning.surveys.forms import ActionForm
 from learning.surveys.instruments import construct_label
 from learning.surveys.managing import manage_list
 from learning.surveys.models import KIND_LABELS, QuestionKind, Survey, WaveStatus
@@ -50,9 +50,8 @@ def locale() -> str:
 @bp.context_processor
 def survey_helpers() -> dict:
     return {"locale": locale(), "QuestionKind": QuestionKind, "KIND_LABELS": KIND_LABELS,
-            "construct_label": construct_label, "option_labels": option_labels, "AUDIENCE_LABELS": AUDIENCE_LABELS,
-            "WaveStatus": WaveStatus, "ADKAR_ELEMENTS": stats.ADKAR_ELEMENTS,
-            "ALPHA_WARNING": stats.ALPHA_WARNING_BELOW}
+            "construct_label": construct_label, "option_labels": option_labels, "WaveStatus": WaveStatus,
+            "ADKAR_ELEMENTS": stats.ADKAR_ELEMENTS, "ALPHA_WARNING": stats.ALPHA_WARNING_BELOW}
 
 
 @bp.app_template_global("surveys_of_phase")
