@@ -618,17 +618,19 @@ async def _open_surveys(person: Person) -> list[int]:
 def open_benchmark_survey(url: str) -> int:
     """Create and open a pulse survey for everyone through the surveys feature's own services."""
     from learning import create_app
-    from learning.db import db
+    from learning.db import db, unit_of_work
     from learning.i18n import local_today
     from learning.org.models import User
-    from learning.surveys.services import create_survey, open_survey
+    from learning.surveys.building import create_survey
+    from learning.surveys.managing import open_survey
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench" * 8, "RATELIMIT_ENABLED": False})
     with app.test_request_context():
         paul = db.session.scalar(db.select(User).where(User.username == "paul"))
         today = local_today()
-        survey = create_survey(paul, "pulse", "Lasttest: Stimmungsbild", None, today)
-        open_survey(paul, survey, today)
+        with unit_of_work():
+            survey = create_survey(paul, "pulse", "Lasttest: Stimmungsbild", None, today)
+            open_survey(paul, survey, today)
         survey_id = survey.id
         db.session.remove()
         db.engine.dispose()

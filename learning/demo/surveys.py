@@ -16,11 +16,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from learning.db import db
+from learning.org.audience import AudienceKind
 from learning.org.models import Department, Team, User
 from learning.phases.models import RolloutPhase
 from learning.surveys.instruments import apply_template, template_title
 from learning.surveys.models import (
-    AudienceKind,
     Instrument,
     QuestionKind,
     Survey,

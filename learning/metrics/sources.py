@@ -127,4 +127,4 @@ def feedback(day: date) -> list[Value]:
 
 
 
-from learning.metrics import survey_sources  # noqa: E402,F401  (survey figures, registered after the others)
+from learning.surveys import metrics as _survey_metrics  # noqa: E402,F401  (after the others; until plugins.discover())

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from learning.audit.services import record, record_view
+from learning.charts import day_chart
 from learning.db import db
 from learning.exports import Sheet, csv_response, xlsx_response
 from learning.forms import ActionForm
@@ -18,7 +19,6 @@ from learning.metrics import (
     bp,
     sources,  # noqa: F401  (registers the built-in metric sources)
 )
-from learning.metrics.charts import line_chart
 from learning.metrics.dashboards import dashboard_metrics, heatmap, overview, trends
 from learning.metrics.models import ALL_PHASES, ORGANISATION
 from learning.metrics.services import Metric, latest_day, snapshot
@@ -76,8 +76,8 @@ def metric_band(metric: Metric, value: float | None) -> str:
 
 
 def _charts(series_list):
-    return [(series, line_chart(series.points, maximum=100 if series.metric.unit in ("percent", "index") else None,
-                                date_label=lambda d: d.strftime("%d.%m.")))
+    return [(series, day_chart(series.points, maximum=100 if series.metric.unit in ("percent", "index") else None,
+                               date_label=lambda d: d.strftime("%d.%m.")))
             for series in series_list]
 
 

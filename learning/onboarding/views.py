@@ -9,6 +9,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from learning.charts import stacked_bars
 from learning.db import db, unit_of_work
 from learning.errors import NotAllowed, NotFound, ServiceError, show_on_form
 from learning.guards import page_arg
@@ -207,7 +208,11 @@ def task_reopen(journey_task_id: int):
 @bp.route("/overview", endpoint="overview")
 @allow(*PROGRAMME)
 def overview_view():
-    return render_template("onboarding/overview.html", overview=overview(local_today()))
+    figures = overview(local_today())
+    chart = stacked_bars([(d.name, [("on-track", d.on_track), ("behind", d.behind), ("done", d.done)])
+                          for d in figures.departments],
+                         [("on-track", _("On track")), ("behind", _("Behind")), ("done", _("Done"))])
+    return render_template("onboarding/overview.html", overview=figures, chart=chart)
 
 
 @bp.route("/templates", endpoint="templates")

@@ -8,25 +8,22 @@ from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectF
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from learning.forms import ActionForm, CheckboxesField, DayField, RenderableMarkdown  # noqa: F401  (ActionForm used by the views)
+from learning.org.audience import KIND_LABELS as AUDIENCE_LABELS
+from learning.org.audience import AudienceKind
 from learning.org.models import ROLE_LABELS, Role
+from learning.surveys.building import THRESHOLD_MAX
 from learning.surveys.models import (
     CONSTRUCT_MAX,
     INTRO_MAX,
     KIND_LABELS,
     TEXT_MAX,
     TITLE_MAX,
-    AudienceKind,
     Instrument,
 )
-from learning.surveys.services import THRESHOLD_MAX
 
-AUDIENCE_LABELS = {
-    AudienceKind.EVERYONE: _l("Everyone"),
-    AudienceKind.PHASE: _l("The departments affected by the rollout phase"),
-    AudienceKind.DEPARTMENTS: _l("Selected departments"),
-    AudienceKind.TEAMS: _l("Selected teams"),
-    AudienceKind.ROLES: _l("People with selected roles"),
-}
+# The audience kinds in the order the settings offer them (labels: ``learning.org.audience``).
+AUDIENCE_CHOICES = (AudienceKind.EVERYONE, AudienceKind.PHASE, AudienceKind.DEPARTMENTS, AudienceKind.TEAMS,
+                    AudienceKind.ROLES)
 
 TEMPLATE_CHOICES = [
     (Instrument.ADKAR.value, _l("ADKAR change readiness: ten statements on awareness, desire, knowledge, ability and "
@@ -89,7 +86,7 @@ class SurveyForm(FlaskForm):
                              render_kw={"rows": 8, "maxlength": INTRO_MAX})
     phase_id = SelectField(_l("Rollout phase"), coerce=_optional_int)
     audience = RadioField(_l("Who the survey is for"), default=AudienceKind.EVERYONE.value,
-                          choices=[(kind.value, label) for kind, label in AUDIENCE_LABELS.items()],
+                          choices=[(kind.value, AUDIENCE_LABELS[kind]) for kind in AUDIENCE_CHOICES],
                           validators=[DataRequired(message=_l("Please choose who the survey is for."))])
     department_ids = CheckboxesField(_l("Departments"), coerce=int,
                                      description=_l('Used when "Selected departments" is chosen above.'))

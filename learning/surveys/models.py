@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.content import Profile, Rendering
 from learning.db import TimestampMixin, db
+from learning.org.audience import AudienceKind
 from learning.org.models import User
 from learning.phases.models import RolloutPhase
 
@@ -102,14 +103,6 @@ INSTRUMENT_LABELS = {
 }
 
 
-class AudienceKind(enum.StrEnum):
-    EVERYONE = "everyone"
-    DEPARTMENTS = "departments"
-    TEAMS = "teams"
-    ROLES = "roles"
-    PHASE = "phase"  # the departments affected by the survey's rollout phase
-
-
 class WaveStatus(enum.StrEnum):
     DRAFT = "draft"
     SCHEDULED = "scheduled"
@@ -150,7 +143,8 @@ class Survey(TimestampMixin, db.Model):
     phase_id: Mapped[int | None] = mapped_column(ForeignKey("rollout_phase.id"), index=True)
     anonymous: Mapped[bool] = mapped_column(default=True)
     audience: Mapped[str] = mapped_column(String(20), default=AudienceKind.EVERYONE.value)
-    # ids of departments or teams, or role names, depending on ``audience``
+    # ids of departments or teams, or role names, depending on ``audience`` (``learning.org.audience``);
+    # for ``PHASE`` none: the survey's own phase (``phase_id``) is meant
     audience_values: Mapped[list] = mapped_column(JSON, default=list)
     # Reporting thresholds: set before the survey opens, locked from then on.
     min_responses: Mapped[int] = mapped_column(default=5)
@@ -253,7 +247,7 @@ class SurveyWave(db.Model):
         figures all ask here. While a round is open, every new answer would change its figures by
         exactly that answer, so watching them (differencing over time) would give it away; a
         closed round takes no more answers and can neither be reopened nor extended
-        (``learning.surveys.services.move_closing_date``). ``today`` is the local day as of which
+        (``learning.surveys.managing.move_closing_date``). ``today`` is the local day as of which
         results are read (a metrics snapshot passes its own day).
         """
         if self.survey.opened_at is None:

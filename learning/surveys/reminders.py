@@ -1,7 +1,7 @@
 """Surveys not yet answered: one reminder a few days after a round opens, one shortly before it closes.
 
 Who is reminded comes from the audience and the participation table alone
-(``learning.surveys.services.non_participants``): responses are never read, so a reminder says
+(``learning.surveys.taking.non_participants``): responses are never read, so a reminder says
 nothing about what anybody answered. Whoever has taken part in the meantime is dropped at sending.
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from learning.db import db
 from learning.messaging.reminders import Entry, Pending, PlanContext, Planned, reminder_kind
 from learning.surveys.models import Survey, SurveyParticipation, SurveyWave
-from learning.surveys.services import non_participants
+from learning.surveys.taking import non_participants
 
 AFTER_OPENING_DAYS = 3  # the first reminder, if the person has not answered by then
 BEFORE_CLOSING_DAYS = 2  # the last one, this many days before the last day

@@ -18,9 +18,10 @@ from sqlalchemy import delete, func, or_, select
 
 from learning.db import db, utcnow
 from learning.i18n import local_today
+from learning.surveys.export import export_rows
 from learning.surveys.models import Survey, SurveyParticipation, SurveyResponse, SurveyWave
-from learning.surveys.results import export_rows, survey_results
-from learning.surveys.services import load_survey
+from learning.surveys.results import survey_results
+from learning.surveys.taking import load_survey
 
 logger = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ def _answer_every_page(page, value: str = "4") -> int:
 
 def _other_answers(app, survey_id: int, count: int) -> None:
     """Further colleagues answer through the service (as their own browsers would)."""
-    from learning.surveys.services import load_survey, questions_in_order, submit_response
+    from learning.surveys.taking import load_survey, questions_in_order, submit_response
 
     with app.test_request_context():
         survey = load_survey(survey_id)
@@ -121,22 +121,20 @@ SURVEY_PAGES_PG = ["/surveys/", "/surveys/new", "/surveys/{adkar}/manage", "/sur
 
 def _ids(app) -> dict:
     """The demo surveys, and a named pulse survey that one person has answered (for the page of names)."""
-    from learning.surveys.services import (
-        SurveySettings,
-        create_survey,
-        open_survey,
-        questions_in_order,
-        submit_response,
-        update_survey,
-    )
+    from learning.db import unit_of_work
+    from learning.surveys.building import SurveySettings, create_survey, update_survey
+    from learning.surveys.managing import open_survey
+    from learning.surveys.taking import questions_in_order, submit_response
 
     today = date.today()
     with app.test_request_context():
         paul = db.session.scalar(select(User).where(User.username == "paul"))
-        named = create_survey(paul, "pulse", "Namentliche Kurzbefragung", None, today)
-        update_survey(paul, named, SurveySettings(title=named.title, intro=named.intro, anonymous=False,
-                                                  opens_on=today, closes_on=today, min_responses=5, min_comments=10))
-        open_survey(paul, named, today)
+        with unit_of_work():
+            named = create_survey(paul, "pulse", "Namentliche Kurzbefragung", None, today)
+            update_survey(paul, named, SurveySettings(title=named.title, intro=named.intro, anonymous=False,
+                                                      opens_on=today, closes_on=today, min_responses=5,
+                                                      min_comments=10))
+            open_survey(paul, named, today)
         raw = {q.id: ["3"] for q in questions_in_order(named) if q.question_kind.is_likert}
         submit_response(db.session.scalar(select(User).where(User.username == "mara")), named.id, raw, today)
         surveys = {s.instrument: s for s in db.session.scalars(select(Survey).where(Survey.anonymous.is_(True)))}

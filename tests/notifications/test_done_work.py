@@ -37,7 +37,9 @@ def app(make_app):
 def anna(app, make_team, make_user, make_course, make_assignment):
     """anna with an overdue mandatory course, an open survey and an announcement to confirm, all unfinished."""
     from learning.announcements.services import AnnouncementData, Publication, create_announcement
-    from learning.surveys.services import SurveySettings, create_survey, open_survey, update_survey
+    from learning.db import unit_of_work
+    from learning.surveys.building import SurveySettings, create_survey, update_survey
+    from learning.surveys.managing import open_survey
 
     team = make_team("Bürgerbüro")
     person = make_user("anna", team=team, first_name="Anna", last_name="Schmidt")
@@ -50,12 +52,13 @@ def anna(app, make_team, make_user, make_course, make_assignment):
         announcement = create_announcement(AnnouncementData(
             title="Neue Dienstvereinbarung", body="Bitte lesen.", publication=Publication.NOW, requires_ack=True),
             actor, berlin(OPENED, 8))
-        survey = create_survey(actor, "pulse", "", None, OPENED)
-        update_survey(actor, survey, SurveySettings(
-            title=survey.title, title_en=survey.title_en or "", intro=survey.intro or "Worum es geht.",
-            intro_en=survey.intro_en or "", anonymous=True, audience="everyone", audience_values=[],
-            min_responses=5, min_comments=10, opens_on=OPENED, closes_on=OPENED + timedelta(days=14)))
-        open_survey(actor, survey, OPENED)
+        with unit_of_work():
+            survey = create_survey(actor, "pulse", "", None, OPENED)
+            update_survey(actor, survey, SurveySettings(
+                title=survey.title, title_en=survey.title_en or "", intro=survey.intro or "Worum es geht.",
+                intro_en=survey.intro_en or "", anonymous=True, audience="everyone", audience_values=[],
+                min_responses=5, min_comments=10, opens_on=OPENED, closes_on=OPENED + timedelta(days=14)))
+            open_survey(actor, survey, OPENED)
         ids = {"announcement": announcement.id, "survey": survey.id, "course": course.id}
         db.session.remove()
     # A colleague has confirmed and answered already (and has a reminder of his own): that is not anna's doing.
@@ -88,7 +91,7 @@ def _finish_course(app, person, course_id):
 
 
 def _answer_survey(app, person, survey_id):
-    from learning.surveys.services import load_survey, questions_in_order, submit_response
+    from learning.surveys.taking import load_survey, questions_in_order, submit_response
 
     with app.test_request_context(headers={"Accept-Language": "en"}):
         questions = questions_in_order(load_survey(survey_id))

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.org.models import Role, User
 
 TODAY = date(2026, 3, 10)
@@ -40,19 +40,22 @@ def make_survey(app, people):
     def factory(instrument: str = "adkar", *, opened: bool = True, anonymous: bool = True, audience: str = "everyone",
                 audience_values=(), min_responses: int = 5, min_comments: int = 10, today: date = TODAY,
                 days: int = 14):
-        from learning.surveys.services import SurveySettings, create_survey, open_survey, update_survey
+        from learning.surveys.building import SurveySettings, create_survey, update_survey
+        from learning.surveys.managing import open_survey
 
         with app.test_request_context(headers={"Accept-Language": "en"}):
-            actor = attached(people["project_group"])
-            survey = create_survey(actor, instrument, "Testumfrage" if instrument == "custom" else "", None, today)
-            update_survey(actor, survey, SurveySettings(
-                title=survey.title, title_en=survey.title_en or "", intro=survey.intro or "Worum es geht.",
-                intro_en=survey.intro_en or "", anonymous=anonymous, audience=audience,
-                audience_values=list(audience_values), min_responses=min_responses, min_comments=min_comments,
-                opens_on=today, closes_on=today + timedelta(days=days)))
-            if opened:
-                open_survey(actor, survey, today)
-            survey_id = survey.id
+            with unit_of_work():
+                actor = attached(people["project_group"])
+                survey = create_survey(actor, instrument, "Testumfrage" if instrument == "custom" else "", None,
+                                       today)
+                update_survey(actor, survey, SurveySettings(
+                    title=survey.title, title_en=survey.title_en or "", intro=survey.intro or "Worum es geht.",
+                    intro_en=survey.intro_en or "", anonymous=anonymous, audience=audience,
+                    audience_values=list(audience_values), min_responses=min_responses, min_comments=min_comments,
+                    opens_on=today, closes_on=today + timedelta(days=days)))
+                if opened:
+                    open_survey(actor, survey, today)
+                survey_id = survey.id
             db.session.remove()
         return survey_id
 
@@ -67,7 +70,7 @@ def answer(app):
     """
 
     def submit(user, survey_id: int, values: dict[int, object], today: date = TODAY):
-        from learning.surveys.services import load_survey, questions_in_order, submit_response
+        from learning.surveys.taking import load_survey, questions_in_order, submit_response
 
         with app.test_request_context(headers={"Accept-Language": "en"}):
             survey = load_survey(survey_id)
@@ -82,7 +85,7 @@ def answer(app):
 
 
 def question_ids(app, survey_id: int) -> list[int]:
-    from learning.surveys.services import load_survey, questions_in_order
+    from learning.surveys.taking import load_survey, questions_in_order
 
     with app.app_context():
         return [q.id for q in questions_in_order(load_survey(survey_id))]

@@ -9,21 +9,12 @@ from sqlalchemy import select
 
 from learning.audit.models import AuditEntry
 from learning.db import db
+from learning.errors import ServiceError
+from learning.surveys.building import QuestionData, SurveySettings, create_survey, save_question, update_survey
 from learning.surveys.instruments import TEMPLATES
+from learning.surveys.managing import add_wave, close_wave, open_survey
 from learning.surveys.models import Instrument, QuestionKind, Survey
-from learning.surveys.services import (
-    QuestionData,
-    SurveyError,
-    SurveySettings,
-    add_wave,
-    close_wave,
-    create_survey,
-    load_survey,
-    open_survey,
-    questions_in_order,
-    save_question,
-    update_survey,
-)
+from learning.surveys.taking import load_survey, questions_in_order
 from tests.surveys.conftest import TODAY, attached
 
 NOW = "2026-03-10 10:00 +01:00"
@@ -88,7 +79,7 @@ def test_thresholds_cannot_go_below_the_organisation_floor(pg):
     survey = create_survey(pg, "pulse", "", None, TODAY)
     for changes, field in [({"min_responses": 4}, "min_responses"), ({"min_comments": 9}, "min_comments"),
                            ({"min_responses": 12, "min_comments": 10}, "min_comments")]:
-        with pytest.raises(SurveyError) as refused:
+        with pytest.raises(ServiceError) as refused:
             update_survey(pg, survey, _settings(survey, **changes))
         assert refused.value.field == field
     update_survey(pg, survey, _settings(survey, min_responses=8, min_comments=15))
@@ -104,17 +95,17 @@ def test_the_organisation_setting_raises_the_default_and_the_floor(app, people):
         pg = attached(people["project_group"])
         survey = create_survey(pg, "pulse", "", None, TODAY)
         assert (survey.min_responses, survey.min_comments) == (7, 12)
-        with pytest.raises(SurveyError):
+        with pytest.raises(ServiceError):
             update_survey(pg, survey, _settings(survey, min_responses=6, min_comments=12))
 
 
 def test_opening_locks_questions_thresholds_and_anonymity(pg):
     survey = create_survey(pg, "pulse", "", None, TODAY)
     open_survey(pg, survey, TODAY)
-    with pytest.raises(SurveyError, match="can no longer be changed"):
+    with pytest.raises(ServiceError, match="can no longer be changed"):
         update_survey(pg, survey, _settings(survey, min_responses=6, anonymous=False))
     question = questions_in_order(survey)[0]
-    with pytest.raises(SurveyError, match="can no longer be changed"):
+    with pytest.raises(ServiceError, match="can no longer be changed"):
         save_question(pg, survey, question, QuestionData(section_id=question.section_id, kind="likert5", text="Neu"))
     db.session.refresh(survey)
     assert survey.min_responses == 5 and survey.anonymous
@@ -132,18 +123,18 @@ def test_opening_locks_questions_thresholds_and_anonymity(pg):
 ])
 def test_questions_are_checked(pg, data, field):
     survey = create_survey(pg, "custom", "Eigene", None, TODAY)
-    from learning.surveys.services import save_section
+    from learning.surveys.building import save_section
 
     section = save_section(pg, survey, None, "Teil 1")
     values = {"section_id": section.id, "text": "Wie geht es Ihnen?", **data}
-    with pytest.raises(SurveyError) as refused:
+    with pytest.raises(ServiceError) as refused:
         save_question(pg, survey, None, QuestionData(**values))
     assert refused.value.field == field
 
 
 def test_a_likert_question_without_labels_gets_the_standard_labels(pg):
     survey = create_survey(pg, "custom", "Eigene", None, TODAY)
-    from learning.surveys.services import save_section
+    from learning.surveys.building import save_section
 
     section = save_section(pg, survey, None, "Teil 1")
     question = save_question(pg, survey, None, QuestionData(section_id=section.id, kind="likert7", text="Frage"))
@@ -153,10 +144,10 @@ def test_a_likert_question_without_labels_gets_the_standard_labels(pg):
 
 def test_a_new_round_starts_after_the_last_one(pg):
     survey = create_survey(pg, "pulse", "", None, TODAY)
-    with pytest.raises(SurveyError, match="Open the survey first"):
+    with pytest.raises(ServiceError, match="Open the survey first"):
         add_wave(pg, survey, TODAY + timedelta(days=30), TODAY + timedelta(days=40), "", TODAY)
     open_survey(pg, survey, TODAY)
-    with pytest.raises(SurveyError):
+    with pytest.raises(ServiceError):
         add_wave(pg, survey, TODAY + timedelta(days=3), TODAY + timedelta(days=40), "", TODAY)  # overlaps round 1
     wave = add_wave(pg, survey, TODAY + timedelta(days=30), TODAY + timedelta(days=40), "nachher", TODAY)
     assert wave.number == 2 and [w.number for w in survey.waves] == [1, 2]
@@ -224,7 +215,7 @@ def test_a_phase_survey_addresses_the_departments_of_the_phase(app, pg, org):
     db.session.commit()
     survey = create_survey(pg, "tam", "", phase.id, TODAY)
     assert survey.audience == "phase" and survey.title.endswith(": E-Akte") and survey.title_en.endswith(": E-file")
-    from learning.surveys.services import audience_select
+    from learning.surveys.taking import audience_select
 
     reached = set(db.session.scalars(audience_select(survey)))
     assert reached == {u.id for u in org["members"]["B1"]}

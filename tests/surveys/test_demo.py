@@ -11,7 +11,7 @@ from learning.demo.data import load_demo
 from learning.org.models import User
 from learning.surveys.models import Survey
 from learning.surveys.results import ALL, survey_results
-from learning.surveys.services import load_survey, open_surveys_for
+from learning.surveys.taking import load_survey, open_surveys_for
 
 
 def test_demo_surveys(app):

@@ -22,10 +22,13 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from learning.audit.models import AuditEntry
-from learning.db import db
+from learning.db import db, unit_of_work
+from learning.errors import ServiceError
+from learning.surveys.export import export_rows
+from learning.surveys.managing import close_wave
 from learning.surveys.models import SurveyWave
-from learning.surveys.results import ALL, department_node, export_rows, survey_results, team_node
-from learning.surveys.services import SurveyError, close_wave, load_survey, questions_in_order
+from learning.surveys.results import ALL, department_node, survey_results, team_node
+from learning.surveys.taking import load_survey, questions_in_order
 from tests.surveys.conftest import RELEASED, TODAY, attached
 
 OPEN = "2026-03-12 10:00 +01:00"  # the first round runs from 10 to 24 March
@@ -152,7 +155,7 @@ def test_after_release_the_figures_stay_as_they_are(app, client, login, org, wat
     login(client, "projectgroup")
     first = _snapshot(client, watched, [f"/surveys/{watched}/results"])
     assert "Mean:" in first[f"/surveys/{watched}/results"]
-    with pytest.raises(SurveyError, match="closed"):
+    with pytest.raises(ServiceError, match="closed"):
         answer(org["members"]["A3"][0], watched, _pulse((1, 5, 2)), today=RELEASED)
     clock.move_to("2026-04-25 10:00 +02:00", tick=False)
     login(client, "projectgroup")
@@ -252,16 +255,16 @@ def _wave(app, survey_id: int) -> SurveyWave:
 
 
 def test_a_released_round_can_neither_be_reopened_nor_extended(app, client, login, people, make_survey, clock):
-    from learning.surveys.services import move_closing_date
+    from learning.surveys.managing import move_closing_date
 
     early = make_survey("pulse")
     by_date = make_survey("pulse")
-    with app.test_request_context(headers={"Accept-Language": "en"}):
+    with app.test_request_context(headers={"Accept-Language": "en"}), unit_of_work():
         close_wave(attached(people["project_group"]), load_survey(early), OPEN_DAY)
     clock.move_to(CLOSED, tick=False)  # by_date's round ended on 24 March
     for survey_id, today in ((early, OPEN_DAY), (by_date, RELEASED)):
         with app.test_request_context(headers={"Accept-Language": "en"}):
-            with pytest.raises(SurveyError, match="cannot be reopened or extended"):
+            with pytest.raises(ServiceError, match="cannot be reopened or extended"):
                 move_closing_date(attached(people["project_group"]), load_survey(survey_id), 1,
                                   TODAY + timedelta(days=40), today)
         before = _wave(app, survey_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.org.models import Department, Team
 from learning.surveys.models import Survey, SurveyWave
 from tests.surveys.conftest import TODAY, attached
@@ -41,9 +41,11 @@ def hostile_survey(app, org, people, make_survey, answer, time_machine):
         db.session.execute(update(Survey).where(Survey.id == survey_id).values(title=HOSTILE[0]))
         db.session.execute(update(SurveyWave).where(SurveyWave.survey_id == survey_id).values(label=HOSTILE[2]))
         db.session.commit()
-        from learning.surveys.services import close_wave, load_survey
+        from learning.surveys.managing import close_wave
+        from learning.surveys.taking import load_survey
 
-        close_wave(attached(people["project_group"]), load_survey(survey_id), TODAY)
+        with unit_of_work():
+            close_wave(attached(people["project_group"]), load_survey(survey_id), TODAY)
     return survey_id
 
 

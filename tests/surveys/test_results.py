@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from learning.audit.models import AuditEntry
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.privacy import groups_to_hide
 from learning.surveys import stats
 from learning.surveys.results import ALL, department_node, survey_results, team_node
-from learning.surveys.services import load_survey
+from learning.surveys.taking import load_survey
 from tests.surveys.conftest import RELEASED, TODAY
 
 NOW = "2026-03-25 10:00 +01:00"  # the round (10 to 24 March) has closed: results released
@@ -240,13 +240,13 @@ def test_results_are_for_the_project_group_and_managers_see_their_teams(app, cli
 
 
 def test_results_are_per_wave_and_show_a_trend(app, client, login, people, org, make_survey, answer, time_machine):
-    from learning.surveys.services import add_wave, close_wave
+    from learning.surveys.managing import add_wave, close_wave
     from tests.surveys.conftest import attached
 
     survey_id = make_survey("adkar")
     for person in org["members"]["A1"][:5]:
         answer(person, survey_id, _adkar((3, 3), (3, 3), (2, 2), (3, 3), (3, 3)))
-    with app.test_request_context():
+    with app.test_request_context(), unit_of_work():
         survey = load_survey(survey_id)
         close_wave(attached(people["project_group"]), survey, TODAY)
         add_wave(attached(people["project_group"]), load_survey(survey_id), TODAY + timedelta(days=30),

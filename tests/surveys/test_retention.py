@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from learning.db import db
+from learning.db import db, unit_of_work
+from learning.surveys.managing import close_wave
 from learning.surveys.models import SurveyAnswer, SurveyParticipation, SurveyResponse, SurveyWave
 from learning.surveys.results import ALL, survey_results
-from learning.surveys.services import close_wave, load_survey
+from learning.surveys.taking import load_survey
 from tests.surveys.conftest import RELEASED, TODAY, attached
 
 
@@ -31,7 +32,8 @@ def test_expired_rounds_keep_their_results_and_lose_their_answers(app, client, l
     for person in org["members"]["A1"][:6]:
         answer(person, survey_id, _adkar(4))
     with app.test_request_context():
-        close_wave(attached(people["project_group"]), load_survey(survey_id), TODAY)
+        with unit_of_work():
+            close_wave(attached(people["project_group"]), load_survey(survey_id), TODAY)
         before = survey_results(load_survey(survey_id), today=RELEASED).waves[0].stats(ALL).adkar.readiness
     assert before == 75
     soon = datetime(2026, 6, 1, 8, tzinfo=UTC)

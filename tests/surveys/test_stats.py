@@ -8,8 +8,8 @@ import pytest
 
 from learning.privacy import groups_to_hide, hidden_in_tree
 from learning.surveys import stats
+from learning.surveys.figures import Measures, Reply, compute
 from learning.surveys.models import Survey, SurveyQuestion, SurveySection
-from learning.surveys.results import Measures, Reply, compute
 
 
 def test_cronbach_alpha_matches_a_published_worked_example():

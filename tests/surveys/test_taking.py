@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.surveys.models import SurveyAnswer, SurveyParticipation, SurveyResponse
 from tests.surveys.conftest import TODAY, attached, question_ids
 
@@ -131,9 +131,10 @@ def test_closed_and_not_yet_open_surveys_refuse_answers(app, client, login, peop
     early = client.submit(f"/surveys/{later}/answer", {"step": "0", "nav": "submit", f"q{ids[0]}": "3",
                                                        f"q{ids[1]}": "3", f"q{ids[2]}": "3"}, follow_redirects=True)
     assert "This survey opens on" in early.get_data(as_text=True)
-    from learning.surveys.services import close_wave, load_survey
+    from learning.surveys.managing import close_wave
+    from learning.surveys.taking import load_survey
 
-    with app.test_request_context():
+    with app.test_request_context(), unit_of_work():
         close_wave(attached(people["project_group"]), load_survey(closing), TODAY)
     ids = question_ids(app, closing)
     late = client.submit(f"/surveys/{closing}/answer", {"step": "0", "nav": "submit", f"q{ids[0]}": "3",
@@ -168,7 +169,8 @@ def test_one_response_per_wave_holds_under_concurrency(app, make_user, people, m
     Runs on PostgreSQL too (LEARNING_TEST_DATABASE_URL): there the loser waits on the unique index
     and fails at its insert; on SQLite the database lock serialises the two.
     """
-    from learning.surveys.services import SurveyError, load_survey, questions_in_order, submit_response
+    from learning.errors import ServiceError
+    from learning.surveys.taking import load_survey, questions_in_order, submit_response
 
     survey_id = make_survey("pulse")
     with app.app_context():
@@ -184,7 +186,7 @@ def test_one_response_per_wave_holds_under_concurrency(app, make_user, people, m
             try:
                 submit_response(user, survey_id, raw, TODAY)
                 outcomes.append("saved")
-            except SurveyError as exc:
+            except ServiceError as exc:
                 outcomes.append(str(exc))
             finally:
                 db.session.remove()
@@ -221,7 +223,7 @@ def test_the_home_card_lists_open_surveys_not_yet_answered(app, client, login, p
 
 
 def test_open_surveys_for_and_non_participants(app, org, people, make_survey, answer):
-    from learning.surveys.services import load_survey, non_participants, open_surveys_for
+    from learning.surveys.taking import load_survey, non_participants, open_surveys_for
 
     survey_id = make_survey("pulse", audience="teams", audience_values=[org["teams"]["B1"].id])
     b1 = org["members"]["B1"]
