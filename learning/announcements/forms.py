@@ -10,20 +10,19 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from learning.announcements.models import AudienceKind
-from learning.announcements.services import MAX_BODY, MAX_REASON, MAX_TITLE, ChangeKind, Publication
-from learning.forms import ActionForm, CheckboxesField, RenderableMarkdown  # noqa: F401  (ActionForm used by the views)
+from learning.announcements.services import (
+    AUDIENCE_KINDS,
+    MAX_BODY,
+    MAX_REASON,
+    MAX_TITLE,
+    ChangeKind,
+    Publication,
+)
+from learning.forms import ActionForm, RenderableMarkdown  # noqa: F401  (ActionForm used by the views)
 from learning.guards import day_in_range
-from learning.org.models import ROLE_LABELS, Role
+from learning.org.forms import AudienceFields, audience_choice
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-AUDIENCE_LABELS = {
-    AudienceKind.EVERYONE: _l("Everyone"),
-    AudienceKind.DEPARTMENTS: _l("Selected departments"),
-    AudienceKind.TEAMS: _l("Selected teams"),
-    AudienceKind.ROLES: _l("People with selected roles"),
-}
 
 
 def _optional_int(value):
@@ -55,7 +54,7 @@ def readable_datetime(form, field) -> None:
         raise ValidationError(_l("Enter a date and time such as 2026-06-30 09:00."))
 
 
-class AnnouncementForm(FlaskForm):
+class AnnouncementForm(AudienceFields, FlaskForm):
     title = StringField(_l("Title"), validators=[
         DataRequired(message=_l("Please enter a title.")),
         Length(max=MAX_TITLE, message=_l("The title may have at most %(max)d characters.", max=MAX_TITLE)),
@@ -71,16 +70,8 @@ class AnnouncementForm(FlaskForm):
     )
     phase_id = SelectField(_l("Rollout phase"), coerce=_optional_int,
                            description=_l("The announcement appears on the phase's page as well."))
-    audience = RadioField(_l("Who the announcement is for"), default=AudienceKind.EVERYONE.value,
-                          choices=[(kind.value, label) for kind, label in AUDIENCE_LABELS.items()],
-                          validators=[DataRequired(message=_l("Please choose who the announcement is for."))])
-    department_ids = CheckboxesField(_l("Departments"), coerce=int,
-                                     description=_l('Used when "Selected departments" is chosen above.'))
-    team_ids = CheckboxesField(_l("Teams"), coerce=int,
-                               description=_l('Used when "Selected teams" is chosen above.'))
-    roles = CheckboxesField(_l("Roles"), choices=[(r.value, ROLE_LABELS[r]) for r in Role],
-                            description=_l('Used when "People with selected roles" is chosen above. '
-                                           'Everybody has the role "Employee".'))
+    audience = audience_choice(_l("Who the announcement is for"), AUDIENCE_KINDS,
+                               message=_l("Please choose who the announcement is for."))
     publication = RadioField(
         _l("Publication"), default=Publication.DRAFT,
         choices=[(Publication.DRAFT, _l("Save as a draft (visible to the project group only)")),
@@ -112,28 +103,12 @@ class AnnouncementForm(FlaskForm):
         self.phase_id.choices = [("", _l("Whole programme"))] + [
             (p.id, (p.title_en or p.title) if locale == "en" else p.title) for p in phases
         ]
-        self.department_ids.choices = [(d.id, d.name) for d in departments]
-        self.team_ids.choices = [(t.id, f"{t.department.name} / {t.name}") for t in teams]
+        self.set_audience_choices(departments, teams)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        required = {
-            AudienceKind.DEPARTMENTS.value: (self.department_ids, _l("Please choose at least one department.")),
-            AudienceKind.TEAMS.value: (self.team_ids, _l("Please choose at least one team.")),
-            AudienceKind.ROLES.value: (self.roles, _l("Please choose at least one role.")),
-        }
-        if self.audience.data in required and not required[self.audience.data][0].data:
-            field, message = required[self.audience.data]
-            field.errors = [*field.errors, message]
-            valid = False
         if self.publication.data == Publication.SCHEDULE and not (self.publish_at.data or "").strip():
             self.publish_at.errors = [*self.publish_at.errors, _l("Please enter the date and time of publication.")]
             valid = False
         return valid
 
-    def values(self) -> list:
-        return {
-            AudienceKind.DEPARTMENTS.value: list(self.department_ids.data or []),
-            AudienceKind.TEAMS.value: list(self.team_ids.data or []),
-            AudienceKind.ROLES.value: list(self.roles.data or []),
-        }.get(self.audience.data, [])

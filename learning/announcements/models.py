@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
@@ -12,15 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.content import Profile, Rendering
 from learning.db import TimestampMixin, db, utcnow
+from learning.org.audience import AudienceKind, Person, matches
 from learning.org.models import User
 from learning.phases.models import RolloutPhase
-
-
-class AudienceKind(enum.StrEnum):
-    EVERYONE = "everyone"
-    DEPARTMENTS = "departments"
-    TEAMS = "teams"
-    ROLES = "roles"
 
 
 class AnnouncementStatus(enum.StrEnum):
@@ -28,16 +21,6 @@ class AnnouncementStatus(enum.StrEnum):
     SCHEDULED = "scheduled"
     PUBLISHED = "published"
     WITHDRAWN = "withdrawn"
-
-
-@dataclass(frozen=True)
-class Reader:
-    """What audience matching needs to know about a person: team, department and roles."""
-
-    user_id: int
-    team_id: int | None
-    department_id: int | None
-    roles: frozenset[str]
 
 
 class Announcement(TimestampMixin, db.Model):
@@ -84,18 +67,9 @@ class Announcement(TimestampMixin, db.Model):
     def is_published(self, now: datetime | None = None) -> bool:
         return self.status(now) == AnnouncementStatus.PUBLISHED
 
-    def addresses(self, reader: Reader) -> bool:
-        """Whether the person belongs to the announcement's audience (publication aside)."""
-        values = self.audience_values or []
-        if self.audience == AudienceKind.EVERYONE:
-            return True
-        if self.audience == AudienceKind.DEPARTMENTS:
-            return reader.department_id is not None and reader.department_id in values
-        if self.audience == AudienceKind.TEAMS:
-            return reader.team_id is not None and reader.team_id in values
-        if self.audience == AudienceKind.ROLES:
-            return bool(reader.roles & set(values))
-        return False
+    def addresses(self, person: Person) -> bool:
+        """Whether the person belongs to the announcement's audience (publication aside; no phase audience)."""
+        return self.audience != AudienceKind.PHASE and matches(self.audience, self.audience_values, person)
 
     def is_acknowledged_by(self, acknowledged_version: int | None) -> bool:
         """Whether an acknowledgement of ``acknowledged_version`` covers the current text."""

@@ -23,15 +23,16 @@ from learning.announcements.models import (
     Announcement,
     AnnouncementStatus,
     AnnouncementVersion,
-    AudienceKind,
     FeedToken,
-    Reader,
     new_feed_token,
 )
 from learning.audit.services import record
 from learning.content import Profile, check, render_markdown
 from learning.db import db, utcnow
-from learning.org.models import ROLE_LABELS, Department, Role, Team, User, UserRole
+from learning.errors import ServiceError
+from learning.org import audience
+from learning.org.audience import AudienceKind, Person, matcher, person_for, population
+from learning.org.models import Team, User
 from learning.phases.models import RolloutPhase
 from learning.privacy import suppress_small_groups
 
@@ -42,6 +43,8 @@ MAX_BODY = 20_000
 MAX_REASON = 500
 NEW_FOR_DAYS = 14  # an announcement counts as "new" on the home page this long after publication
 HOME_LIMIT = 5
+# An announcement's phase says where it appears, not who reads it: there is no phase audience.
+AUDIENCE_KINDS = (AudienceKind.EVERYONE, AudienceKind.DEPARTMENTS, AudienceKind.TEAMS, AudienceKind.ROLES)
 
 
 class AnnouncementError(Exception):
@@ -62,43 +65,6 @@ def render_body(text: str) -> Markup:
     The page title is the h1, so the text's headings start at h2.
     """
     return render_markdown(text, Profile.EDITORIAL, top_heading=Announcement.__rendered__["body"].top_heading)
-
-
-# Readers ------------------------------------------------------------------------------------
-
-def reader_for(user: User) -> Reader:
-    """Team, department and roles of a person (one query for the department)."""
-    department_id = None
-    if user.team_id is not None:
-        department_id = db.session.scalar(select(Team.department_id).where(Team.id == user.team_id))
-    return Reader(user_id=user.id, team_id=user.team_id, department_id=department_id,
-                  roles=frozenset(r.value for r in user.roles))
-
-
-@dataclass(frozen=True)
-class Member:
-    """A targeted person as the acknowledgement report needs them: ids and unit names."""
-
-    reader: Reader
-    team_name: str | None
-    department_name: str | None
-
-
-def _population() -> list[Member]:
-    """Every active person with team, department and roles (two queries)."""
-    roles: dict[int, set[str]] = {}
-    for user_id, role in db.session.execute(select(UserRole.user_id, UserRole.role)):
-        roles.setdefault(user_id, set()).add(role)
-    rows = db.session.execute(
-        select(User.id, User.team_id, Team.department_id, Team.name, Department.name)
-        .outerjoin(Team, User.team_id == Team.id).outerjoin(Department, Team.department_id == Department.id)
-        .where(User.active)
-    )
-    return [
-        Member(Reader(user_id, team_id, department_id, frozenset(roles.get(user_id, ()) | {Role.EMPLOYEE.value})),
-               team_name, department_name)
-        for user_id, team_id, department_id, team_name, department_name in rows
-    ]
 
 
 # Reading ----------------------------------------------------------------------------------
@@ -146,10 +112,10 @@ def _published(now: datetime):
 
 
 def visible_announcements(user: User, now: datetime | None = None, phase_id: int | None = None,
-                          reader: Reader | None = None, with_versions: bool = False) -> list[AnnouncementItem]:
+                          reader: Person | None = None, with_versions: bool = False) -> list[AnnouncementItem]:
     """The announcements a person may read, in reading order (two queries; three with the versions)."""
     now = now or utcnow()
-    reader = reader or reader_for(user)
+    reader = reader or person_for(user)
     query = (
         select(Announcement, Acknowledgement.version)
         .outerjoin(Acknowledgement, and_(Acknowledgement.announcement_id == Announcement.id,
@@ -191,7 +157,7 @@ def announcement_for(user: User, announcement_id: int, now: datetime | None = No
         .options(joinedload(Announcement.phase), joinedload(Announcement.created_by),
                  selectinload(Announcement.versions).joinedload(AnnouncementVersion.changed_by))
     ).first()
-    if row is None or not row[0].addresses(reader_for(user)):
+    if row is None or not row[0].addresses(person_for(user)):
         raise AnnouncementNotFound(_("This announcement does not exist."))
     return AnnouncementItem(row[0], row[1], now)
 
@@ -267,25 +233,16 @@ def _normalise(data: AnnouncementData) -> AnnouncementData:
     if len(reason) > MAX_REASON:
         raise AnnouncementError(_("The reason may have at most %(max)d characters.", max=MAX_REASON), "reason")
     try:
-        audience = AudienceKind(data.audience)
-    except ValueError:
-        raise AnnouncementError(_("Please choose who the announcement is for."), "audience") from None
-    values = data.audience_values or []
-    try:
-        if audience in (AudienceKind.DEPARTMENTS, AudienceKind.TEAMS):
-            values = sorted({int(v) for v in values})
-        elif audience == AudienceKind.ROLES:
-            values = sorted({Role(v).value for v in values})
-        else:
-            values = []
-    except ValueError:
-        raise AnnouncementError(_("Please choose who the announcement is for."), "audience") from None
+        kind, values = audience.normalise(data.audience, data.audience_values, kinds=AUDIENCE_KINDS,
+                                          message=_("Please choose who the announcement is for."))
+    except ServiceError as error:
+        raise AnnouncementError(str(error), error.field) from None
     if data.publication not in (Publication.DRAFT, Publication.NOW, Publication.SCHEDULE):
         raise AnnouncementError(_("Please choose when the announcement is published."), "publication")
     if data.publish_at is not None and data.publish_at.tzinfo is None:
         raise ValueError("publish_at must be aware")
     return AnnouncementData(
-        title=title, body=body, phase_id=data.phase_id, audience=audience.value, audience_values=values,
+        title=title, body=body, phase_id=data.phase_id, audience=kind.value, audience_values=values,
         publication=data.publication, publish_at=data.publish_at, pinned=bool(data.pinned),
         requires_ack=bool(data.requires_ack), change_kind=data.change_kind, reason=reason,
     )
@@ -294,19 +251,10 @@ def _normalise(data: AnnouncementData) -> AnnouncementData:
 def _check(data: AnnouncementData) -> None:
     if data.phase_id is not None and db.session.get(RolloutPhase, data.phase_id) is None:
         raise AnnouncementError(_("Please choose a rollout phase."), "phase_id")
-    required = {
-        AudienceKind.DEPARTMENTS: (Department, _("Please choose at least one department."), "department_ids"),
-        AudienceKind.TEAMS: (Team, _("Please choose at least one team."), "team_ids"),
-        AudienceKind.ROLES: (None, _("Please choose at least one role."), "roles"),
-    }
-    if data.audience in required:
-        model, message, field_name = required[AudienceKind(data.audience)]
-        if not data.audience_values:
-            raise AnnouncementError(message, field_name)
-        if model is not None:
-            found = db.session.scalars(select(model.id).where(model.id.in_(data.audience_values))).all()
-            if len(found) != len(data.audience_values):
-                raise AnnouncementError(message, field_name)
+    try:
+        audience.check(data.audience, data.audience_values)
+    except ServiceError as error:
+        raise AnnouncementError(str(error), error.field) from None
 
 
 def _publish_at(data: AnnouncementData, current: datetime | None, now: datetime) -> datetime | None:
@@ -478,19 +426,20 @@ def _acknowledged_users(announcement_ids: list[int]) -> dict[int, set[int]]:
     return result
 
 
-def _report(announcement: Announcement, population: list[Member], acknowledged: set[int]) -> AckReport:
+def _report(announcement: Announcement, people: list[Person], acknowledged: set[int]) -> AckReport:
     overall = Rate()
     departments: dict[str, UnitRate] = {}
     teams: dict[tuple[str, str], UnitRate] = {}
     missing = []
-    for member in population:
-        if not announcement.addresses(member.reader):
+    addressed = matcher(announcement.audience, announcement.audience_values, {})
+    for person in people:
+        if not addressed(person):
             continue
-        done = member.reader.user_id in acknowledged
+        done = person.user_id in acknowledged
         overall.add(done)
         if not done:
-            missing.append(member.reader.user_id)
-        department, team = member.department_name, member.team_name
+            missing.append(person.user_id)
+        department, team = person.department_name, person.team_name
         departments.setdefault(department, UnitRate(department, None, Rate())).rate.add(done)
         teams.setdefault((department, team), UnitRate(team, department, Rate())).rate.add(done)
 
@@ -510,7 +459,7 @@ def _report(announcement: Announcement, population: list[Member], acknowledged: 
 
 def acknowledgement_report(announcement: Announcement) -> AckReport:
     """The acknowledgement rate of an announcement, overall and per department and team (three queries)."""
-    return _report(announcement, _population(), _acknowledged_users([announcement.id])[announcement.id])
+    return _report(announcement, population(), _acknowledged_users([announcement.id])[announcement.id])
 
 
 @dataclass
@@ -527,11 +476,11 @@ def manage_list(now: datetime | None = None) -> list[ManagedAnnouncement]:
         select(Announcement).options(joinedload(Announcement.phase), joinedload(Announcement.created_by))
     ).all()
     asking = [a.id for a in announcements if a.requires_ack and a.publish_at is not None]
-    population = _population() if asking else []
+    people = population() if asking else []
     acknowledged = _acknowledged_users(asking)
     rows = []
     for a in announcements:
-        rate = _report(a, population, acknowledged[a.id]).overall if a.id in acknowledged else None
+        rate = _report(a, people, acknowledged[a.id]).overall if a.id in acknowledged else None
         rows.append(ManagedAnnouncement(a, a.status(now), rate))
     status_order = {AnnouncementStatus.DRAFT: 0, AnnouncementStatus.SCHEDULED: 1, AnnouncementStatus.PUBLISHED: 2,
                     AnnouncementStatus.WITHDRAWN: 3}
@@ -562,38 +511,6 @@ def unacknowledged_people(announcement: Announcement, viewer: User, allowed: boo
            people=len(people), version=announcement.substantive_version)
     db.session.commit()
     return list(people)
-
-
-@dataclass
-class AudienceNames:
-    """Names of departments and teams, to describe audiences in words (two queries)."""
-
-    departments: dict[int, str]
-    teams: dict[int, str]
-
-    @classmethod
-    def load(cls) -> AudienceNames:
-        departments = dict(db.session.execute(select(Department.id, Department.name)).all())
-        teams = {
-            team_id: f"{department} / {team}"
-            for team_id, team, department in db.session.execute(
-                select(Team.id, Team.name, Department.name).join(Department, Team.department_id == Department.id)
-            )
-        }
-        return cls(departments=departments, teams=teams)
-
-    def describe(self, announcement: Announcement) -> str:
-        values = announcement.audience_values or []
-        unknown = _("(deleted)")
-        if announcement.audience == AudienceKind.DEPARTMENTS:
-            return _("Departments: %(names)s", names=", ".join(sorted(self.departments.get(v, unknown)
-                                                                       for v in values)))
-        if announcement.audience == AudienceKind.TEAMS:
-            return _("Teams: %(names)s", names=", ".join(sorted(self.teams.get(v, unknown) for v in values)))
-        if announcement.audience == AudienceKind.ROLES:
-            labels = [str(ROLE_LABELS[Role(v)]) if v in {r.value for r in Role} else str(v) for v in values]
-            return _("Roles: %(names)s", names=", ".join(sorted(labels)))
-        return _("Everyone")
 
 
 # The feed ---------------------------------------------------------------------------------

@@ -15,13 +15,12 @@ from sqlalchemy.orm import joinedload
 from learning.announcements import bp
 from learning.announcements.feed import build_feed
 from learning.announcements.forms import ActionForm, AnnouncementForm, format_local, parse_local
-from learning.announcements.models import Announcement, AnnouncementStatus, AudienceKind  # registers the tables
+from learning.announcements.models import Announcement, AnnouncementStatus  # registers the tables
 from learning.announcements.services import (
     MAX_BODY,
     AnnouncementData,
     AnnouncementError,
     AnnouncementNotFound,
-    AudienceNames,
     Publication,
     acknowledge,
     acknowledgement_report,
@@ -42,6 +41,7 @@ from learning.announcements.services import (
 from learning.audit.services import record_view
 from learning.db import db, utcnow
 from learning.guards import int_arg
+from learning.org.audience import AudienceNames
 from learning.org.models import Department, Role, Team
 from learning.pagination import paginate
 from learning.phases.models import RolloutPhase
@@ -200,18 +200,12 @@ def _form_for(announcement: Announcement | None) -> AnnouncementForm:
         publication = Publication.NOW
     form = AnnouncementForm(
         title=announcement.title, body=announcement.body, phase_id=announcement.phase_id,
-        audience=announcement.audience, pinned=announcement.pinned, requires_ack=announcement.requires_ack,
+        pinned=announcement.pinned, requires_ack=announcement.requires_ack,
         publication=publication,
         publish_at=format_local(announcement.publish_at, current_app.config["TIMEZONE"])
         if publication == Publication.SCHEDULE else "",
     )
-    values = announcement.audience_values or []
-    if announcement.audience == AudienceKind.DEPARTMENTS:
-        form.department_ids.data = list(values)
-    elif announcement.audience == AudienceKind.TEAMS:
-        form.team_ids.data = list(values)
-    elif announcement.audience == AudienceKind.ROLES:
-        form.roles.data = list(values)
+    form.show_audience(announcement.audience, announcement.audience_values)
     return form
 
 
@@ -228,7 +222,7 @@ def _choices(form: AnnouncementForm) -> None:
 def _data(form: AnnouncementForm) -> AnnouncementData:
     return AnnouncementData(
         title=form.title.data or "", body=form.body.data or "", phase_id=form.phase_id.data,
-        audience=form.audience.data, audience_values=form.values(), publication=form.publication.data,
+        audience=form.audience.data, audience_values=form.audience_values(), publication=form.publication.data,
         publish_at=parse_local(form.publish_at.data, current_app.config["TIMEZONE"]), pinned=form.pinned.data,
         requires_ack=form.requires_ack.data, change_kind=form.change_kind.data or None,
         reason=form.reason.data or "",
@@ -299,7 +293,7 @@ def manage_detail_page(announcement_id: int):
     return render_template(
         "announcements/manage/detail.html", announcement=announcement, status=announcement.status(),
         body=Markup(announcement.body_html), report=acknowledgement_report(announcement),
-        audience=AudienceNames.load().describe(announcement),
+        audience=AudienceNames.load().describe(announcement.audience, announcement.audience_values),
         names_allowed=current_app.config["SHOW_UNACKNOWLEDGED_NAMES"], form=ActionForm(),
     )
 

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
-from learning.announcements.models import Acknowledgement, Announcement, AnnouncementVersion, AudienceKind
+from learning.announcements.models import Acknowledgement, Announcement, AnnouncementVersion
 from learning.db import db
+from learning.org.audience import AudienceKind
 from learning.org.models import Department, Team, User
 from learning.phases.models import RolloutPhase
 

@@ -14,12 +14,12 @@ from flask import current_app
 from sqlalchemy import select
 
 from learning.db import db
+from learning.org.audience import AudienceKind
 from learning.org.models import Department, Role, User
 from learning.phases.models import RolloutPhase
 from learning.training.models import (
     Assignment,
     AssignmentRule,
-    AudienceKind,
     Course,
     CourseCompletion,
     LessonCompletion,

@@ -8,11 +8,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 
 from learning.announcements.models import Acknowledgement, Announcement
-from learning.announcements.services import _population
 from learning.db import db
 from learning.feedback.models import CLOSED_STATUSES, FeedbackComment, FeedbackPost, FeedbackStatusChange
 from learning.metrics.models import ORGANISATION
 from learning.metrics.services import Metric, Tally, Units, Value, end_of_day, local_day, metric_source
+from learning.org.audience import population
 from learning.org.models import Role, User, UserRole
 from learning.training.models import Assignment, Course
 
@@ -79,8 +79,7 @@ def acknowledgements(day: date) -> list[Value]:
     ).all())
     units = Units.load()
     tally = Tally()
-    for member in _population():
-        reader = member.reader
+    for reader in population():
         for announcement in announcements:
             if announcement.addresses(reader):
                 tally.count(announcement.phase_id, units.of_team(reader.team_id), targeted=1,

@@ -12,7 +12,8 @@ Training rules, announcements and surveys each store an audience as two columns:
   phase ids; the feature decides which phase (a rule's chosen phase or its course's, a survey's
   phase) and passes it in.
 - ``normalise()`` and ``check()`` turn what a form says into stored values or a ``ServiceError``
-  on the form field at fault; ``AudienceNames.describe()`` puts an audience into words.
+  on the form field at fault; ``AudienceNames.describe()`` puts an audience into words. The form
+  widget that asks for an audience is ``AudienceFields`` in ``learning/org/forms.py``.
 """
 
 from __future__ import annotations

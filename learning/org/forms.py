@@ -1,10 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, EmailField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from learning.forms import ActionForm, CheckboxesField, DayField  # noqa: F401  (ActionForm used by org views)
+from learning.org.audience import KIND_LABELS, REQUIRED_MESSAGES, AudienceKind
+from learning.org.audience import kind_of as audience_kind_of
 from learning.org.models import ROLE_LABELS, Role
 
 
@@ -55,3 +57,100 @@ class ImportForm(FlaskForm):
         render_kw={"accept": ".csv,.txt,text/csv,text/plain"})
     deactivate_missing = BooleanField(_l("Deactivate people who are not in the file"))
     dry_run = BooleanField(_l("Only check the file, change nothing"))
+
+
+# The audience widget ----------------------------------------------------------------------------
+
+def audience_choice(label, kinds=tuple(AudienceKind), labels=None, message=None) -> RadioField:
+    """The radio buttons of the audience widget: ``kinds`` in this order, worded by ``labels`` (else the usual)."""
+    labels = {**KIND_LABELS, **(labels or {})}
+    return RadioField(label, default=AudienceKind.EVERYONE.value,
+                      choices=[(AudienceKind(kind).value, labels[AudienceKind(kind)]) for kind in kinds],
+                      validators=[DataRequired(message=message or _l("Please choose who this is for."))])
+
+
+class AudienceFields:
+    """The one audience widget, mixed into a form beside ``FlaskForm``: who something is for.
+
+    The form declares ``audience = audience_choice(...)``; this adds the departments, teams and roles
+    to choose from and checks the choice as a whole: the chosen kind needs its values, and values
+    ticked for another kind are refused on their field (they would be ignored without a word). A
+    form whose ``PHASE`` kind reads a phase from a field of its own names it in ``audience_phase_field``.
+    Render it with the ``audience`` macro of ``_macros/forms.html``.
+    """
+
+    audience_phase_field: str | None = None
+
+    department_ids = CheckboxesField(_l("Departments"), coerce=int,
+                                     description=_l('Used when "Selected departments" is chosen above.'))
+    team_ids = CheckboxesField(_l("Teams"), coerce=int,
+                               description=_l('Used when "Selected teams" is chosen above.'))
+    roles = CheckboxesField(_l("Roles"), choices=[(r.value, ROLE_LABELS[r]) for r in Role],
+                            description=_l('Used when "People with selected roles" is chosen above. '
+                                           'Everybody has the role "Employee".'))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Declared here, these fields are older than the form's own: list them right after the radio
+        # buttons, so that the error summary follows the page.
+        own = ["department_ids", "team_ids", "roles"]
+        order = [name for name in self._fields if name not in own]
+        at = order.index("audience") + 1 if "audience" in order else len(order)
+        self._fields = {name: self._fields[name] for name in order[:at] + own + order[at:]}
+
+    def set_audience_choices(self, departments, teams) -> None:
+        """Offer these departments and teams (teams as "Department / Team")."""
+        self.department_ids.choices = [(d.id, d.name) for d in departments]
+        self.team_ids.choices = [(t.id, f"{t.department.name} / {t.name}") for t in teams]
+
+    def audience_value_fields(self) -> dict:
+        """The field holding the values of each kind offered (a phase field only if the form names one)."""
+        offered = {AudienceKind(value) for value, _label in self.audience.choices}
+        fields = {AudienceKind.DEPARTMENTS: self.department_ids, AudienceKind.TEAMS: self.team_ids,
+                  AudienceKind.ROLES: self.roles}
+        if self.audience_phase_field:
+            fields[AudienceKind.PHASE] = getattr(self, self.audience_phase_field)
+        return {kind: field for kind, field in fields.items() if kind in offered}
+
+    def audience_values(self) -> list:
+        """The values of the chosen kind: what the service stores in ``audience_values``."""
+        field = self.audience_value_fields().get(audience_kind_of(self.audience.data))
+        if field is None or field.data in (None, ""):
+            return []
+        return list(field.data) if isinstance(field.data, list | tuple) else [field.data]
+
+    def show_audience(self, kind: str, values) -> None:
+        """Fill the widget with a stored audience (for an edit form)."""
+        self.audience.data = kind
+        field = self.audience_value_fields().get(audience_kind_of(kind))
+        values = list(values or [])
+        if field is None:
+            return
+        if isinstance(field, CheckboxesField):
+            field.data = values
+        else:
+            field.data = values[0] if values else None
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return self.check_audience() and valid
+
+    def check_audience(self) -> bool:
+        """Refuse a kind without its values, and values ticked for a kind not chosen, on the field concerned."""
+        chosen = audience_kind_of(self.audience.data)
+        if chosen is None or self.audience.errors:
+            return True  # the radio buttons' own validators have said what is wrong
+        labels = {AudienceKind(value): label for value, label in self.audience.choices}
+        valid = True
+        for kind, field in self.audience_value_fields().items():
+            if kind == chosen:
+                message = REQUIRED_MESSAGES.get(kind) if not field.data else None
+            elif field.data not in (None, "", []):
+                message = _l('This applies only to "%(kind)s", but "%(chosen)s" is chosen above. Clear this '
+                             'choice, or choose "%(kind)s" above.', kind=labels[kind], chosen=labels[chosen])
+            else:
+                message = None
+            if message is not None and not field.errors:
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid

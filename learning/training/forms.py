@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from learning.forms import ActionForm, CheckboxesField  # noqa: F401  (ActionForm used by rule views)
-from learning.org.models import ROLE_LABELS, Role
+from learning.forms import ActionForm  # noqa: F401  (used by rule views)
+from learning.org.audience import AudienceKind
+from learning.org.forms import AudienceFields, audience_choice
 from learning.training.due import DueRule
-from learning.training.models import AudienceKind
-
-AUDIENCE_LABELS = {
-    AudienceKind.EVERYONE: _l("Everyone"),
-    AudienceKind.DEPARTMENTS: _l("Selected departments"),
-    AudienceKind.TEAMS: _l("Selected teams"),
-    AudienceKind.ROLES: _l("People with selected roles"),
-    AudienceKind.PHASE: _l("The departments affected by a rollout phase"),
-}
 
 
 def _optional_int(value):
@@ -36,19 +28,12 @@ def valid_due_rule(form, field) -> None:
                                  "and a number of days, such as start+14 or golive-7.")) from None
 
 
-class RuleForm(FlaskForm):
+class RuleForm(AudienceFields, FlaskForm):
+    audience_phase_field = "phase_id"
+
     course_id = SelectField(_l("Course"), coerce=_optional_int,
                             validators=[DataRequired(message=_l("Please choose a course."))])
-    audience = RadioField(_l("Who gets the course"), default=AudienceKind.EVERYONE.value,
-                          choices=[(kind.value, label) for kind, label in AUDIENCE_LABELS.items()],
-                          validators=[DataRequired(message=_l("Please choose who gets the course."))])
-    department_ids = CheckboxesField(_l("Departments"), coerce=int,
-                                     description=_l('Used when "Selected departments" is chosen above.'))
-    team_ids = CheckboxesField(_l("Teams"), coerce=int,
-                               description=_l('Used when "Selected teams" is chosen above.'))
-    roles = CheckboxesField(_l("Roles"), choices=[(r.value, ROLE_LABELS[r]) for r in Role],
-                            description=_l('Used when "People with selected roles" is chosen above. '
-                                           'Everybody has the role "Employee".'))
+    audience = audience_choice(_l("Who gets the course"), message=_l("Please choose who gets the course."))
     phase_id = SelectField(_l("Rollout phase"), coerce=_optional_int,
                            description=_l('Used when "The departments affected by a rollout phase" is chosen '
                                           "above; without a choice, the course's own phase is used. Its go-live "
@@ -68,8 +53,7 @@ class RuleForm(FlaskForm):
             (c.id, c.localized("title", locale)) for c in courses
         ]
         self.course_phase = {c.id: c.phase_id for c in courses}
-        self.department_ids.choices = [(d.id, d.name) for d in departments]
-        self.team_ids.choices = [(t.id, f"{t.department.name} / {t.name}") for t in teams]
+        self.set_audience_choices(departments, teams)
         self.phase_id.choices = [("", _l("The course's phase"))] + [
             (p.id, (p.title_en or p.title) if locale == "en" else p.title) for p in phases
         ]
@@ -77,15 +61,6 @@ class RuleForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         audience = self.audience.data
-        required = {
-            AudienceKind.DEPARTMENTS.value: (self.department_ids, _l("Please choose at least one department.")),
-            AudienceKind.TEAMS.value: (self.team_ids, _l("Please choose at least one team.")),
-            AudienceKind.ROLES.value: (self.roles, _l("Please choose at least one role.")),
-        }
-        if audience in required and not required[audience][0].data:
-            field, message = required[audience]
-            field.errors = [*field.errors, message]
-            valid = False
         course_phase = getattr(self, "course_phase", {}).get(self.course_id.data)
         phase = (self.phase_id.data if audience == AudienceKind.PHASE.value else None) or course_phase
         if audience == AudienceKind.PHASE.value and self.course_id.data and phase is None:
@@ -99,12 +74,3 @@ class RuleForm(FlaskForm):
                                            "to count from.")]
                 valid = False
         return valid
-
-    def values(self) -> list:
-        """The audience values the chosen kind needs."""
-        return {
-            AudienceKind.DEPARTMENTS.value: list(self.department_ids.data or []),
-            AudienceKind.TEAMS.value: list(self.team_ids.data or []),
-            AudienceKind.ROLES.value: list(self.roles.data or []),
-            AudienceKind.PHASE.value: [self.phase_id.data] if self.phase_id.data else [],
-        }.get(self.audience.data, [])

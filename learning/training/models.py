@@ -136,19 +136,11 @@ class Answer(Localized, db.Model):
     question: Mapped[Question] = relationship(back_populates="answers")
 
 
-class AudienceKind(enum.StrEnum):
-    EVERYONE = "everyone"
-    DEPARTMENTS = "departments"
-    TEAMS = "teams"
-    ROLES = "roles"
-    PHASE = "phase"  # the departments affected by the course's (or a chosen) rollout phase
-
-
 class AssignmentRule(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
-    audience: Mapped[str] = mapped_column(String(20))
-    # ids of departments / teams, role names, or a phase id, depending on ``audience``
+    audience: Mapped[str] = mapped_column(String(20))  # a learning.org.audience.AudienceKind
+    # ids of departments / teams, role names, or a phase id (none: the course's phase), depending on ``audience``
     audience_values: Mapped[list] = mapped_column(JSON, default=list)
     mandatory: Mapped[bool] = mapped_column(default=True)
     due_rule: Mapped[str | None] = mapped_column(String(40))

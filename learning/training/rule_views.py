@@ -10,29 +10,31 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from learning.audit.services import record_view
-from learning.db import db
+from learning.db import db, unit_of_work
+from learning.errors import ServiceError, show_on_form
 from learning.guards import int_arg
 from learning.i18n import local_today
+from learning.org.audience import AudienceNames
 from learning.org.models import Department, Role, Team
 from learning.phases.models import RolloutPhase
 from learning.security import allow
 from learning.training import bp
 from learning.training.forms import ActionForm, RuleForm
-from learning.training.models import AssignmentRule, AudienceKind, Course
-from learning.training.rules import (
-    AudienceNames,
+from learning.training.models import AssignmentRule, Course
+from learning.training.rule_admin import (
     RuleCounts,
     RuleData,
-    RuleError,
-    RuleResult,
+    describe_audience,
     describe_due,
     list_rules,
+    record_people_viewed,
     rule_people,
     rule_summary,
     save_rule,
     set_rule_active,
     status_counts,
 )
+from learning.training.rules import RuleResult
 
 PROJECT = (Role.PROJECT_GROUP, Role.ADMIN)
 
@@ -47,8 +49,8 @@ def _flash_result(result: RuleResult) -> None:
 @allow(*PROJECT)
 def rules():
     return render_template("training/rules/list.html", rules=list_rules(), counts=rule_summary(),
-                           names=AudienceNames.load(), describe_due=describe_due,
-                           empty_counts=RuleCounts())
+                           names=AudienceNames.load(), describe_audience=describe_audience,
+                           describe_due=describe_due, empty_counts=RuleCounts())
 
 
 def _form_for(rule: AssignmentRule | None) -> RuleForm:
@@ -56,17 +58,8 @@ def _form_for(rule: AssignmentRule | None) -> RuleForm:
         return RuleForm()
     if rule is None:
         return RuleForm(course_id=int_arg("course"))
-    values = rule.audience_values or []
-    form = RuleForm(course_id=rule.course_id, audience=rule.audience, mandatory=rule.mandatory,
-                    due_rule=rule.due_rule or "")
-    if rule.audience == AudienceKind.DEPARTMENTS:
-        form.department_ids.data = list(values)
-    elif rule.audience == AudienceKind.TEAMS:
-        form.team_ids.data = list(values)
-    elif rule.audience == AudienceKind.ROLES:
-        form.roles.data = list(values)
-    elif rule.audience == AudienceKind.PHASE and values:
-        form.phase_id.data = values[0]
+    form = RuleForm(course_id=rule.course_id, mandatory=rule.mandatory, due_rule=rule.due_rule or "")
+    form.show_audience(rule.audience, rule.audience_values)
     return form
 
 
@@ -90,14 +83,14 @@ def rule_edit(rule_id: int | None):
         str(get_locale() or "de"),
     )
     if form.validate_on_submit():
-        data = RuleData(course_id=form.course_id.data, audience=form.audience.data, audience_values=form.values(),
+        data = RuleData(course_id=form.course_id.data, audience=form.audience.data,
+                        audience_values=form.audience_values(),
                         mandatory=form.mandatory.data, due_rule=form.due_rule.data)
         try:
-            saved, result = save_rule(rule, data, current_user, local_today())
-        except RuleError as exc:
-            db.session.rollback()
-            target = form[exc.field] if exc.field and exc.field in form else form.course_id
-            target.errors = [*target.errors, str(exc)]
+            with unit_of_work():
+                saved, result = save_rule(rule, data, current_user, local_today())
+        except ServiceError as error:
+            show_on_form(form, error, default="course_id")
         else:
             flash(_("The rule has been saved and applied."), "success")
             _flash_result(result)
@@ -113,7 +106,8 @@ def rule_set_active(rule_id: int):
     rule = db.get_or_404(AssignmentRule, rule_id)
     if ActionForm().validate_on_submit():
         activate = request.form.get("active") == "1"
-        result = set_rule_active(rule, activate, current_user, local_today())
+        with unit_of_work():
+            result = set_rule_active(rule, activate, current_user, local_today())
         flash(_("The rule has been switched on again.") if activate
               else _("The rule has been switched off. Assignments nobody has started are withdrawn unless "
                      "another rule gives the course."), "success")
@@ -126,7 +120,9 @@ def rule_set_active(rule_id: int):
 def rule_people_view(rule_id: int):
     rule = db.get_or_404(AssignmentRule, rule_id)
     today = local_today()
-    rows = rule_people(rule, current_user, today)
-    record_view(current_user, "training.rule_people", rule, rule.course.title, people=len(rows))
+    with unit_of_work():
+        record_people_viewed(rule, current_user)
+        rows = rule_people(rule, today)
+        record_view(current_user, "training.rule_people", rule, rule.course.title, people=len(rows))
     return render_template("training/rules/people.html", rule=rule, rows=rows, counts=status_counts(rows),
-                           audience=AudienceNames.load().describe(rule), due=describe_due(rule.due_rule))
+                           audience=describe_audience(rule, AudienceNames.load()), due=describe_due(rule.due_rule))

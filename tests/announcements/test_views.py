@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -162,6 +163,20 @@ def test_bad_input_is_shown_on_the_form_and_nothing_changes(app, client, people,
         assert message in page
         assert "Please check your entries" in page
     assert stored(app) is None
+
+
+def test_departments_ticked_for_everyone_are_refused_not_ignored(app, client, people, login):
+    login(client, "projectgroup")
+    department = str(people["team"].department_id)
+    response = client.submit("/announcements/manage/new", form_data(audience="everyone", department_ids=department))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<p class="kern-error" id="department_ids-error">' in page
+    assert 'This applies only to "Selected departments", but "Everyone" is chosen above.' in html.unescape(page)
+    assert stored(app) is None
+    assert client.submit("/announcements/manage/new",
+                         form_data(audience="departments", department_ids=department)).status_code == 302
+    assert stored(app).audience_values == [people["team"].department_id]
 
 
 def test_publish_at_is_read_in_the_organisations_time_zone(app, client, people, login):

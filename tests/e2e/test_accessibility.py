@@ -245,3 +245,21 @@ def test_admin_form_errors_pass_axe(new_context, language):
     page.goto("/admin/people?q=nobody-is-called-like-this")  # the empty result of a search
     problems += run_axe(page, language)
     assert not problems, _report(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_audience_widget_errors_pass_axe(new_context, language):
+    """The audience widget of the rule and the announcement form, refusing departments ticked for everyone."""
+    page, _watcher = _signed_in_context(new_context, "admin", language)
+    problems = []
+    for path in ("/learning/rules/new", "/announcements/manage/new"):
+        page.goto(path)
+        page.locator("input[name=audience][value=everyone]").check()
+        page.locator("input[name=department_ids]").first.check()
+        with page.expect_navigation():
+            page.locator("main form[method=post] button[type=submit]:not([name=preview])").last.click()
+        assert page.locator("#department_ids[aria-describedby*=department_ids-error]").count() == 1, path
+        assert page.locator("#department_ids-error").count() == 1, path
+        problems += run_axe(page, language)
+        screenshot(page, f"audience-error-{language}-{path.strip('/').replace('/', '-')}")
+    assert not problems, _report(problems)

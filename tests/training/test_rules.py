@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -11,11 +12,13 @@ from sqlalchemy.exc import IntegrityError
 
 from learning.audit.models import AuditEntry
 from learning.db import db, utcnow
+from learning.org.audience import AudienceKind
 from learning.org.models import Role, User
 from learning.phases.models import RolloutPhase
 from learning.training.cli import courses_cli
-from learning.training.models import Assignment, AssignmentRule, AudienceKind, Course, LessonCompletion
-from learning.training.rules import RuleResult, apply_rules, insert_assignments, local_today, rule_summary
+from learning.training.models import Assignment, AssignmentRule, Course, LessonCompletion
+from learning.training.rule_admin import rule_summary
+from learning.training.rules import RuleResult, apply_rules, insert_assignments, local_today
 
 TODAY = date(2026, 4, 1)
 
@@ -546,6 +549,57 @@ def test_invalid_input_is_explained_and_changes_nothing(app, client, people, log
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AssignmentRule)) == 0
         assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
+@pytest.mark.parametrize(("changes", "field", "kind", "chosen"), [
+    ({"audience": "everyone", "department_ids": "DEPARTMENT"}, "department_ids", "Selected departments", "Everyone"),
+    ({"audience": "roles", "roles": "manager", "team_ids": "TEAM"}, "team_ids", "Selected teams",
+     "People with selected roles"),
+    ({"audience": "teams", "team_ids": "TEAM", "phase_id": "PHASE"}, "phase_id",
+     "The departments affected by a rollout phase", "Selected teams"),
+    ({"audience": "everyone", "roles": "employee"}, "roles", "People with selected roles", "Everyone"),
+])
+def test_a_contradictory_audience_is_refused_on_the_field(app, client, people, login, make_course, make_phase,
+                                                          changes, field, kind, chosen):
+    """Values ticked for a kind not chosen would be ignored without a word: refused on their own field."""
+    phase = make_phase()
+    course = make_course(phase=phase)
+    ids = {"DEPARTMENT": str(people["team"].department_id), "TEAM": str(people["team"].id), "PHASE": str(phase.id)}
+    login(client, "projectgroup")
+    data = _rule_form(course, **{name: ids.get(value, value) for name, value in changes.items()})
+    response = client.submit("/learning/rules/new", data)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    error = re.search(rf'<p class="kern-error" id="{field}-error">(.*?)</p>', page, re.S)
+    assert error, page
+    assert f'This applies only to "{kind}", but "{chosen}" is chosen above.' in html.unescape(error.group(1))
+    assert f'href="#{field}"' in page  # listed in the error summary, linked to the field
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AssignmentRule)) == 0
+
+
+def test_a_rule_edited_without_changes_keeps_its_audience(app, client, people, login, make_course, make_rule):
+    """The edit form shows the stored audience alone, so saving it unchanged is no contradiction."""
+    course = make_course()
+    rule = make_rule(course, AudienceKind.TEAMS, [people["team"].id])
+    login(client, "projectgroup")
+    page = client.get(f"/learning/rules/{rule}").get_data(as_text=True)
+    assert re.search(rf'<input[^>]*checked[^>]*id="team_ids-\d+"[^>]*value="{people["team"].id}"', page) or \
+        re.search(rf'<input[^>]*value="{people["team"].id}"[^>]*checked', page)
+    response = client.submit(f"/learning/rules/{rule}", _rule_form(course, audience="teams",
+                                                                    team_ids=str(people["team"].id)))
+    assert response.status_code == 302
+    with app.app_context():
+        saved = db.session.get(AssignmentRule, rule)
+        assert (saved.audience, saved.audience_values) == ("teams", [people["team"].id])
+
+
+def test_the_contradiction_message_is_german_for_german_readers(client, people, login, make_course):
+    course = make_course()
+    login(client, "projectgroup")
+    page = client.submit("/learning/rules/new", _rule_form(course, department_ids=str(people["team"].department_id)),
+                         headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "Das gilt nur für „Ausgewählte Fachbereiche“, gewählt ist aber „Alle Beschäftigten“." in page
 
 
 def test_the_due_rule_message_goes_through_the_catalogue(app, client, people, login, make_course, monkeypatch):

@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
 
-from learning.announcements.models import Acknowledgement, Announcement, AnnouncementVersion, Reader
+from learning.announcements.models import Acknowledgement, Announcement, AnnouncementVersion
 from learning.db import db
 from learning.messaging.reminders import Entry, Pending, PlanContext, Planned, reminder_kind
-from learning.org.models import Role, Team, User, UserRole
+from learning.org.audience import population
 
 ROUNDS = 2
 
@@ -26,21 +26,6 @@ unacknowledged = reminder_kind(
     "announcements.unacknowledged", label=_l("Announcements to confirm"), order=20,
     lookback_days=lambda config: (ROUNDS + 1) * config["REMINDER_ACK_DAYS"] + 1,
     description=_l("When you have not yet confirmed an announcement that asks for it (at most twice)."))
-
-
-def _readers(user_ids: set[int] | None = None) -> list[Reader]:
-    """Active people with team, department and roles (two queries)."""
-    roles: dict[int, set[str]] = {}
-    role_query = select(UserRole.user_id, UserRole.role)
-    people = (select(User.id, User.team_id, Team.department_id).outerjoin(Team, Team.id == User.team_id)
-              .where(User.active))
-    if user_ids is not None:
-        role_query = role_query.where(UserRole.user_id.in_(user_ids))
-        people = people.where(User.id.in_(user_ids))
-    for user_id, role in db.session.execute(role_query):
-        roles.setdefault(user_id, set()).add(role)
-    return [Reader(user_id, team_id, department_id, frozenset(roles.get(user_id, set()) | {Role.EMPLOYEE.value}))
-            for user_id, team_id, department_id in db.session.execute(people)]
 
 
 def _to_confirm(now: datetime, ids: set[int] | None = None) -> list[tuple[Announcement, datetime]]:
@@ -78,7 +63,7 @@ def plan_unacknowledged(ctx: PlanContext) -> list[Planned]:
             due.append((announcement, round_))
     if not due:
         return []
-    readers = _readers()
+    readers = population()
     acks = _acknowledged({a.id for a, _r in due})
     planned = []
     for announcement, round_ in due:
@@ -98,7 +83,7 @@ def unacknowledged_still_due(items: Sequence[Pending], ctx: PlanContext) -> dict
     ids = {item.payload.get("announcement_id") for item in items}
     announcements = {a.id: a for a, _since in _to_confirm(ctx.now, ids)}
     user_ids = {item.user_id for item in items}
-    readers = {r.user_id: r for r in _readers(user_ids)}
+    readers = {r.user_id: r for r in population(user_ids)}
     acks = _acknowledged(set(announcements), user_ids) if announcements else {}
     result = {}
     for item in items:
