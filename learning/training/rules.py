@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from sqlalchemy import bindparam, delete, select, union, update
-from sqlalchemy.exc import SQLAlchemyError
 
 from learning.db import db, unit_of_work, utcnow
 from learning.i18n import local_today
@@ -302,14 +301,13 @@ def apply_rules(today: date, user_ids: set[int] | None = None) -> RuleResult:
 
 
 def _on_people_changed(sender, user_ids=(), **extra) -> None:
-    """Assign (or withdraw) courses as soon as people are created, changed or deactivated."""
-    if not user_ids:
-        return
-    try:
+    """Assign (or withdraw) courses as soon as people are created, changed or deactivated.
+
+    The signal is sent inside the unit of work that changes the people: the assignments are part of
+    the same transaction, and a failure here rolls the change to the people back as well.
+    """
+    if user_ids:
         apply_rules(local_today(), set(user_ids))
-    except SQLAlchemyError:
-        # The change to the people is committed already; the next run of the rules catches up.
-        logger.exception("Applying the assignment rules to people %s failed", sorted(user_ids))
 
 
 # Connected at import time: the training views import this module, and create_app imports them.

@@ -455,6 +455,29 @@ def test_a_person_created_by_an_admin_gets_their_courses_at_once(app, client, pe
         assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
 
 
+def test_a_failing_rule_run_rolls_the_new_person_back(app, client, people, login, make_course, make_rule,
+                                                     monkeypatch):
+    """The rules run in the unit of work that creates the person: both are committed, or neither."""
+    from learning.training import rules
+
+    make_rule(make_course(), AudienceKind.TEAMS, [people["team"].id], due_rule="assigned+30")
+
+    def broken(*args, **kwargs):
+        raise IntegrityError("INSERT INTO assignment", {}, Exception("the assignments cannot be written"))
+
+    monkeypatch.setattr(rules, "assign_by_rules", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    login(client, "admin")
+    response = client.submit("/admin/people/new", {
+        "first_name": "Neu", "last_name": "Eingestellt", "email": "neu@example.org", "username": "",
+        "employee_number": "", "start_date": "2026-12-01", "team_id": str(people["team"].id), "locale": "",
+        "roles": ["employee"]})
+    assert response.status_code == 500
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "neu@example.org")) is None
+        assert db.session.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
 def test_the_assign_command_prints_the_counts(app, make_user, make_course, make_rule):
     make_rule(make_course())
     make_user()
