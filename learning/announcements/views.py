@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from learning.announcements import bp
@@ -19,8 +20,6 @@ from learning.announcements.models import Announcement, AnnouncementStatus, Audi
 from learning.announcements.services import (
     MAX_BODY,
     AnnouncementData,
-    AnnouncementError,
-    AnnouncementNotFound,
     AudienceNames,
     Publication,
     acknowledge,
@@ -40,7 +39,8 @@ from learning.announcements.services import (
     visible_announcements,
 )
 from learning.audit.services import record_view
-from learning.db import db, utcnow
+from learning.db import db, unit_of_work, utcnow
+from learning.errors import NotFound, ServiceError, show_on_form
 from learning.guards import int_arg
 from learning.org.models import Department, Role, Team
 from learning.pagination import paginate
@@ -115,7 +115,7 @@ def index_page():
 def detail_page(announcement_id: int):
     try:
         item = announcement_for(current_user, announcement_id)
-    except AnnouncementNotFound:
+    except NotFound:
         abort(404)
     return render_template("announcements/detail.html", item=item, announcement=item.announcement,
                            body=Markup(item.announcement.body_html), form=ActionForm())
@@ -130,11 +130,14 @@ def acknowledge_action(announcement_id: int):
         flash(_("Your form has expired. Please try again."), "warning")
         return redirect(target)
     try:
-        recorded = acknowledge(current_user, announcement_id)
-    except AnnouncementNotFound:
+        with unit_of_work():
+            recorded = acknowledge(current_user, announcement_id)
+    except NotFound:
         abort(404)
-    except AnnouncementError as exc:
-        flash(str(exc), "warning")
+    except ServiceError as error:
+        flash(str(error), "warning")
+    except IntegrityError:  # a second click in another tab got there first: that one counts
+        flash(_("You had already confirmed this announcement."), "success")
     else:
         flash(_("Thank you: you have confirmed that you have read and understood the announcement.") if recorded
               else _("You had already confirmed this announcement."), "success")
@@ -172,7 +175,8 @@ def feed_document(feed_token: str):
 def renew_feed_action():
     if ActionForm().validate_on_submit():
         had_one = feed_token_of(current_user) is not None
-        renew_feed_token(current_user)
+        with unit_of_work():
+            renew_feed_token(current_user)
         flash(_("Your feed has a new address. The old address no longer works.") if had_one
               else _("Your personal feed address has been created."), "success")
     return redirect(url_for("announcements.index") + "#feed")
@@ -249,17 +253,16 @@ def _edit(announcement: Announcement | None):
             preview = render_body((form.body.data or "")[:MAX_BODY])
     elif form.validate_on_submit():
         try:
-            if announcement is None:
-                saved = create_announcement(_data(form), current_user)
-                flash(_("The announcement has been saved."), "success")
-            else:
-                saved = update_announcement(announcement, _data(form), current_user)
-                flash(_("The changes have been saved."), "success")
-        except AnnouncementError as exc:
-            db.session.rollback()
-            target = form[exc.field] if exc.field and exc.field in form else form.title
-            target.errors = [*target.errors, str(exc)]
+            with unit_of_work():
+                if announcement is None:
+                    saved = create_announcement(_data(form), current_user)
+                else:
+                    saved = update_announcement(announcement, _data(form), current_user)
+        except ServiceError as error:
+            show_on_form(form, error, default="title")
         else:
+            flash(_("The announcement has been saved.") if announcement is None
+                  else _("The changes have been saved."), "success")
             return redirect(url_for("announcements.manage_detail", announcement_id=saved.id))
     published = announcement is not None and announcement.publish_at is not None and announcement.publish_at <= utcnow()
     return render_template("announcements/manage/form.html", form=form, announcement=announcement,
@@ -311,10 +314,12 @@ def unacknowledged_page(announcement_id: int):
     if announcement is None:
         abort(404)
     allowed = current_app.config["SHOW_UNACKNOWLEDGED_NAMES"]
-    people = unacknowledged_people(announcement, current_user, allowed) if allowed else None
-    if people is not None:
-        record_view(current_user, "announcements.unacknowledged", announcement, announcement.title[:200],
-                    people=len(people))
+    people = None
+    if allowed:
+        with unit_of_work():  # the look is audit-logged before the names are shown
+            people = unacknowledged_people(announcement, current_user, allowed)
+            record_view(current_user, "announcements.unacknowledged", announcement, announcement.title[:200],
+                        people=len(people))
     return render_template("announcements/manage/unacknowledged.html", announcement=announcement, people=people)
 
 
@@ -324,7 +329,8 @@ def withdraw_action(announcement_id: int):
     announcement = db.get_or_404(Announcement, announcement_id)
     action = request.form.get("action")
     if ActionForm().validate_on_submit() and action in {"withdraw", "restore"}:
-        set_withdrawn(announcement, action == "withdraw", current_user)
+        with unit_of_work():
+            set_withdrawn(announcement, action == "withdraw", current_user)
         flash(_("The announcement has been withdrawn. Nobody sees it any more.") if action == "withdraw"
               else _("The announcement is visible again."), "success")
     else:
