@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, datetime
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -129,15 +130,15 @@ def acknowledge_action(announcement_id: int):
     if not ActionForm().validate_on_submit():
         flash(_("Your form has expired. Please try again."), "warning")
         return redirect(target)
+    recorded = False
     try:
-        with unit_of_work():
+        # A second click in another tab got there first: that one counts.
+        with suppress(IntegrityError), unit_of_work():
             recorded = acknowledge(current_user, announcement_id)
     except NotFound:
         abort(404)
     except ServiceError as error:
         flash(str(error), "warning")
-    except IntegrityError:  # a second click in another tab got there first: that one counts
-        flash(_("You had already confirmed this announcement."), "success")
     else:
         flash(_("Thank you: you have confirmed that you have read and understood the announcement.") if recorded
               else _("You had already confirmed this announcement."), "success")

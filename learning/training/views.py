@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, datetime
 from pathlib import Path
 
@@ -137,12 +138,11 @@ def enroll_in(slug: str):
     course = _course_or_404(slug)
     if ActionForm().validate_on_submit():
         try:
-            with unit_of_work():
+            # Enrolled at the same moment in another tab: that enrolment counts.
+            with suppress(IntegrityError), unit_of_work():
                 enroll(current_user, course)
         except ServiceError as error:
             flash(str(error), "danger")
-        except IntegrityError:  # enrolled at the same moment in another tab: that enrolment counts
-            flash(_("The course is now on your list under “My learning”."), "success")
         else:
             flash(_("The course is now on your list under “My learning”."), "success")
     return redirect(url_for("training.course", slug=course.slug))
@@ -172,14 +172,14 @@ def complete_lesson_action(slug: str, lesson: str):
     current = _active_lesson_or_404(course, lesson)
     if not ActionForm().validate_on_submit():
         return redirect(url_for("training.lesson", slug=course.slug, lesson=current.slug))
+    completion = None
     try:
-        with unit_of_work():
+        # The same button pressed twice at once: the first press counted.
+        with suppress(IntegrityError), unit_of_work():
             completion = complete_lesson(current_user, current)
     except ServiceError as error:
         flash(str(error), "danger")
         return redirect(url_for("training.course", slug=course.slug))
-    except IntegrityError:  # the same button pressed twice at once: the first press counted
-        completion = None
     if completion is not None:
         flash(_("Congratulations: you have completed “%(course)s”. Your certificate is ready.",
                 course=course.localized("title", _locale())), "success")
