@@ -2,8 +2,8 @@
 
 Visibility is time-based: an announcement is visible once ``publish_at`` has passed (no job
 publishes it). Audiences are matched in Python against one list of published announcements,
-so every page runs a fixed number of queries. Services commit once and raise an
-``AnnouncementError`` whose message can be shown to the person.
+so every page runs a fixed number of queries. Services flush (the caller's unit of work commits) and
+raise a ``ServiceError`` (``NotFound``) whose message can be shown to the person.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import and_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from learning.announcements.models import (
@@ -29,7 +28,7 @@ from learning.announcements.models import (
 from learning.audit.services import record
 from learning.content import Profile, check, render_markdown
 from learning.db import db, utcnow
-from learning.errors import ServiceError
+from learning.errors import NotFound, ServiceError
 from learning.org import audience
 from learning.org.audience import AudienceKind, Person, matcher, person_for, population
 from learning.org.models import Team, User
@@ -45,18 +44,6 @@ NEW_FOR_DAYS = 14  # an announcement counts as "new" on the home page this long 
 HOME_LIMIT = 5
 # An announcement's phase says where it appears, not who reads it: there is no phase audience.
 AUDIENCE_KINDS = (AudienceKind.EVERYONE, AudienceKind.DEPARTMENTS, AudienceKind.TEAMS, AudienceKind.ROLES)
-
-
-class AnnouncementError(Exception):
-    """An action on an announcement was refused; ``field`` names the form field at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-class AnnouncementNotFound(AnnouncementError):
-    """Not there, not yet published or not meant for the person (shown as 404, revealing nothing)."""
 
 
 def render_body(text: str) -> Markup:
@@ -147,7 +134,10 @@ def home_announcements(user: User, now: datetime | None = None) -> HomeAnnouncem
 
 
 def announcement_for(user: User, announcement_id: int, now: datetime | None = None) -> AnnouncementItem:
-    """One announcement with its version history, if the person may read it; else ``AnnouncementNotFound``."""
+    """One announcement with its version history, if the person may read it; else ``NotFound``.
+
+    Not there, not yet published or not meant for the person: all the same 404, revealing nothing.
+    """
     now = now or utcnow()
     row = db.session.execute(
         select(Announcement, Acknowledgement.version)
@@ -158,17 +148,21 @@ def announcement_for(user: User, announcement_id: int, now: datetime | None = No
                  selectinload(Announcement.versions).joinedload(AnnouncementVersion.changed_by))
     ).first()
     if row is None or not row[0].addresses(person_for(user)):
-        raise AnnouncementNotFound(_("This announcement does not exist."))
+        raise NotFound(_("This announcement does not exist."))
     return AnnouncementItem(row[0], row[1], now)
 
 
 def acknowledge(user: User, announcement_id: int, now: datetime | None = None) -> bool:
-    """Record "read and understood" for the current version; False when it was already recorded."""
+    """Record "read and understood" for the current version; False when it was already recorded.
+
+    A second click in another tab at the same moment fails its unit of work with an ``IntegrityError``
+    at the flush: the first one counts.
+    """
     now = now or utcnow()
     item = announcement_for(user, announcement_id, now)
     announcement = item.announcement
     if not announcement.requires_ack:
-        raise AnnouncementError(_("This announcement does not ask for an acknowledgement."))
+        raise ServiceError(_("This announcement does not ask for an acknowledgement."))
     if item.acknowledged:
         return False
     ack = db.session.scalar(select(Acknowledgement).where(Acknowledgement.announcement_id == announcement.id,
@@ -178,11 +172,7 @@ def acknowledge(user: User, announcement_id: int, now: datetime | None = None) -
                                        version=announcement.version, acknowledged_at=now))
     else:
         ack.version, ack.acknowledged_at = announcement.version, now
-    try:
-        db.session.commit()
-    except IntegrityError:  # a second click in another tab got there first: that one counts
-        db.session.rollback()
-        return False
+    db.session.flush()
     logger.info("Announcement %s acknowledged by %s (version %s)", announcement.id, user.id, announcement.version)
     return True
 
@@ -222,23 +212,20 @@ def _normalise(data: AnnouncementData) -> AnnouncementData:
     body = (data.body or "").strip()
     reason = (data.reason or "").strip()
     if not title:
-        raise AnnouncementError(_("Please enter a title."), "title")
+        raise ServiceError(_("Please enter a title."), "title")
     if len(title) > MAX_TITLE:
-        raise AnnouncementError(_("The title may have at most %(max)d characters.", max=MAX_TITLE), "title")
+        raise ServiceError(_("The title may have at most %(max)d characters.", max=MAX_TITLE), "title")
     if not body:
-        raise AnnouncementError(_("Please enter the text of the announcement."), "body")
+        raise ServiceError(_("Please enter the text of the announcement."), "body")
     problem = check(body, MAX_BODY)
     if problem:
-        raise AnnouncementError(problem, "body")
+        raise ServiceError(problem, "body")
     if len(reason) > MAX_REASON:
-        raise AnnouncementError(_("The reason may have at most %(max)d characters.", max=MAX_REASON), "reason")
-    try:
-        kind, values = audience.normalise(data.audience, data.audience_values, kinds=AUDIENCE_KINDS,
-                                          message=_("Please choose who the announcement is for."))
-    except ServiceError as error:
-        raise AnnouncementError(str(error), error.field) from None
+        raise ServiceError(_("The reason may have at most %(max)d characters.", max=MAX_REASON), "reason")
+    kind, values = audience.normalise(data.audience, data.audience_values, kinds=AUDIENCE_KINDS,
+                                      message=_("Please choose who the announcement is for."))
     if data.publication not in (Publication.DRAFT, Publication.NOW, Publication.SCHEDULE):
-        raise AnnouncementError(_("Please choose when the announcement is published."), "publication")
+        raise ServiceError(_("Please choose when the announcement is published."), "publication")
     if data.publish_at is not None and data.publish_at.tzinfo is None:
         raise ValueError("publish_at must be aware")
     return AnnouncementData(
@@ -250,11 +237,8 @@ def _normalise(data: AnnouncementData) -> AnnouncementData:
 
 def _check(data: AnnouncementData) -> None:
     if data.phase_id is not None and db.session.get(RolloutPhase, data.phase_id) is None:
-        raise AnnouncementError(_("Please choose a rollout phase."), "phase_id")
-    try:
-        audience.check(data.audience, data.audience_values)
-    except ServiceError as error:
-        raise AnnouncementError(str(error), error.field) from None
+        raise ServiceError(_("Please choose a rollout phase."), "phase_id")
+    audience.check(data.audience, data.audience_values)
 
 
 def _publish_at(data: AnnouncementData, current: datetime | None, now: datetime) -> datetime | None:
@@ -263,9 +247,9 @@ def _publish_at(data: AnnouncementData, current: datetime | None, now: datetime)
     if data.publication == Publication.NOW:
         return current if current is not None and current <= now else now
     if data.publish_at is None:
-        raise AnnouncementError(_("Please enter the date and time of publication."), "publish_at")
+        raise ServiceError(_("Please enter the date and time of publication."), "publish_at")
     if data.publish_at <= now:
-        raise AnnouncementError(_("The time of publication has passed. Choose a later time, or publish now."),
+        raise ServiceError(_("The time of publication has passed. Choose a later time, or publish now."),
                                 "publish_at")
     return data.publish_at
 
@@ -308,7 +292,7 @@ def create_announcement(data: AnnouncementData, actor: User, now: datetime | Non
     record(actor, "announcement.created", announcement, summary=data.title, audience=data.audience,
            audience_values=data.audience_values, phase_id=data.phase_id, requires_ack=data.requires_ack)
     _record_publication(actor, announcement, None, now)
-    db.session.commit()
+    db.session.flush()
     logger.info("Announcement %s created by %s", announcement.id, actor.id)
     return announcement
 
@@ -329,11 +313,11 @@ def update_announcement(announcement: Announcement, data: AnnouncementData, acto
     new_publish_at = _publish_at(data, before, now)
     if text_changed and was_published:
         if data.change_kind not in (ChangeKind.MINOR, ChangeKind.SUBSTANTIVE):
-            raise AnnouncementError(_("Please choose whether this is a minor edit or a substantive change."),
+            raise ServiceError(_("Please choose whether this is a minor edit or a substantive change."),
                                     "change_kind")
         substantive = data.change_kind == ChangeKind.SUBSTANTIVE
         if substantive and not data.reason:
-            raise AnnouncementError(_("Please give the reason for the substantive change; readers see it."),
+            raise ServiceError(_("Please give the reason for the substantive change; readers see it."),
                                     "reason")
         announcement.version += 1
         if substantive:
@@ -355,7 +339,7 @@ def update_announcement(announcement: Announcement, data: AnnouncementData, acto
            text_changed=text_changed, substantive=substantive, reason=data.reason if text_changed else "",
            audience=data.audience, audience_values=data.audience_values, requires_ack=data.requires_ack)
     _record_publication(actor, announcement, before, now)
-    db.session.commit()
+    db.session.flush()
     logger.info("Announcement %s updated by %s (version %s, substantive %s)", announcement.id, actor.id,
                 announcement.version, substantive)
     return announcement
@@ -368,7 +352,7 @@ def set_withdrawn(announcement: Announcement, withdrawn: bool, actor: User, now:
     announcement.withdrawn_at = (now or utcnow()) if withdrawn else None
     record(actor, "announcement.withdrawn" if withdrawn else "announcement.restored", announcement,
            summary=announcement.title)
-    db.session.commit()
+    db.session.flush()
 
 
 # The project group's view -------------------------------------------------------------------
@@ -500,7 +484,7 @@ def announcement_for_manager(announcement_id: int) -> Announcement | None:
 def unacknowledged_people(announcement: Announcement, viewer: User, allowed: bool) -> list[User]:
     """Who among the targeted people has not acknowledged the current version; every look is audit-logged."""
     if not allowed:
-        raise AnnouncementError(_("The privacy settings do not allow showing who has not acknowledged."))
+        raise ServiceError(_("The privacy settings do not allow showing who has not acknowledged."))
     report = acknowledgement_report(announcement)
     people = db.session.scalars(
         select(User).where(User.id.in_(report.unacknowledged_ids))
@@ -509,7 +493,7 @@ def unacknowledged_people(announcement: Announcement, viewer: User, allowed: boo
     ).all() if report.unacknowledged_ids else []
     record(viewer, "announcement.unacknowledged_viewed", announcement, summary=announcement.title,
            people=len(people), version=announcement.substantive_version)
-    db.session.commit()
+    db.session.flush()
     return list(people)
 
 
@@ -527,7 +511,7 @@ def renew_feed_token(user: User) -> FeedToken:
         db.session.add(token)
     else:
         token.token, token.created_at = new_feed_token(), utcnow()
-    db.session.commit()
+    db.session.flush()
     logger.info("Feed address renewed for %s", user.id)
     return token
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, datetime
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -10,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from learning.announcements import bp
@@ -19,8 +21,6 @@ from learning.announcements.models import Announcement, AnnouncementStatus  # re
 from learning.announcements.services import (
     MAX_BODY,
     AnnouncementData,
-    AnnouncementError,
-    AnnouncementNotFound,
     Publication,
     acknowledge,
     acknowledgement_report,
@@ -39,7 +39,8 @@ from learning.announcements.services import (
     visible_announcements,
 )
 from learning.audit.services import record_view
-from learning.db import db, utcnow
+from learning.db import db, unit_of_work, utcnow
+from learning.errors import NotFound, ServiceError, show_on_form
 from learning.guards import int_arg
 from learning.org.audience import AudienceNames
 from learning.org.models import Department, Role, Team
@@ -115,7 +116,7 @@ def index_page():
 def detail_page(announcement_id: int):
     try:
         item = announcement_for(current_user, announcement_id)
-    except AnnouncementNotFound:
+    except NotFound:
         abort(404)
     return render_template("announcements/detail.html", item=item, announcement=item.announcement,
                            body=Markup(item.announcement.body_html), form=ActionForm())
@@ -129,12 +130,15 @@ def acknowledge_action(announcement_id: int):
     if not ActionForm().validate_on_submit():
         flash(_("Your form has expired. Please try again."), "warning")
         return redirect(target)
+    recorded = False
     try:
-        recorded = acknowledge(current_user, announcement_id)
-    except AnnouncementNotFound:
+        # A second click in another tab got there first: that one counts.
+        with suppress(IntegrityError), unit_of_work():
+            recorded = acknowledge(current_user, announcement_id)
+    except NotFound:
         abort(404)
-    except AnnouncementError as exc:
-        flash(str(exc), "warning")
+    except ServiceError as error:
+        flash(str(error), "warning")
     else:
         flash(_("Thank you: you have confirmed that you have read and understood the announcement.") if recorded
               else _("You had already confirmed this announcement."), "success")
@@ -172,7 +176,8 @@ def feed_document(feed_token: str):
 def renew_feed_action():
     if ActionForm().validate_on_submit():
         had_one = feed_token_of(current_user) is not None
-        renew_feed_token(current_user)
+        with unit_of_work():
+            renew_feed_token(current_user)
         flash(_("Your feed has a new address. The old address no longer works.") if had_one
               else _("Your personal feed address has been created."), "success")
     return redirect(url_for("announcements.index") + "#feed")
@@ -243,17 +248,16 @@ def _edit(announcement: Announcement | None):
             preview = render_body((form.body.data or "")[:MAX_BODY])
     elif form.validate_on_submit():
         try:
-            if announcement is None:
-                saved = create_announcement(_data(form), current_user)
-                flash(_("The announcement has been saved."), "success")
-            else:
-                saved = update_announcement(announcement, _data(form), current_user)
-                flash(_("The changes have been saved."), "success")
-        except AnnouncementError as exc:
-            db.session.rollback()
-            target = form[exc.field] if exc.field and exc.field in form else form.title
-            target.errors = [*target.errors, str(exc)]
+            with unit_of_work():
+                if announcement is None:
+                    saved = create_announcement(_data(form), current_user)
+                else:
+                    saved = update_announcement(announcement, _data(form), current_user)
+        except ServiceError as error:
+            show_on_form(form, error, default="title")
         else:
+            flash(_("The announcement has been saved.") if announcement is None
+                  else _("The changes have been saved."), "success")
             return redirect(url_for("announcements.manage_detail", announcement_id=saved.id))
     published = announcement is not None and announcement.publish_at is not None and announcement.publish_at <= utcnow()
     return render_template("announcements/manage/form.html", form=form, announcement=announcement,
@@ -305,10 +309,12 @@ def unacknowledged_page(announcement_id: int):
     if announcement is None:
         abort(404)
     allowed = current_app.config["SHOW_UNACKNOWLEDGED_NAMES"]
-    people = unacknowledged_people(announcement, current_user, allowed) if allowed else None
-    if people is not None:
-        record_view(current_user, "announcements.unacknowledged", announcement, announcement.title[:200],
-                    people=len(people))
+    people = None
+    if allowed:
+        with unit_of_work():  # the look is audit-logged before the names are shown
+            people = unacknowledged_people(announcement, current_user, allowed)
+            record_view(current_user, "announcements.unacknowledged", announcement, announcement.title[:200],
+                        people=len(people))
     return render_template("announcements/manage/unacknowledged.html", announcement=announcement, people=people)
 
 
@@ -318,7 +324,8 @@ def withdraw_action(announcement_id: int):
     announcement = db.get_or_404(Announcement, announcement_id)
     action = request.form.get("action")
     if ActionForm().validate_on_submit() and action in {"withdraw", "restore"}:
-        set_withdrawn(announcement, action == "withdraw", current_user)
+        with unit_of_work():
+            set_withdrawn(announcement, action == "withdraw", current_user)
         flash(_("The announcement has been withdrawn. Nobody sees it any more.") if action == "withdraw"
               else _("The announcement is visible again."), "success")
     else:

@@ -1,8 +1,8 @@
 """Use cases of the feedback channels: posting, voting, commenting, answering and moderating.
 
-Each service validates, changes and commits once; a refusal raises a ``FeedbackError`` whose
-message can be shown to the person. Reads run a fixed number of queries whatever the number of
-posts, votes and comments.
+Each service validates, changes and flushes (the caller's unit of work commits); a refusal raises a
+``ServiceError`` (``NotFound``, ``NotAllowed``) whose message can be shown to the person. Reads run
+a fixed number of queries whatever the number of posts, votes and comments.
 
 Anonymity: for an anonymous post nothing that identifies the author is written anywhere: no
 author id, no exact time (only the day), no subscription, no audit entry and no log line. The
@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from learning.audit.services import record
 from learning.content import complexity_message, too_complex
 from learning.db import db, utcnow
+from learning.errors import NotAllowed, NotFound, ServiceError
 from learning.feedback.models import (
     BODY_MAX,
     CLOSED_STATUSES,
@@ -67,18 +68,6 @@ REASON_REQUIRED = frozenset({PostStatus.DECLINED})
 SORTS = ("newest", "votes")
 
 
-class FeedbackError(Exception):
-    """An action was refused; the message says why, in the person's language."""
-
-
-class NotFound(FeedbackError):
-    """The channel or post does not exist or is hidden from the person (shown as 404)."""
-
-
-class NotAllowed(FeedbackError):
-    """Only the project group may do this (shown as 403)."""
-
-
 def is_moderator(user) -> bool:
     """The project group (and administrators) answer, change statuses and hide posts."""
     return bool(getattr(user, "is_authenticated", False)) and user.has_role(Role.PROJECT_GROUP, Role.ADMIN)
@@ -92,11 +81,11 @@ def _require_moderator(user) -> None:
 def _text(value: str | None, maximum: int, *, empty: str, too_long: str) -> str:
     text = (value or "").strip()
     if not text:
-        raise FeedbackError(empty)
+        raise ServiceError(empty)
     if len(text) > maximum:
-        raise FeedbackError(too_long % {"max": maximum, "length": len(text)})
+        raise ServiceError(too_long % {"max": maximum, "length": len(text)})
     if too_complex(text):
-        raise FeedbackError(complexity_message())
+        raise ServiceError(complexity_message())
     return text
 
 
@@ -236,7 +225,7 @@ def create_post(user: User, phase: RolloutPhase, *, kind: str, title: str, body:
                 today: date | None = None) -> FeedbackPost:
     """Publish a post in the phase's channel; an anonymous one keeps no trace of its author."""
     if kind not in PostKind.__members__.values():
-        raise FeedbackError(_("Please choose what kind of post this is."))
+        raise ServiceError(_("Please choose what kind of post this is."))
     title = _text(title, TITLE_MAX, empty=_("Please enter a title."),
                   too_long=_("The title may be at most %(max)d characters long; it has %(length)d."))
     body = _text(body, BODY_MAX, empty=_("Please enter your text."),
@@ -250,7 +239,7 @@ def create_post(user: User, phase: RolloutPhase, *, kind: str, title: str, body:
     db.session.flush()
     if not anonymous:
         _subscribe(user.id, post.id)
-    db.session.commit()
+    db.session.flush()
     if not anonymous:  # an anonymous post is never logged: the log's time and context could name its author
         logger.info("Feedback post %s created in channel %s by user %s", post.id, phase.slug, user.id)
     return post
@@ -279,36 +268,37 @@ def vote(user: User, post: FeedbackPost) -> None:
     insert fails and is reported like any second vote.
     """
     if post.hidden:
-        raise FeedbackError(_("This post has been hidden by the project group; it cannot be voted for."))
+        raise ServiceError(_("This post has been hidden by the project group; it cannot be voted for."))
     post_id = post.id
+    # Worded before the flush: after a failed flush the session is unusable until the unit of work rolls back.
+    already_voted = _("You have already voted for this post.")
     db.session.add(FeedbackVote(post_id=post_id, user_id=user.id))
     try:
         db.session.flush()
     except IntegrityError:
-        db.session.rollback()
-        raise FeedbackError(_("You have already voted for this post.")) from None
+        raise ServiceError(already_voted) from None
     # Counted in the database, not in Python, so that simultaneous votes all count.
     db.session.execute(update(FeedbackPost).where(FeedbackPost.id == post_id)
                        .values(vote_count=FeedbackPost.vote_count + 1))
     _subscribe(user.id, post_id)
-    db.session.commit()
+    db.session.flush()
 
 
 def subscribe(user: User, post: FeedbackPost) -> None:
     _subscribe(user.id, post.id)
-    db.session.commit()
+    db.session.flush()
 
 
 def unsubscribe(user: User, post: FeedbackPost) -> None:
     db.session.execute(FeedbackSubscription.__table__.delete().where(
         FeedbackSubscription.post_id == post.id, FeedbackSubscription.user_id == user.id))
-    db.session.commit()
+    db.session.flush()
 
 
 def comment(user: User, post: FeedbackPost, body: str, *, official: bool = False) -> FeedbackComment:
     """Add a comment; an official one is the answer of the project group."""
     if post.hidden:
-        raise FeedbackError(_("This post has been hidden by the project group; it cannot be commented on."))
+        raise ServiceError(_("This post has been hidden by the project group; it cannot be commented on."))
     if official:
         _require_moderator(user)
     body = _text(body, COMMENT_MAX, empty=_("Please enter your comment."),
@@ -317,7 +307,7 @@ def comment(user: User, post: FeedbackPost, body: str, *, official: bool = False
     db.session.add(entry)
     if official:
         record(user, "feedback.official_reply", post, summary=f"Official reply to feedback post {post.id}")
-    db.session.commit()
+    db.session.flush()
     return entry
 
 
@@ -327,28 +317,28 @@ def change_status(actor: User, post: FeedbackPost, to_status: str, reason: str =
     """Move a post along the workflow; the change is recorded as the event people are told about."""
     _require_moderator(actor)
     if to_status not in PostStatus.__members__.values():
-        raise FeedbackError(_("Please choose a new status."))
+        raise ServiceError(_("Please choose a new status."))
     current, target = PostStatus(post.status), PostStatus(to_status)
     if target == current:
-        raise FeedbackError(_("The post already has this status."))
+        raise ServiceError(_("The post already has this status."))
     if target not in TRANSITIONS[current]:
-        raise FeedbackError(_("A post cannot go from “%(current)s” to “%(target)s”.",
+        raise ServiceError(_("A post cannot go from “%(current)s” to “%(target)s”.",
                               current=current.label, target=target.label))
     reason = (reason or "").strip()
     if target in REASON_REQUIRED and not reason:
-        raise FeedbackError(_("Please give a reason when you decline a post."))
+        raise ServiceError(_("Please give a reason when you decline a post."))
     if len(reason) > REASON_MAX:
-        raise FeedbackError(_("The reason may be at most %(max)d characters long; it has %(length)d.",
+        raise ServiceError(_("The reason may be at most %(max)d characters long; it has %(length)d.",
                               max=REASON_MAX, length=len(reason)))
     if too_complex(reason):
-        raise FeedbackError(complexity_message())
+        raise ServiceError(complexity_message())
     change = FeedbackStatusChange(post_id=post.id, from_status=current.value, to_status=target.value,
                                   reason=reason, changed_at=utcnow(), changed_by_id=actor.id)
     post.status = target.value
     db.session.add(change)
     record(actor, "feedback.status", post, summary=f"Feedback post {post.id}: {current.value} -> {target.value}",
            from_status=current.value, to_status=target.value)
-    db.session.commit()
+    db.session.flush()
     logger.info("Feedback post %s moved from %s to %s by user %s", post.id, current.value, target.value, actor.id)
     return change
 
@@ -357,7 +347,7 @@ def hide(actor: User, post: FeedbackPost, reason: str) -> FeedbackStatusChange:
     """Hide a post from everyone but the project group and its author, who is told why."""
     _require_moderator(actor)
     if post.hidden:
-        raise FeedbackError(_("This post is already hidden."))
+        raise ServiceError(_("This post is already hidden."))
     reason = _text(reason, REASON_MAX, empty=_("Please say why the post is hidden; its author is told."),
                    too_long=_("The reason may be at most %(max)d characters long; it has %(length)d."))
     post.hidden = True
@@ -366,7 +356,7 @@ def hide(actor: User, post: FeedbackPost, reason: str) -> FeedbackStatusChange:
                                   changed_at=utcnow(), changed_by_id=actor.id)
     db.session.add(change)
     record(actor, "feedback.hide", post, summary=f"Feedback post {post.id} hidden", reason=reason)
-    db.session.commit()
+    db.session.flush()
     logger.info("Feedback post %s hidden by user %s", post.id, actor.id)
     return change
 
@@ -375,14 +365,14 @@ def unhide(actor: User, post: FeedbackPost) -> FeedbackStatusChange:
     """Show a hidden post again."""
     _require_moderator(actor)
     if not post.hidden:
-        raise FeedbackError(_("This post is not hidden."))
+        raise ServiceError(_("This post is not hidden."))
     post.hidden = False
     post.hidden_reason = None
     change = FeedbackStatusChange(post_id=post.id, from_status=HIDDEN, to_status=post.status, reason="",
                                   changed_at=utcnow(), changed_by_id=actor.id)
     db.session.add(change)
     record(actor, "feedback.unhide", post, summary=f"Feedback post {post.id} shown again")
-    db.session.commit()
+    db.session.flush()
     logger.info("Feedback post %s shown again by user %s", post.id, actor.id)
     return change
 

@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
 
+from learning.db import unit_of_work
+from learning.errors import NotAllowed, NotFound, ServiceError, show_on_form
 from learning.extensions import comment_limit, post_limit, vote_limit
 from learning.feedback import bp
 from learning.feedback import models as _models  # noqa: F401  (registers the tables)
@@ -16,9 +18,6 @@ from learning.feedback.forms import ActionForm, CommentForm, HideForm, PostForm,
 from learning.feedback.models import HIDDEN, KIND_LABELS, STATUS_LABELS, FeedbackPost, PostKind, PostStatus
 from learning.feedback.services import (
     SORTS,
-    FeedbackError,
-    NotAllowed,
-    NotFound,
     allowed_transitions,
     change_status,
     channel_for,
@@ -149,10 +148,11 @@ def new_post(channel: str):
                 "another one; this post has not been saved.")]
             return render_template("feedback/new_post.html", phase=phase, form=form), 429
         try:
-            post = create_post(current_user, phase, kind=form.kind.data, title=form.title.data, body=form.body.data,
-                               anonymous=form.anonymous.data)
-        except FeedbackError as exc:
-            form.body.errors = [*form.body.errors, str(exc)]
+            with unit_of_work():
+                post = create_post(current_user, phase, kind=form.kind.data, title=form.title.data,
+                                   body=form.body.data, anonymous=form.anonymous.data)
+        except ServiceError as error:
+            show_on_form(form, error, default="body")
         else:
             post_limit.count(current_user.id)
             if post.anonymous:
@@ -175,9 +175,10 @@ def vote_action(channel: str, post_id: int):
                     "this vote has not been counted."), "warning")
             return redirect(url_for("feedback.post", channel=phase.slug, post_id=post_id))
         try:
-            vote(current_user, post)
-        except FeedbackError as exc:
-            flash(str(exc), "warning")
+            with unit_of_work():
+                vote(current_user, post)
+        except ServiceError as error:
+            flash(str(error), "warning")
         else:
             vote_limit.count(current_user.id)
             flash(_("Thank you for your vote. You will be told when the status of the post changes."), "success")
@@ -189,7 +190,8 @@ def vote_action(channel: str, post_id: int):
 def subscribe_action(channel: str, post_id: int):
     phase, post = _post_or_404(channel, post_id)
     if ActionForm().validate_on_submit():
-        subscribe(current_user, post)
+        with unit_of_work():
+            subscribe(current_user, post)
         flash(_("You now follow this post and will be told when its status changes."), "success")
     return _back_to_post(phase, post)
 
@@ -199,7 +201,8 @@ def subscribe_action(channel: str, post_id: int):
 def unsubscribe_action(channel: str, post_id: int):
     phase, post = _post_or_404(channel, post_id)
     if ActionForm().validate_on_submit():
-        unsubscribe(current_user, post)
+        with unit_of_work():
+            unsubscribe(current_user, post)
         flash(_("You no longer follow this post."), "success")
     return _back_to_post(phase, post)
 
@@ -217,9 +220,10 @@ def comment_action(channel: str, post_id: int):
                 "another one; this comment has not been saved.")]
             return _render_post(phase, post, comment_form=form), 429
         try:
-            comment(current_user, post, form.body.data, official=official)
-        except FeedbackError as exc:
-            flash(str(exc), "warning")
+            with unit_of_work():
+                comment(current_user, post, form.body.data, official=official)
+        except ServiceError as error:
+            flash(str(error), "warning")
         else:
             comment_limit.count(current_user.id)
             flash(_("Your official reply has been published.") if official
@@ -238,11 +242,12 @@ def change_status_action(channel: str, post_id: int):
     form.set_choices(allowed_transitions(post))
     if form.validate_on_submit():
         try:
-            change = change_status(current_user, post, form.status.data, form.reason.data)
+            with unit_of_work():
+                change = change_status(current_user, post, form.status.data, form.reason.data)
         except NotAllowed:
             abort(403)
-        except FeedbackError as exc:
-            form.status.errors = [*form.status.errors, str(exc)]
+        except ServiceError as error:
+            show_on_form(form, error, default="status")
         else:
             flash(_("The status is now “%(status)s”. Everyone who follows the post will be told.",
                     status=change.to_label), "success")
@@ -257,11 +262,12 @@ def hide_action(channel: str, post_id: int):
     form = HideForm(prefix="hide")
     if form.validate_on_submit():
         try:
-            hide(current_user, post, form.reason.data)
+            with unit_of_work():
+                hide(current_user, post, form.reason.data)
         except NotAllowed:
             abort(403)
-        except FeedbackError as exc:
-            flash(str(exc), "warning")
+        except ServiceError as error:
+            flash(str(error), "warning")
         else:
             flash(_("The post is now hidden. Its author (unless anonymous) is told the reason."), "success")
         return _back_to_post(phase, post)
@@ -274,11 +280,12 @@ def unhide_action(channel: str, post_id: int):
     phase, post = _post_or_404(channel, post_id)
     if ActionForm().validate_on_submit():
         try:
-            unhide(current_user, post)
+            with unit_of_work():
+                unhide(current_user, post)
         except NotAllowed:
             abort(403)
-        except FeedbackError as exc:
-            flash(str(exc), "warning")
+        except ServiceError as error:
+            flash(str(error), "warning")
         else:
             flash(_("The post is visible again."), "success")
     return _back_to_post(phase, post)

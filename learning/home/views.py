@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from learning.auth.devices import devices_of, idle_days
 from learning.config import SUPPORTED_LOCALES
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.forms import ActionForm
 from learning.home import bp
 from learning.home.forms import LanguageForm
@@ -59,8 +59,8 @@ def switch_language():
         if chosen in SUPPORTED_LOCALES:
             session["locale"] = chosen
             if current_user.is_authenticated:
-                current_user.locale = chosen
-                db.session.commit()
+                with unit_of_work():
+                    current_user.locale = chosen
     return redirect_back(form.next.data)
 
 

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
 
 from learning.db import db, utcnow
+from learning.errors import ServiceError
 from learning.i18n import local_today
 from learning.messaging.reminders import Entry, kind_named, optional_kinds, registered_kinds
 from learning.notifications.models import Digest, Notification, NotificationPreference, new_calendar_token
@@ -34,10 +35,6 @@ logger = logging.getLogger(__name__)
 
 PER_PAGE = 20
 CHUNK = 400
-
-
-class NotificationError(Exception):
-    """A change to notifications or preferences was refused; the message can be shown."""
 
 
 # Preferences ---------------------------------------------------------------------------------------
@@ -85,15 +82,15 @@ def _row_for(user: User) -> NotificationPreference:
 def save_preferences(user: User, *, digest: str, enabled_kinds: list[str]) -> Preferences:
     """Store how the person wants reminders; optional kinds not enabled are switched off."""
     if digest not in {d.value for d in Digest}:
-        raise NotificationError(_("Please choose how often you want to get mail."))
+        raise ServiceError(_("Please choose how often you want to get mail."))
     optional = {kind.name for kind in optional_kinds()}
     unknown = set(enabled_kinds) - optional
     if unknown:
-        raise NotificationError(_("Please choose only from the reminders listed."))
+        raise ServiceError(_("Please choose only from the reminders listed."))
     row = _row_for(user)
     row.digest = digest
     row.muted_kinds = sorted(optional - set(enabled_kinds))
-    db.session.commit()
+    db.session.flush()
     logger.info("Reminder preferences of %s: %s, muted %s", user.id, digest, row.muted_kinds)
     return _from_row(row)
 
@@ -104,7 +101,7 @@ def renew_calendar_token(user: User) -> str:
     """Create the person's calendar address, or replace it so that the old one stops working."""
     row = _row_for(user)
     row.calendar_token, row.calendar_token_created_at = new_calendar_token(), utcnow()
-    db.session.commit()
+    db.session.flush()
     logger.info("Calendar address renewed for %s", user.id)
     return row.calendar_token
 
@@ -243,7 +240,6 @@ def mark_read(user: User, notification_id: int) -> bool:
     changed = db.session.execute(
         update(Notification).where(Notification.id == notification_id, Notification.user_id == user.id)
         .values(read_at=func.coalesce(Notification.read_at, utcnow()))).rowcount
-    db.session.commit()
     return bool(changed)
 
 
@@ -251,5 +247,4 @@ def mark_all_read(user: User) -> int:
     changed = db.session.execute(
         update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=utcnow())).rowcount
-    db.session.commit()
     return changed

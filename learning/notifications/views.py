@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from learning.db import db
+from learning.db import db, unit_of_work
+from learning.errors import ServiceError, show_on_form
 from learning.guards import int_arg, page_arg
 from learning.i18n import local_today
 from learning.messaging.reminders import optional_kinds
@@ -16,7 +17,6 @@ from learning.notifications.calendar import build_calendar
 from learning.notifications.forms import ActionForm, PreferencesForm
 from learning.notifications.models import Digest
 from learning.notifications.services import (
-    NotificationError,
     calendar_owner,
     mark_all_read,
     mark_read,
@@ -60,7 +60,9 @@ def index():
 @bp.route("/<int:notification_id>/read", methods=["POST"], endpoint="read")
 @allow(AUTHENTICATED)
 def read(notification_id: int):
-    if not mark_read(current_user, notification_id):
+    with unit_of_work():
+        found = mark_read(current_user, notification_id)
+    if not found:
         abort(404)
     return redirect(url_for("notifications.index", show=request.form.get("show") or None,
                             page=int_arg("page", source=request.form)))
@@ -69,7 +71,8 @@ def read(notification_id: int):
 @bp.route("/read-all", methods=["POST"], endpoint="read_all")
 @allow(AUTHENTICATED)
 def read_all():
-    count = mark_all_read(current_user)
+    with unit_of_work():
+        count = mark_all_read(current_user)
     if count:
         flash(_("All notifications are marked as read."), "success")
     return redirect(url_for("notifications.index"))
@@ -90,9 +93,10 @@ def preferences():
         "digest": current.digest, "kinds": [k.name for k in kinds if k.name not in current.muted]})
     if form.validate_on_submit():
         try:
-            save_preferences(current_user, digest=form.digest.data, enabled_kinds=form.kinds.data or [])
-        except NotificationError as exc:
-            form.kinds.errors = [*form.kinds.errors, str(exc)]
+            with unit_of_work():
+                save_preferences(current_user, digest=form.digest.data, enabled_kinds=form.kinds.data or [])
+        except ServiceError as error:
+            show_on_form(form, error, default="kinds")
         else:
             flash(_("Your notification settings are saved."), "success")
             return redirect(url_for("notifications.preferences"))
@@ -107,7 +111,8 @@ def preferences():
 @allow(AUTHENTICATED)
 def renew_calendar():
     had_one = preferences_of(current_user.id).calendar_token is not None
-    renew_calendar_token(current_user)
+    with unit_of_work():
+        renew_calendar_token(current_user)
     flash(_("Your calendar has a new address. The old address no longer works; please subscribe to the new one.")
           if had_one else _("Your calendar address is ready. Add it to your calendar program as a subscription."),
           "success")

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from learning.errors import ServiceError
 from learning.forms import CheckboxesField, DayField, RenderableMarkdown
 from learning.phases.models import STATUS_LABELS
 from learning.phases.services import (
@@ -17,7 +18,6 @@ from learning.phases.services import (
     MAX_SLUG,
     MAX_TEXT,
     MAX_TITLE,
-    PhaseError,
     parse_period,
     parse_slug,
 )
@@ -30,14 +30,14 @@ def _too_long(maximum: int):
 def valid_period(form, field) -> None:
     try:
         field.data = parse_period(field.data)
-    except PhaseError as exc:
+    except ServiceError as exc:
         raise ValidationError(str(exc)) from None
 
 
 def valid_slug(form, field) -> None:
     try:
         field.data = parse_slug(field.data)
-    except PhaseError as exc:
+    except ServiceError as exc:
         raise ValidationError(str(exc)) from None
 
 

@@ -1,7 +1,8 @@
 """Use cases of the programme: manage rollout phases and their FAQ, read the roadmap and a phase page.
 
-Services validate, change and commit once; a refusal raises a ``PhaseError`` whose message can
-be shown to the person and whose ``field`` names the form field at fault. Every read runs a
+Services validate, change and flush (the caller's unit of work commits); a refusal raises a
+``ServiceError`` whose message can be shown to the person and whose ``field`` names the form field
+at fault (``NotFound`` for a phase or FAQ entry that is not there). Every read runs a
 fixed number of queries, whatever the number of phases, courses or assignments.
 
 The roadmap's line of figures per phase is open for other features: register a provider with
@@ -25,6 +26,7 @@ from sqlalchemy.orm import selectinload
 from learning.audit.services import record
 from learning.content import complexity_message, too_complex
 from learning.db import db
+from learning.errors import NotFound, ServiceError
 from learning.org.models import Department, Team, User
 from learning.phases.models import PhaseFaq, PhaseStatus, RolloutPhase
 from learning.training.models import Assignment, Course
@@ -44,18 +46,6 @@ PERIOD_RE = re.compile(r"^(\d{4})-H([12])$")
 RESERVED_SLUGS = {"new"}  # /phases/new is the form for a new phase
 
 
-class PhaseError(Exception):
-    """A change to a phase was refused; ``field`` names the form field at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-class PhaseNotFound(PhaseError):
-    """No phase with this slug (or no such FAQ entry in it)."""
-
-
 # Validation ------------------------------------------------------------------------------
 
 
@@ -65,10 +55,10 @@ def period_message() -> str:
 
 
 def parse_period(text: str | None) -> str:
-    """Return the half-year in its canonical form ("2026-H2"), or raise PhaseError."""
+    """Return the half-year in its canonical form ("2026-H2"), or raise ServiceError."""
     match = PERIOD_RE.match((text or "").strip().upper())
     if not match or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
-        raise PhaseError(period_message(), "period")
+        raise ServiceError(period_message(), "period")
     return f"{match.group(1)}-H{match.group(2)}"
 
 
@@ -94,9 +84,9 @@ def slug_message() -> str:
 def parse_slug(text: str | None) -> str:
     slug = (text or "").strip().lower()
     if not 2 <= len(slug) <= MAX_SLUG or not SLUG_RE.match(slug):
-        raise PhaseError(slug_message(), "slug")
+        raise ServiceError(slug_message(), "slug")
     if slug in RESERVED_SLUGS:
-        raise PhaseError(_("This short name is reserved. Please choose another one."), "slug")
+        raise ServiceError(_("This short name is reserved. Please choose another one."), "slug")
     return slug
 
 
@@ -107,19 +97,19 @@ def _slug_taken(slug: str, phase: RolloutPhase | None) -> bool:
     return db.session.scalar(query) is not None
 
 
-def _slug_taken_error() -> PhaseError:
-    return PhaseError(_("Another phase already has this short name."), "slug")
+def _slug_taken_error() -> ServiceError:
+    return ServiceError(_("Another phase already has this short name."), "slug")
 
 
 def _text(value: str | None, maximum: int, field_name: str, required_message: str | None = None) -> str:
     value = (value or "").strip()
     if required_message and not value:
-        raise PhaseError(required_message, field_name)
+        raise ServiceError(required_message, field_name)
     if len(value) > maximum:
-        raise PhaseError(_("Please use at most %(max)d characters (now %(now)d).", max=maximum, now=len(value)),
+        raise ServiceError(_("Please use at most %(max)d characters (now %(now)d).", max=maximum, now=len(value)),
                          field_name)
     if too_complex(value):
-        raise PhaseError(complexity_message(), field_name)
+        raise ServiceError(complexity_message(), field_name)
     return value
 
 
@@ -150,9 +140,9 @@ def _check(data: PhaseData, phase: RolloutPhase | None) -> PhaseData:
     try:
         status = PhaseStatus(data.status).value
     except ValueError:
-        raise PhaseError(_("Please choose a status."), "status") from None
+        raise ServiceError(_("Please choose a status."), "status") from None
     if data.go_live is not None and not date(FIRST_YEAR, 1, 1) <= data.go_live <= date(LAST_YEAR, 12, 31):
-        raise PhaseError(_("Enter a go-live date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR),
+        raise ServiceError(_("Enter a go-live date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR),
                          "go_live")
     goals = _text(data.goals, MAX_TEXT, "goals")
     changes = _text(data.changes, MAX_TEXT, "changes")
@@ -171,7 +161,7 @@ def _departments(ids: Sequence[int], phase: RolloutPhase | None) -> list[Departm
     found = db.session.scalars(select(Department).where(Department.id.in_(ids))).all()
     chosen = [d for d in found if d.active or d.id in kept]
     if len(chosen) != len(ids):
-        raise PhaseError(_("Please choose only departments from the list."), "department_ids")
+        raise ServiceError(_("Please choose only departments from the list."), "department_ids")
     return chosen
 
 
@@ -183,7 +173,7 @@ def _contacts(ids: Sequence[int], phase: RolloutPhase | None) -> list[User]:
     found = db.session.scalars(select(User).where(User.id.in_(ids))).all()
     chosen = [u for u in found if u.active or u.id in kept]
     if len(chosen) != len(ids):
-        raise PhaseError(_("Please choose only active people from the list."), "contact_ids")
+        raise ServiceError(_("Please choose only active people from the list."), "contact_ids")
     return chosen
 
 
@@ -194,7 +184,7 @@ def _details(phase: RolloutPhase) -> dict:
 
 
 def save_phase(phase: RolloutPhase | None, data: PhaseData, actor: User | None) -> RolloutPhase:
-    """Create a phase (``phase`` None) or change one; audit-logged; one commit."""
+    """Create a phase (``phase`` None) or change one; audit-logged; flushed."""
     data = _check(data, phase)
     departments = _departments(data.department_ids, phase)
     contacts = _contacts(data.contact_ids, phase)
@@ -207,26 +197,24 @@ def save_phase(phase: RolloutPhase | None, data: PhaseData, actor: User | None) 
     phase.period, phase.status, phase.go_live = data.period, data.status, data.go_live
     phase.goals, phase.changes = data.goals, data.changes
     phase.departments, phase.contacts = departments, contacts
+    # Worded before the flush: after a failed flush the session is unusable until the unit of work rolls back.
+    slug_taken = _slug_taken_error()
     try:
         db.session.flush()
-        after = _details(phase)
-        changed = sorted(k for k in after if before is None or before[k] != after[k])
-        record(actor, "phases.phase_created" if created else "phases.phase_updated", phase,
-               summary=f"{phase.slug}: {phase.title}", changed=changed, **after)
-        db.session.commit()
     except IntegrityError:  # the same short name saved at the same moment elsewhere
-        db.session.rollback()
-        raise _slug_taken_error() from None
-    except Exception:
-        db.session.rollback()
-        raise
+        raise slug_taken from None
+    after = _details(phase)
+    changed = sorted(k for k in after if before is None or before[k] != after[k])
+    record(actor, "phases.phase_created" if created else "phases.phase_updated", phase,
+           summary=f"{phase.slug}: {phase.title}", changed=changed, **after)
+    db.session.flush()
     logger.info("Rollout phase %s %s by %s", phase.slug, "created" if created else "updated",
                 getattr(actor, "id", None))
     return phase
 
 
 def phase_by_slug(slug: str) -> RolloutPhase:
-    """The phase with its departments, contact persons and FAQ (four queries), or PhaseNotFound."""
+    """The phase with its departments, contact persons and FAQ (four queries), or NotFound."""
     phase = db.session.scalar(
         select(RolloutPhase).where(RolloutPhase.slug == slug)
         .options(selectinload(RolloutPhase.departments),
@@ -235,7 +223,7 @@ def phase_by_slug(slug: str) -> RolloutPhase:
                  selectinload(RolloutPhase.faq))
     )
     if phase is None:
-        raise PhaseNotFound(_("There is no such rollout phase."))
+        raise NotFound(_("There is no such rollout phase."))
     return phase
 
 
@@ -274,56 +262,44 @@ def _faq_texts(question: str | None, answer: str | None) -> tuple[str, str]:
 def faq_entry(phase: RolloutPhase, faq_id: int) -> PhaseFaq:
     entry = next((e for e in phase.faq if e.id == faq_id), None)
     if entry is None:
-        raise PhaseNotFound(_("There is no such question in this phase's FAQ."))
+        raise NotFound(_("There is no such question in this phase's FAQ."))
     return entry
 
 
 def add_faq(phase: RolloutPhase, question: str | None, answer: str | None, actor: User | None) -> PhaseFaq:
-    """Add a question with its answer at the end of the phase's FAQ; one commit."""
+    """Add a question with its answer at the end of the phase's FAQ; flushed."""
     question, answer = _faq_texts(question, answer)
     position = max((e.position for e in phase.faq), default=0) + 1
     entry = PhaseFaq(question=question, answer=answer, position=position)
     phase.faq.append(entry)
-    try:
-        db.session.flush()
-        record(actor, "phases.faq_added", phase, summary=f"{phase.slug}: {question}"[:500], faq_id=entry.id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    db.session.flush()
+    record(actor, "phases.faq_added", phase, summary=f"{phase.slug}: {question}"[:500], faq_id=entry.id)
+    db.session.flush()
     return entry
 
 
 def update_faq(entry: PhaseFaq, question: str | None, answer: str | None, actor: User | None) -> PhaseFaq:
-    """Change a question or its answer; one commit."""
+    """Change a question or its answer; flushed."""
     question, answer = _faq_texts(question, answer)
     entry.question, entry.answer = question, answer
-    try:
-        record(actor, "phases.faq_updated", entry.phase, summary=f"{entry.phase.slug}: {question}"[:500],
-               faq_id=entry.id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    record(actor, "phases.faq_updated", entry.phase, summary=f"{entry.phase.slug}: {question}"[:500],
+           faq_id=entry.id)
+    db.session.flush()
     return entry
 
 
 def remove_faq(entry: PhaseFaq, actor: User | None) -> None:
-    """Remove a question from the FAQ; one commit."""
+    """Remove a question from the FAQ; flushed."""
     phase = entry.phase
     record(actor, "phases.faq_removed", phase, summary=f"{phase.slug}: {entry.question}"[:500], faq_id=entry.id)
     phase.faq.remove(entry)
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    db.session.flush()
 
 
 def move_faq(entry: PhaseFaq, up: bool, actor: User | None) -> None:
     """Swap a question with the one before (``up``) or after it; nothing happens at either end."""
     phase = entry.phase
-    entries = list(phase.faq)
+    entries = sorted(phase.faq, key=lambda e: e.position)  # the list keeps its loaded order until expired
     index = entries.index(entry)
     other = index - 1 if up else index + 1
     if not 0 <= other < len(entries):
@@ -331,13 +307,9 @@ def move_faq(entry: PhaseFaq, up: bool, actor: User | None) -> None:
     entries[index], entries[other] = entries[other], entries[index]
     for position, item in enumerate(entries, start=1):
         item.position = position
-    try:
-        record(actor, "phases.faq_moved", phase, summary=f"{phase.slug}: {entry.question}"[:500],
-               faq_id=entry.id, order=[e.id for e in entries])
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    record(actor, "phases.faq_moved", phase, summary=f"{phase.slug}: {entry.question}"[:500],
+           faq_id=entry.id, order=[e.id for e in entries])
+    db.session.flush()
 
 
 # The roadmap -----------------------------------------------------------------------------

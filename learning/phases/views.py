@@ -7,7 +7,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from learning.db import db
+from learning.db import unit_of_work
+from learning.errors import NotFound, ServiceError, show_on_form
 from learning.forms import ActionForm
 from learning.i18n import local_today
 from learning.org.models import Role
@@ -16,8 +17,6 @@ from learning.phases.forms import FaqForm, PhaseForm
 from learning.phases.models import PhaseFaq, PhaseStatus, RolloutPhase  # noqa: F401  (registers the tables)
 from learning.phases.services import (
     PhaseData,
-    PhaseError,
-    PhaseNotFound,
     add_faq,
     contact_choices,
     department_choices,
@@ -48,15 +47,8 @@ def phase_helpers() -> dict:
 def _phase_or_404(phase_slug: str) -> RolloutPhase:
     try:
         return phase_by_slug(phase_slug)
-    except PhaseNotFound:
+    except NotFound:
         abort(404)
-
-
-def _refuse(form, exc: PhaseError, default: str) -> None:
-    """Show a refused change at its field (or at ``default``), with the changes rolled back."""
-    db.session.rollback()
-    target = form[exc.field] if exc.field and exc.field in form else form[default]
-    target.errors = [*target.errors, str(exc)]
 
 
 @bp.route("/", endpoint="roadmap")
@@ -93,9 +85,10 @@ def edit(phase_slug: str | None):
                          goals=form.goals.data or "", changes=form.changes.data or "",
                          department_ids=form.department_ids.data or [], contact_ids=form.contact_ids.data or [])
         try:
-            saved = save_phase(found, data, current_user)
-        except PhaseError as exc:
-            _refuse(form, exc, "slug")
+            with unit_of_work():
+                saved = save_phase(found, data, current_user)
+        except ServiceError as error:
+            show_on_form(form, error, default="slug")
         else:
             flash(_("The phase has been saved."), "success")
             return redirect(url_for("phases.phase", phase_slug=saved.slug))
@@ -109,9 +102,10 @@ def faq(phase_slug: str):
     form = FaqForm()
     if form.validate_on_submit():
         try:
-            add_faq(found, form.question.data, form.answer.data, current_user)
-        except PhaseError as exc:
-            _refuse(form, exc, "question")
+            with unit_of_work():
+                add_faq(found, form.question.data, form.answer.data, current_user)
+        except ServiceError as error:
+            show_on_form(form, error, default="question")
         else:
             flash(_("The question has been added to the FAQ."), "success")
             return redirect(url_for("phases.faq", phase_slug=found.slug))
@@ -124,14 +118,15 @@ def faq_edit(phase_slug: str, faq_id: int):
     found = _phase_or_404(phase_slug)
     try:
         entry = faq_entry(found, faq_id)
-    except PhaseNotFound:
+    except NotFound:
         abort(404)
     form = FaqForm() if request.method == "POST" else FaqForm(obj=entry)
     if form.validate_on_submit():
         try:
-            update_faq(entry, form.question.data, form.answer.data, current_user)
-        except PhaseError as exc:
-            _refuse(form, exc, "question")
+            with unit_of_work():
+                update_faq(entry, form.question.data, form.answer.data, current_user)
+        except ServiceError as error:
+            show_on_form(form, error, default="question")
         else:
             flash(_("The question has been saved."), "success")
             return redirect(url_for("phases.faq", phase_slug=found.slug))
@@ -144,10 +139,11 @@ def faq_move(phase_slug: str, faq_id: int):
     found = _phase_or_404(phase_slug)
     try:
         entry = faq_entry(found, faq_id)
-    except PhaseNotFound:
+    except NotFound:
         abort(404)
     if ActionForm().validate_on_submit() and request.form.get("direction") in ("up", "down"):
-        move_faq(entry, request.form["direction"] == "up", current_user)
+        with unit_of_work():
+            move_faq(entry, request.form["direction"] == "up", current_user)
         flash(_("The order of the FAQ has been changed."), "success")
     return redirect(url_for("phases.faq", phase_slug=found.slug))
 
@@ -158,10 +154,11 @@ def faq_delete(phase_slug: str, faq_id: int):
     found = _phase_or_404(phase_slug)
     try:
         entry = faq_entry(found, faq_id)
-    except PhaseNotFound:
+    except NotFound:
         abort(404)
     # A deliberate confirmation field: a stray POST (or a replayed form) removes nothing.
     if ActionForm().validate_on_submit() and request.form.get("confirm") == "1":
-        remove_faq(entry, current_user)
+        with unit_of_work():
+            remove_faq(entry, current_user)
         flash(_("The question has been removed from the FAQ."), "success")
     return redirect(url_for("phases.faq", phase_slug=found.slug))

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import g, has_request_context
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from learning.audit.services import record
 from learning.db import db
+from learning.errors import ServiceError
 from learning.settings.models import PlatformSetting
 
 
@@ -59,10 +61,6 @@ SETTINGS = (
 BY_KEY = {s.key: s for s in SETTINGS}
 
 
-class SettingError(ValueError):
-    """A value outside a setting's allowed range."""
-
-
 def _stored() -> dict[str, object]:
     return dict(db.session.execute(select(PlatformSetting.key, PlatformSetting.value)).all())
 
@@ -77,7 +75,7 @@ def current_settings() -> dict[str, bool | int]:
         value = stored.get(setting.key, setting.default)
         try:
             values[setting.key] = _checked(setting, value)
-        except SettingError:  # an out-of-range row (edited by hand) falls back to the safe default
+        except ServiceError:  # an out-of-range row (edited by hand) falls back to the safe default
             values[setting.key] = setting.default
     if has_request_context():
         g.settings = values
@@ -89,20 +87,24 @@ def setting(key: str) -> bool | int:
 
 
 def _checked(setting: Setting, value) -> bool | int:
+    """The value if the setting allows it; else a ``ServiceError`` whose ``field`` is the setting's key."""
     if setting.is_flag:
         if not isinstance(value, bool):
-            raise SettingError(setting.key)
+            raise ServiceError(_("Please switch “%(setting)s” on or off.", setting=setting.label), setting.key)
         return value
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SettingError(setting.key)
-    if (setting.minimum is not None and value < setting.minimum) or (
+    if isinstance(value, bool) or not isinstance(value, int) or (
+            setting.minimum is not None and value < setting.minimum) or (
             setting.maximum is not None and value > setting.maximum):
-        raise SettingError(setting.key)
+        raise ServiceError(_("Please enter a whole number from %(min)d to %(max)d for “%(setting)s”.",
+                             min=setting.minimum, max=setting.maximum, setting=setting.label), setting.key)
     return value
 
 
 def save_settings(values: dict[str, bool | int], actor) -> list[str]:
-    """Store changed values (all or nothing), audit each change; return the changed keys."""
+    """Store changed values (all or nothing: one out of range refuses them all), audit each change; flushed.
+
+    Returns the changed keys.
+    """
     checked = {key: _checked(BY_KEY[key], value) for key, value in values.items()}
     old = current_settings()
     rows = {row.key: row for row in db.session.scalars(select(PlatformSetting))}
@@ -116,6 +118,6 @@ def save_settings(values: dict[str, bool | int], actor) -> list[str]:
         db.session.add(row)
         record(actor, "settings.changed", None, f"{key}: {old[key]} → {value}", key=key, old=old[key], new=value)
         changed.append(key)
-    db.session.commit()
+    db.session.flush()
     g.pop("settings", None)
     return changed

@@ -26,6 +26,7 @@ def sync(directory: Path | None, check: bool) -> None:
     With --check no database is needed: phase references are checked only where one with the
     schema is reachable.
     """
+    from learning.db import unit_of_work
     from learning.training.sync import Problem, known_phases, phases_if_available, read_courses, sync_courses
 
     root = directory or Path(current_app.config["COURSES_DIR"])
@@ -43,7 +44,8 @@ def sync(directory: Path | None, check: bool) -> None:
         click.echo(f"{len(specs)} course(s) in {root} checked: no problems"
                    + (f", {len(warnings)} warning(s)." if warnings else "."))
         return
-    result = sync_courses(specs)
+    with unit_of_work():
+        result = sync_courses(specs)
     click.echo(f"Courses from {root}: {result.summary()}")
 
 
@@ -51,10 +53,12 @@ def sync(directory: Path | None, check: bool) -> None:
 @in_english
 def assign() -> None:
     """Apply the assignment rules to everyone and print what changed (safe to run any time)."""
+    from learning.db import unit_of_work
     from learning.i18n import local_today
     from learning.training.rules import apply_rules
 
-    result = apply_rules(local_today())
+    with unit_of_work():
+        result = apply_rules(local_today())
     click.echo(f"created: {result.created}, updated: {result.updated}, withdrawn: {result.withdrawn}, "
                f"kept (started, no longer matching): {result.kept_unmatched}")
 
@@ -69,7 +73,8 @@ def allow_attempts(username: str, slug: str, count: int) -> None:
     """Allow USERNAME further attempts at the quiz of course SLUG beyond the course's limit."""
     from sqlalchemy import select
 
-    from learning.db import db
+    from learning.db import db, unit_of_work
+    from learning.errors import ServiceError
     from learning.org.models import User
     from learning.training.models import Course
     from learning.training.services import grant_attempts
@@ -80,6 +85,10 @@ def allow_attempts(username: str, slug: str, count: int) -> None:
         raise click.ClickException(f"No person with the user name {username!r}.")
     if course is None:
         raise click.ClickException(f"No course {slug!r}.")
-    assignment = grant_attempts(user, course, count)
+    try:
+        with unit_of_work():
+            assignment = grant_attempts(user, course, count)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
     total = course.max_attempts + assignment.extra_attempts if course.max_attempts else "unlimited"
     click.echo(f"{username} may now make {total} attempt(s) in all at the quiz of {slug}.")

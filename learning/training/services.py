@@ -1,8 +1,9 @@
 """Use cases of learners: my learning, the catalogue, lessons, quizzes and certificates.
 
-Each service validates, changes and commits once; a refusal raises a ``TrainingError`` whose
-message can be shown to the person. Every read runs a fixed number of queries, whatever the
-number of courses, lessons or assignments.
+Each service validates, changes and flushes; the caller's unit of work commits. A refusal raises a
+``ServiceError`` (``NotFound`` for a course the person may not see) whose message can be shown to
+the person. Every read runs a fixed number of queries, whatever the number of courses, lessons or
+assignments.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from datetime import date, datetime, timedelta
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from learning.audit.services import record
 from learning.db import db, utcnow
+from learning.errors import NotFound, ServiceError
 from learning.i18n import local_today
 from learning.org.models import Role, User
 from learning.phases.models import RolloutPhase
@@ -44,24 +45,11 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 
 
-class TrainingError(Exception):
-    """A learner's action was refused; the message says why, in the person's language."""
+class UnansweredQuestions(ServiceError):
+    """Some questions have no answer; ``question_ids`` names them so the form can mark them.
 
-
-class CourseNotFound(TrainingError):
-    """The course does not exist or the person may not see it (shown as 404, revealing nothing)."""
-
-
-class QuizError(TrainingError):
-    """A quiz submission was refused; nothing was stored."""
-
-
-class NoAttemptsLeft(QuizError):
-    """Every allowed attempt is used; the message says whom to ask for another one."""
-
-
-class UnansweredQuestions(QuizError):
-    """Some questions have no answer; ``question_ids`` names them so the form can mark them."""
+    A subclass of its own because it carries data: the ids of the unanswered questions.
+    """
 
     def __init__(self, question_ids: Iterable[int]):
         super().__init__(_("Please answer every question."))
@@ -103,7 +91,7 @@ def may_see(user: User, course: Course) -> bool:
 
 
 def course_for(user: User, slug: str) -> Course:
-    """The course with its lessons and quiz, if the person may see it; else ``CourseNotFound``."""
+    """The course with its lessons and quiz, if the person may see it; else ``NotFound``."""
     course = db.session.scalar(
         select(Course).where(Course.slug == slug).options(
             joinedload(Course.phase), selectinload(Course.lessons),
@@ -111,13 +99,13 @@ def course_for(user: User, slug: str) -> Course:
         )
     )
     if course is None or not may_see(user, course):
-        raise CourseNotFound(_("This course does not exist."))
+        raise NotFound(_("This course does not exist."))
     return course
 
 
 def _ensure_open(course: Course) -> None:
     if course.archived_at is not None:
-        raise TrainingError(_("This course has been withdrawn; it can no longer be worked on."))
+        raise ServiceError(_("This course has been withdrawn; it can no longer be worked on."))
 
 
 # My learning and the catalogue ------------------------------------------------------------
@@ -378,29 +366,33 @@ def _assignment_for(user: User, course: Course, today: date | None = None) -> As
 
 
 def enroll(user: User, course: Course, today: date | None = None) -> Assignment:
-    """Enrol voluntarily (no rule, not mandatory, no due date); an existing assignment is kept as it is."""
+    """Enrol voluntarily (no rule, not mandatory, no due date); an existing assignment is kept as it is.
+
+    Enrolled at the same moment in another tab, the unit of work fails with an ``IntegrityError`` at
+    its flush: the other enrolment counts.
+    """
     _ensure_open(course)
     if not may_see(user, course):
-        raise CourseNotFound(_("This course does not exist."))
+        raise NotFound(_("This course does not exist."))
     assignment = _assignment_for(user, course, today)
     if assignment.id is None:
-        try:
-            db.session.commit()
-        except IntegrityError:  # enrolled at the same moment in another tab
-            db.session.rollback()
-            return _assignment_for(user, course, today)
+        db.session.flush()
         logger.info("%s enrolled in %s", user.username, course.slug)
     return assignment
 
 
 def complete_lesson(user: User, lesson: Lesson) -> CourseCompletion | None:
-    """Mark a lesson done (again: no change); return the certificate if this finished the course."""
+    """Mark a lesson done (again: no change); return the certificate if this finished the course.
+
+    The same button pressed twice at once fails the second unit of work with an ``IntegrityError``:
+    the first press counted.
+    """
     course = lesson.course
     _ensure_open(course)
     if lesson.archived_at is not None:
-        raise TrainingError(_("This lesson has been withdrawn."))
+        raise ServiceError(_("This lesson has been withdrawn."))
     if not may_see(user, course):
-        raise CourseNotFound(_("This course does not exist."))
+        raise NotFound(_("This course does not exist."))
     assignment = _assignment_for(user, course)
     if assignment.started_at is None:
         assignment.started_at = utcnow()
@@ -410,11 +402,7 @@ def complete_lesson(user: User, lesson: Lesson) -> CourseCompletion | None:
         db.session.add(LessonCompletion(user_id=user.id, lesson_id=lesson.id))
     db.session.flush()
     completion, created = _complete_if_done(user, course, assignment)
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same button pressed twice at once: the first press counted
-        db.session.rollback()
-        return None
+    db.session.flush()
     return completion if created else None
 
 
@@ -426,25 +414,25 @@ def start_quiz(user: User, course: Course, now: datetime | None = None) -> QuizA
     """
     _ensure_open(course)
     if not course.has_quiz:
-        raise TrainingError(_("This course has no quiz."))
+        raise ServiceError(_("This course has no quiz."))
     if not may_see(user, course):
-        raise CourseNotFound(_("This course does not exist."))
+        raise NotFound(_("This course does not exist."))
     progress = course_progress(user, course)
     if progress.open_attempt is not None:
         return progress.open_attempt
     if progress.passed:
-        raise QuizError(_("You have already passed this quiz."))
+        raise ServiceError(_("You have already passed this quiz."))
     if progress.attempts_left == 0:
-        raise NoAttemptsLeft(no_attempts_left_message())
+        raise ServiceError(no_attempts_left_message())
     next_at = progress.next_attempt_at(now)
     if next_at is not None:
-        raise QuizError(_("You can start the next attempt from %(time)s.", time=format_datetime(next_at, "short")))
+        raise ServiceError(_("You can start the next attempt from %(time)s.", time=format_datetime(next_at, "short")))
     assignment = progress.assignment or _assignment_for(user, course)
     if assignment.started_at is None:
         assignment.started_at = utcnow()
     attempt = QuizAttempt(user_id=user.id, course_id=course.id, details=[])
     db.session.add(attempt)
-    db.session.commit()
+    db.session.flush()
     return attempt
 
 
@@ -456,11 +444,11 @@ def no_attempts_left_message() -> str:
 def grant_attempts(user: User, course: Course, count: int = 1) -> Assignment:
     """Allow a person ``count`` more quiz attempts than the course's limit (enrolling them if needed)."""
     if not 1 <= count <= 100:
-        raise TrainingError(_("Allow from 1 to 100 further attempts."))
+        raise ServiceError(_("Allow from 1 to 100 further attempts."))
     assignment = _assignment_for(user, course)
     assignment.extra_attempts = (assignment.extra_attempts or 0) + count
     record(None, "quiz.attempts_allowed", course, summary=f"{user.full_name}: +{count}", user_id=user.id)
-    db.session.commit()
+    db.session.flush()
     logger.info("%d further quiz attempt(s) of %s allowed to %s", count, course.slug, user.username)
     return assignment
 
@@ -473,26 +461,26 @@ def submit_quiz(user: User, attempt_id: int, answers: dict[int, list[int]]) -> Q
     """
     attempt = db.session.get(QuizAttempt, attempt_id) if isinstance(attempt_id, int) else None
     if attempt is None or attempt.user_id != user.id:
-        raise QuizError(_("This quiz attempt does not exist."))
+        raise ServiceError(_("This quiz attempt does not exist."))
     if attempt.submitted_at is not None:
-        raise QuizError(_("This attempt has already been submitted. Start a new attempt to try again."))
+        raise ServiceError(_("This attempt has already been submitted. Start a new attempt to try again."))
     course = db.session.scalar(
         select(Course).where(Course.id == attempt.course_id)
         .options(selectinload(Course.questions).selectinload(Question.answers), selectinload(Course.lessons)))
     _ensure_open(course)
     questions = {q.id: q for q in course.questions}
     if not questions:
-        raise QuizError(_("This course has no quiz."))
+        raise ServiceError(_("This course has no quiz."))
     chosen: dict[int, set[int]] = {}
     for question_id, answer_ids in answers.items():
         question = questions.get(question_id)
         if question is None:
-            raise QuizError(_("The answers do not belong to this quiz."))
+            raise ServiceError(_("The answers do not belong to this quiz."))
         ids = set(answer_ids or ())
         if not ids <= {a.id for a in question.answers}:
-            raise QuizError(_("The answers do not belong to this quiz."))
+            raise ServiceError(_("The answers do not belong to this quiz."))
         if question.kind == QuestionKind.SINGLE and len(ids) > 1:
-            raise QuizError(_("Please choose only one answer where one is asked for."))
+            raise ServiceError(_("Please choose only one answer where one is asked for."))
         if ids:
             chosen[question_id] = ids
     missing = set(questions) - set(chosen)
@@ -521,7 +509,7 @@ def submit_quiz(user: User, attempt_id: int, answers: dict[int, list[int]]) -> Q
         assignment = db.session.scalar(
             select(Assignment).where(Assignment.user_id == user.id, Assignment.course_id == course.id))
         _complete_if_done(user, course, assignment)
-    db.session.commit()
+    db.session.flush()
     logger.info("%s submitted quiz of %s: %s%% (%s)", user.username, course.slug, attempt.score,
                 "passed" if attempt.passed else "not passed")
     return attempt
@@ -546,7 +534,7 @@ def _new_code() -> str:
 
 def _complete_if_done(user: User, course: Course,
                       assignment: Assignment | None) -> tuple[CourseCompletion | None, bool]:
-    """Add the completion when all active lessons are done and the quiz (if any) is passed; no commit."""
+    """Add the completion when all active lessons are done and the quiz (if any) is passed; no flush."""
     completion = db.session.scalar(
         select(CourseCompletion).where(CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id))
     if completion is not None:
@@ -578,7 +566,7 @@ def complete_course_if_done(user: User, course: Course) -> CourseCompletion | No
         select(Assignment).where(Assignment.user_id == user.id, Assignment.course_id == course.id))
     completion, created = _complete_if_done(user, course, assignment)
     if created:
-        db.session.commit()
+        db.session.flush()
     return completion
 
 
@@ -606,4 +594,4 @@ def record_certificate_view(viewer: User, completion: CourseCompletion) -> None:
         return
     record(viewer, "certificate.viewed", completion,
            summary=f"{completion.user.full_name}: {completion.course.title}")
-    db.session.commit()
+    db.session.flush()

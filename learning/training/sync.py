@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
-from learning.db import db, utcnow
+from learning.db import db, read_outside_transaction, utcnow
 from learning.phases.models import RolloutPhase
 from learning.training.due import DueRule
 from learning.training.models import DEFAULT_MAX_ATTEMPTS, Answer, Course, Lesson, Question, QuestionKind, ShowAnswers
@@ -436,17 +436,16 @@ def phases_if_available() -> set[str] | None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
             and "mode=memory" not in str(url) and not Path(url.database).is_file():
         return None
-    try:
-        return known_phases()
+    try:  # on a connection of its own: a failed read leaves no failed transaction behind
+        return {slug for (slug,) in read_outside_transaction(select(RolloutPhase.slug))}
     except SQLAlchemyError:
-        db.session.rollback()
         return None
 
 
 # Writing -------------------------------------------------------------------------------------
 
 def sync_courses(specs: list[CourseSpec]) -> SyncResult:
-    """Upsert checked courses by slug in one transaction; archive courses no longer present."""
+    """Upsert checked courses by slug; archive courses no longer present (the caller's unit of work commits)."""
     result = SyncResult()
     existing = {c.slug: c for c in db.session.scalars(
         select(Course).options(selectinload(Course.lessons),
@@ -471,7 +470,7 @@ def sync_courses(specs: list[CourseSpec]) -> SyncResult:
         if course.archived_at is None:
             course.archived_at = now
             result.archived.append(course.slug)
-    db.session.commit()
+    db.session.flush()
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,10 +13,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import safe_join
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
+from learning.db import unit_of_work
+from learning.errors import NotFound, ServiceError
 from learning.forms import ActionForm, CheckboxesField
 from learning.guards import int_arg
 from learning.i18n import local_today
@@ -23,9 +27,7 @@ from learning.security import AUTHENTICATED, PUBLIC, allow
 from learning.training import bp
 from learning.training.models import Course, Lesson, QuestionKind
 from learning.training.services import (
-    CourseNotFound,
     Status,
-    TrainingError,
     catalogue,
     certificate_for,
     complete_lesson,
@@ -71,7 +73,7 @@ def training_helpers() -> dict:
 def _course_or_404(slug: str) -> Course:
     try:
         return course_for(current_user, slug)
-    except CourseNotFound:
+    except NotFound:
         abort(404)
 
 
@@ -136,9 +138,11 @@ def enroll_in(slug: str):
     course = _course_or_404(slug)
     if ActionForm().validate_on_submit():
         try:
-            enroll(current_user, course)
-        except TrainingError as exc:
-            flash(str(exc), "danger")
+            # Enrolled at the same moment in another tab: that enrolment counts.
+            with suppress(IntegrityError), unit_of_work():
+                enroll(current_user, course)
+        except ServiceError as error:
+            flash(str(error), "danger")
         else:
             flash(_("The course is now on your list under “My learning”."), "success")
     return redirect(url_for("training.course", slug=course.slug))
@@ -168,10 +172,13 @@ def complete_lesson_action(slug: str, lesson: str):
     current = _active_lesson_or_404(course, lesson)
     if not ActionForm().validate_on_submit():
         return redirect(url_for("training.lesson", slug=course.slug, lesson=current.slug))
+    completion = None
     try:
-        completion = complete_lesson(current_user, current)
-    except TrainingError as exc:
-        flash(str(exc), "danger")
+        # The same button pressed twice at once: the first press counted.
+        with suppress(IntegrityError), unit_of_work():
+            completion = complete_lesson(current_user, current)
+    except ServiceError as error:
+        flash(str(error), "danger")
         return redirect(url_for("training.course", slug=course.slug))
     if completion is not None:
         flash(_("Congratulations: you have completed “%(course)s”. Your certificate is ready.",
@@ -255,9 +262,10 @@ def quiz(slug: str):
             return redirect(url_for("training.quiz", slug=course.slug))
         if form.validate_on_submit():
             try:
-                attempt = submit_quiz(current_user, attempt_id, _chosen(form, course))
-            except TrainingError as exc:
-                flash(str(exc), "danger")
+                with unit_of_work():
+                    attempt = submit_quiz(current_user, attempt_id, _chosen(form, course))
+            except ServiceError as error:
+                flash(str(error), "danger")
                 return redirect(url_for("training.quiz", slug=course.slug))
             return redirect(url_for("training.quiz", slug=course.slug, attempt=attempt.id))
         # Unanswered or invalid answers: show the form again with the person's choices; nothing is stored.
@@ -278,9 +286,10 @@ def start_quiz_action(slug: str):
         abort(404)
     if ActionForm().validate_on_submit():
         try:
-            start_quiz(current_user, course)
-        except TrainingError as exc:
-            flash(str(exc), "danger")
+            with unit_of_work():
+                start_quiz(current_user, course)
+        except ServiceError as error:
+            flash(str(error), "danger")
     return redirect(url_for("training.quiz", slug=course.slug))
 
 
@@ -294,7 +303,8 @@ def certificate(code: str):
         abort(404)
     if not may_view_certificate(current_user, completion):
         abort(403)
-    record_certificate_view(current_user, completion)
+    with unit_of_work():  # the audit entry is written before the page is shown
+        record_certificate_view(current_user, completion)
     verify_url = current_app.config["BASE_URL"] + url_for("training.verify", code=completion.verification_code)
     return render_template("training/certificate.html", completion=completion, verify_url=verify_url)
 

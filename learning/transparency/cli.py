@@ -16,9 +16,14 @@ commands = (retention_cli,)
 @in_english
 def run_command(dry_run: bool) -> None:
     """Delete expired records as set on the admin settings page; aggregates are kept."""
+    from learning.db import unit_of_work
     from learning.transparency.retention import apply_retention
 
-    counts = apply_retention(dry_run=dry_run)
+    if dry_run:  # outside a unit of work: nothing is committed
+        counts = apply_retention(dry_run=True)
+    else:
+        with unit_of_work():
+            counts = apply_retention()
     verb = "would delete" if dry_run else "deleted"
     for name, count in counts.items():
         click.echo(f"{name}: {verb} {count}")

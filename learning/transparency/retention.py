@@ -56,16 +56,17 @@ def purge_captured_mail(cutoff: datetime, dry_run: bool) -> int:
 
 
 def apply_retention(now: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
-    """Delete (or count) every expired record; one transaction, audited when anything went."""
+    """Delete (or count) every expired record, audited when anything went; flushed.
+
+    The caller's unit of work commits. A dry run changes nothing; its caller opens no unit of work,
+    so nothing a rule did by mistake could be committed either.
+    """
     now = now or utcnow()
     counts = {}
     for rule in RULES:
         cutoff = now - timedelta(days=setting(rule.setting_key))
         counts[rule.name] = rule.purge(cutoff, dry_run)
-    if dry_run:
-        db.session.rollback()
-    else:
-        if any(counts.values()):
-            record(None, "retention.applied", None, ", ".join(f"{k}: {v}" for k, v in counts.items() if v), **counts)
-        db.session.commit()
+    if not dry_run and any(counts.values()):
+        record(None, "retention.applied", None, ", ".join(f"{k}: {v}" for k, v in counts.items() if v), **counts)
+        db.session.flush()
     return counts

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, Table, and_, or_, select
 
 from learning.audit.services import record
-from learning.db import db, utcnow
+from learning.db import after_commit, db, unit_of_work, utcnow
 from learning.messaging.mail import MailError, absolute_url, send_mail
 from learning.org.models import Role, User, UserRole
 from learning.transparency.models import BarrierReport
@@ -158,7 +158,7 @@ def personal_data_document(user: User, now: datetime | None = None) -> dict:
 # Barrier reports ----------------------------------------------------------------------------
 
 def report_barrier(page: str, description: str, contact: str, reporter: User | None) -> BarrierReport:
-    """Store a barrier report and tell the administrators; a mail failure loses nothing.
+    """Store a barrier report and tell the administrators once it is committed; a mail failure loses nothing.
 
     ``reporter`` is the person only when they chose to attach their name; otherwise None, and
     nothing stored (report, audit entry, mail) names them.
@@ -167,28 +167,34 @@ def report_barrier(page: str, description: str, contact: str, reporter: User | N
                            reporter_id=getattr(reporter, "id", None))
     db.session.add(report)
     record(reporter, "barrier.reported", report, page.strip()[:200])
-    db.session.commit()
-    admins = db.session.scalars(
-        select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(User.active, UserRole.role == Role.ADMIN.value).order_by(User.id)
-    ).all()
-    for admin in admins:
-        with force_locale(admin.locale or "de"):
-            subject = _("Accessibility barrier reported")
-            body = "\n\n".join([
-                _("Someone reported a barrier on the learning platform."),
-                _("Page: %(page)s", page=report.page or "–"),
-                _("Reported by: %(name)s", name=reporter.full_name if reporter is not None else _("anonymous")),
-                report.description,
-                _("Contact for an answer: %(contact)s", contact=report.contact or "–"),
-                _("All reports: %(url)s", url=absolute_url("transparency.barrier_reports")),
-            ])
-        try:
-            send_mail(admin.email, subject, body, name=admin.full_name)
-        except MailError:
-            logger.warning("Barrier report %s stored; mail to admin %s failed", report.id, admin.id)
-    db.session.commit()  # captured mail in demo mode
+    db.session.flush()
+    reporter_name = reporter.full_name if reporter is not None else None
+    after_commit(lambda: _tell_admins(report, reporter_name))
     return report
+
+
+def _tell_admins(report: BarrierReport, reporter_name: str | None) -> None:
+    """Mail every active administrator about a stored report; a failed mail is logged, the report stays."""
+    with unit_of_work():  # without an SMTP server the mail is captured: stored for the admins
+        admins = db.session.scalars(
+            select(User).join(UserRole, UserRole.user_id == User.id)
+            .where(User.active, UserRole.role == Role.ADMIN.value).order_by(User.id)
+        ).all()
+        for admin in admins:
+            with force_locale(admin.locale or "de"):
+                subject = _("Accessibility barrier reported")
+                body = "\n\n".join([
+                    _("Someone reported a barrier on the learning platform."),
+                    _("Page: %(page)s", page=report.page or "–"),
+                    _("Reported by: %(name)s", name=reporter_name or _("anonymous")),
+                    report.description,
+                    _("Contact for an answer: %(contact)s", contact=report.contact or "–"),
+                    _("All reports: %(url)s", url=absolute_url("transparency.barrier_reports")),
+                ])
+            try:
+                send_mail(admin.email, subject, body, name=admin.full_name)
+            except MailError:
+                logger.warning("Barrier report %s stored; mail to admin %s failed", report.id, admin.id)
 
 
 def resolve_barrier(report: BarrierReport, actor: User) -> None:
@@ -196,4 +202,4 @@ def resolve_barrier(report: BarrierReport, actor: User) -> None:
         report.resolved_at = utcnow()
         report.resolved_by_id = actor.id
         record(actor, "barrier.resolved", report, report.page[:200])
-        db.session.commit()
+        db.session.flush()

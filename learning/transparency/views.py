@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.extensions import limiter
 from learning.i18n import local_today
 from learning.org.models import Role
@@ -45,7 +45,8 @@ def report():
     if form.validate_on_submit():
         # The name only when the person asks for it: the form promises that no sign-in is needed.
         reporter = current_user if current_user.is_authenticated and form.attach_name.data else None
-        report_barrier(form.page.data or "", form.description.data, form.contact.data or "", reporter)
+        with unit_of_work():
+            report_barrier(form.page.data or "", form.description.data, form.contact.data or "", reporter)
         flash(_("Thank you. Your report has reached the administration; we will look into it."), "success")
         return redirect(url_for("home.accessibility"))
     return render_template("transparency/report.html", form=form)
@@ -68,6 +69,7 @@ def barrier_reports():
 def resolve(report_id: int):
     report = db.session.get(BarrierReport, report_id) or abort(404)
     if ActionForm().validate_on_submit():
-        resolve_barrier(report, current_user)
+        with unit_of_work():
+            resolve_barrier(report, current_user)
         flash(_("The report is marked as resolved."), "success")
     return redirect(url_for("transparency.barrier_reports"))

@@ -11,8 +11,6 @@ from sqlalchemy import func, select
 from learning.announcements.models import Acknowledgement, Announcement, AnnouncementVersion
 from learning.announcements.services import (
     AnnouncementData,
-    AnnouncementError,
-    AnnouncementNotFound,
     acknowledge,
     acknowledgement_report,
     announcement_for,
@@ -23,7 +21,8 @@ from learning.announcements.services import (
     visible_announcements,
 )
 from learning.audit.models import AuditEntry
-from learning.db import db, utcnow
+from learning.db import db, unit_of_work, utcnow
+from learning.errors import NotFound, ServiceError
 from learning.org.models import Role
 
 
@@ -70,9 +69,9 @@ def test_outside_the_audience_the_announcement_does_not_exist(app, org, make_ann
     first, _second = org["departments"]
     announcement = make_announcement(audience="departments", values=[first.id], requires_ack=True)
     assert announcement_for(org["a"], announcement.id).announcement.id == announcement.id
-    with pytest.raises(AnnouncementNotFound):
+    with pytest.raises(NotFound):
         announcement_for(org["c"], announcement.id)
-    with pytest.raises(AnnouncementNotFound):
+    with pytest.raises(NotFound):
         acknowledge(org["c"], announcement.id)
 
 
@@ -91,7 +90,7 @@ def test_scheduled_announcement_appears_at_its_time(app, org, ctx):
             title="Schulungstermine", body="Ab Montag.", publication="schedule",
             publish_at=datetime(2026, 3, 9, 7, 0, tzinfo=UTC)), org["author"])
         assert titles(org["a"]) == []
-        with pytest.raises(AnnouncementNotFound):
+        with pytest.raises(NotFound):
             announcement_for(org["a"], created.id)
         assert "announcement.scheduled" in audit_actions()
     with time_machine.travel(datetime(2026, 3, 9, 6, 59, tzinfo=UTC), tick=False):
@@ -104,7 +103,7 @@ def test_scheduled_announcement_appears_at_its_time(app, org, ctx):
 
 
 def test_scheduling_in_the_past_is_refused(app, org, ctx):
-    with pytest.raises(AnnouncementError) as refused:
+    with pytest.raises(ServiceError) as refused:
         create_announcement(AnnouncementData(title="Zu spät", body="Text", publication="schedule",
                                              publish_at=utcnow() - timedelta(minutes=1)), org["author"])
     assert refused.value.field == "publish_at"
@@ -125,7 +124,7 @@ def test_scheduling_in_the_past_is_refused(app, org, ctx):
 ])
 def test_bad_input_is_refused_with_the_field_named(app, org, ctx, data, field):
     values = {"title": "Titel", "body": "Text", "publication": "now", **data}
-    with pytest.raises(AnnouncementError) as refused:
+    with pytest.raises(ServiceError) as refused:
         create_announcement(AnnouncementData(**values), org["author"])
     assert refused.value.field == field
     assert str(refused.value)
@@ -133,8 +132,9 @@ def test_bad_input_is_refused_with_the_field_named(app, org, ctx, data, field):
 
 
 def test_acknowledgement_and_reacknowledgement_after_a_substantive_change(app, org, ctx):
-    created = create_announcement(AnnouncementData(title="Start der E-Akte", body="Am 1. Juni.", publication="now",
-                                                   requires_ack=True), org["author"])
+    with unit_of_work():
+        created = create_announcement(AnnouncementData(title="Start der E-Akte", body="Am 1. Juni.",
+                                                       publication="now", requires_ack=True), org["author"])
     item = visible_announcements(org["a"])[0]
     assert item.needs_ack and item.pinned and not item.announcement.pinned
 
@@ -143,18 +143,18 @@ def test_acknowledgement_and_reacknowledgement_after_a_substantive_change(app, o
     assert not visible_announcements(org["a"])[0].needs_ack
 
     announcement = db.session.get(Announcement, created.id)
-    update_announcement(announcement, AnnouncementData(title="Start der E-Akte", body="Am 1. Juni (korrigiert).",
-                                                       publication="now", requires_ack=True, change_kind="minor"),
-                        org["author"])
+    with unit_of_work():
+        update_announcement(announcement, AnnouncementData(
+            title="Start der E-Akte", body="Am 1. Juni (korrigiert).", publication="now", requires_ack=True,
+            change_kind="minor"), org["author"])
     assert announcement.version == 2 and announcement.substantive_version == 1
     assert not visible_announcements(org["a"])[0].needs_ack  # a minor edit keeps the acknowledgement
 
-    with pytest.raises(AnnouncementError) as refused:
+    with pytest.raises(ServiceError) as refused, unit_of_work():
         update_announcement(announcement, AnnouncementData(
             title="Start der E-Akte", body="Am 1. Juli.", publication="now", requires_ack=True,
             change_kind="substantive"), org["author"])
     assert refused.value.field == "reason"
-    db.session.rollback()
     announcement = db.session.get(Announcement, created.id)
     assert announcement.version == 2
 
@@ -182,13 +182,14 @@ def test_acknowledgement_and_reacknowledgement_after_a_substantive_change(app, o
 
 
 def test_a_changed_text_of_a_published_announcement_needs_an_explicit_choice(app, org, ctx):
-    created = create_announcement(AnnouncementData(title="Titel", body="Text", publication="now"), org["author"])
+    with unit_of_work():
+        created = create_announcement(AnnouncementData(title="Titel", body="Text", publication="now"),
+                                      org["author"])
     announcement = db.session.get(Announcement, created.id)
-    with pytest.raises(AnnouncementError) as refused:
+    with pytest.raises(ServiceError) as refused, unit_of_work():
         update_announcement(announcement, AnnouncementData(title="Titel", body="Neuer Text", publication="now"),
                             org["author"])
     assert refused.value.field == "change_kind"
-    db.session.rollback()
     # Settings alone (here: pinning) need no choice and make no version.
     announcement = db.session.get(Announcement, created.id)
     update_announcement(announcement, AnnouncementData(title="Titel", body="Text", publication="now", pinned=True),
@@ -209,7 +210,7 @@ def test_edits_before_publication_correct_the_first_version(app, org, ctx):
 
 def test_only_announcements_asking_for_it_can_be_acknowledged(app, org, make_announcement, ctx):
     announcement = make_announcement(requires_ack=False)
-    with pytest.raises(AnnouncementError):
+    with pytest.raises(ServiceError):
         acknowledge(org["a"], announcement.id)
 
 
@@ -257,7 +258,7 @@ def test_unacknowledged_names_only_where_allowed_and_every_look_is_logged(app, o
     announcement = make_announcement(audience="departments", values=[first.id], requires_ack=True)
     acknowledge(org["a"], announcement.id)
     stored = db.session.get(Announcement, announcement.id)
-    with pytest.raises(AnnouncementError):
+    with pytest.raises(ServiceError):
         unacknowledged_people(stored, org["author"], allowed=False)
     assert "announcement.unacknowledged_viewed" not in audit_actions()
 

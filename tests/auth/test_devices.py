@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from learning.auth.models import DeviceSession
-from learning.db import db, utcnow
+from learning.db import db, unit_of_work, utcnow
 from learning.org.models import User
 from tests.conftest import PASSWORD
 
@@ -53,7 +53,7 @@ def _personal_addresses(app, user_id) -> tuple[str, str]:
     from learning.announcements.services import renew_feed_token
     from learning.notifications.services import renew_calendar_token
 
-    with app.test_request_context():
+    with app.test_request_context(), unit_of_work():
         user = db.session.get(User, user_id)
         calendar = renew_calendar_token(user)
         feed = renew_feed_token(user).token
@@ -228,7 +228,7 @@ def test_a_device_unused_longer_than_stay_signed_in_is_signed_out_and_purged(app
         clock.shift(timedelta(days=15))
         assert not _signed_in(_with_cookie(app, "remember_token", remembered))
         assert not _signed_in(client)
-        with app.test_request_context():
+        with app.test_request_context(), unit_of_work():
             counts = apply_retention()
     assert counts["device_sessions"] == 1
     assert _devices(app, people["employee"].id) == []

@@ -12,8 +12,9 @@ from sqlalchemy import func, select, update
 from learning import content
 from learning.content import MAX_LINES, MAX_MARKUP, RENDERER_VERSION
 from learning.db import db
+from learning.errors import ServiceError
 from learning.feedback.models import FeedbackComment, FeedbackPost, FeedbackStatusChange, FeedbackVote
-from learning.feedback.services import FeedbackError, comment, create_post
+from learning.feedback.services import comment, create_post
 
 
 @pytest.fixture
@@ -88,10 +89,10 @@ def test_too_much_formatting_is_refused_in_the_form_and_the_service(app, client,
     assert response.status_code == 200 and "too many lines or formatting characters" in _page(response)
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert _count(FeedbackPost) == 0
-        with pytest.raises(FeedbackError, match="too many lines or formatting characters"):
+        with pytest.raises(ServiceError, match="too many lines or formatting characters"):
             create_post(people["employee"], channel, kind="idea", title="T", body=body, anonymous=False)
         post = create_post(people["employee"], channel, kind="idea", title="T", body="ok", anonymous=False)
-        with pytest.raises(FeedbackError, match="too many lines or formatting characters"):
+        with pytest.raises(ServiceError, match="too many lines or formatting characters"):
             comment(people["employee"], post, "a\n" * MAX_LINES + "a")
         db.session.rollback()
 

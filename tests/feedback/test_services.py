@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from learning.audit.models import AuditEntry
-from learning.db import db
+from learning.db import db, unit_of_work
+from learning.errors import NotAllowed, NotFound, ServiceError
 from learning.feedback import services
 from learning.feedback.models import (
     HIDDEN,
@@ -21,7 +22,6 @@ from learning.feedback.models import (
     FeedbackVote,
     PostStatus,
 )
-from learning.feedback.services import FeedbackError, NotAllowed, NotFound
 from learning.org.models import User
 
 
@@ -65,7 +65,7 @@ def test_an_anonymous_post_stores_no_author_no_time_and_no_subscription(app, ctx
 ])
 def test_bad_posts_are_refused_with_a_message_and_nothing_is_stored(app, ctx, people, channel, fields, message):
     values = {"kind": "idea", "title": "Titel", "body": "Text", **fields}
-    with pytest.raises(FeedbackError, match=message):
+    with pytest.raises(ServiceError, match=message):
         services.create_post(_user(people["employee"]), channel, anonymous=False, **values)
     assert db.session.scalar(select(func.count()).select_from(FeedbackPost)) == 0
 
@@ -81,10 +81,11 @@ def test_limits_are_inclusive(app, ctx, people, channel):
 def test_a_vote_counts_once_and_makes_the_voter_a_follower(app, ctx, people, channel, make_post):
     post = make_post(channel, people["manager"])
     voter = _user(people["employee"])
-    services.vote(voter, _post(post))
+    with unit_of_work():
+        services.vote(voter, _post(post))
     assert _post(post).vote_count == 1
     assert _followers(post.id) == {people["manager"].id, voter.id}
-    with pytest.raises(FeedbackError, match="You have already voted for this post."):
+    with pytest.raises(ServiceError, match="You have already voted for this post."), unit_of_work():
         services.vote(voter, _post(post))
     db.session.expire_all()
     assert _post(post).vote_count == 1
@@ -93,7 +94,7 @@ def test_a_vote_counts_once_and_makes_the_voter_a_follower(app, ctx, people, cha
 
 def test_a_hidden_post_cannot_be_voted_for(app, ctx, people, channel, make_post):
     post = make_post(channel, people["manager"], hidden=True, hidden_reason="Beleidigend")
-    with pytest.raises(FeedbackError, match="hidden"):
+    with pytest.raises(ServiceError, match="hidden"):
         services.vote(_user(people["employee"]), _post(post))
     assert _post(post).vote_count == 0
 
@@ -118,9 +119,10 @@ def _vote_in_threads(app, post_id: int, user_ids: list[int]) -> list[str]:
             user, post = db.session.get(User, user_id), db.session.get(FeedbackPost, post_id)
             barrier.wait()
             try:
-                services.vote(user, post)
+                with unit_of_work():
+                    services.vote(user, post)
                 outcomes.append("ok")
-            except FeedbackError:
+            except ServiceError:
                 outcomes.append("refused")
             finally:
                 db.session.remove()
@@ -173,15 +175,15 @@ def test_comments_and_official_replies(app, ctx, people, channel, make_post):
     comments = db.session.scalars(select(FeedbackComment).order_by(FeedbackComment.id)).all()
     assert [(c.author_id, c.official) for c in comments] == [(people["manager"].id, False),
                                                              (people["project_group"].id, True)]
-    with pytest.raises(FeedbackError, match="at most 3000 characters"):
+    with pytest.raises(ServiceError, match="at most 3000 characters"):
         services.comment(_user(people["manager"]), _post(post), "z" * 3001)
-    with pytest.raises(FeedbackError, match="Please enter your comment."):
+    with pytest.raises(ServiceError, match="Please enter your comment."):
         services.comment(_user(people["manager"]), _post(post), "  ")
 
 
 def test_a_hidden_post_cannot_be_commented_on(app, ctx, people, channel, make_post):
     post = make_post(channel, hidden=True, hidden_reason="Personenbezug")
-    with pytest.raises(FeedbackError, match="hidden"):
+    with pytest.raises(ServiceError, match="hidden"):
         services.comment(_user(people["manager"]), _post(post), "Trotzdem")
 
 
@@ -208,7 +210,7 @@ def test_a_post_moves_along_the_workflow_and_each_step_is_recorded(app, ctx, peo
 ])
 def test_invalid_transitions_are_refused(app, ctx, people, channel, make_post, start, target):
     post = make_post(channel, status=start)
-    with pytest.raises(FeedbackError):
+    with pytest.raises(ServiceError):
         services.change_status(_user(people["project_group"]), _post(post), target, reason="Weil")
     db.session.rollback()
     assert _post(post).status == start
@@ -225,11 +227,11 @@ def test_every_status_is_reachable_and_implemented_only_from_planned_or_in_progr
 def test_declining_needs_a_reason(app, ctx, people, channel, make_post):
     post = make_post(channel)
     paul = _user(people["project_group"])
-    with pytest.raises(FeedbackError, match="Please give a reason when you decline a post."):
+    with pytest.raises(ServiceError, match="Please give a reason when you decline a post."):
         services.change_status(paul, _post(post), "declined", reason="  ")
     change = services.change_status(paul, _post(post), "declined", reason="Der Aktenplan ist verbindlich.")
     assert (change.to_status, change.reason) == ("declined", "Der Aktenplan ist verbindlich.")
-    with pytest.raises(FeedbackError, match="at most 1000"):
+    with pytest.raises(ServiceError, match="at most 1000"):
         services.change_status(paul, _post(post), "under_review", reason="r" * 1001)
 
 
@@ -269,7 +271,7 @@ def test_hide_and_unhide(app, ctx, people, channel, make_post):
     assert services.channel_page(_user(people["manager"]), channel).page.total == 0
     assert services.channel_page(_user(people["employee"]), channel).page.total == 1
     assert services.channel_page(paul, channel, status=HIDDEN).page.total == 1
-    with pytest.raises(FeedbackError, match="already hidden"):
+    with pytest.raises(ServiceError, match="already hidden"):
         services.hide(paul, _post(post), "Nochmal")
     with pytest.raises(NotAllowed):
         services.unhide(_user(people["employee"]), _post(post))
@@ -286,7 +288,7 @@ def test_hide_and_unhide(app, ctx, people, channel, make_post):
 
 def test_hiding_needs_a_reason(app, ctx, people, channel, make_post):
     post = make_post(channel)
-    with pytest.raises(FeedbackError, match="Please say why"):
+    with pytest.raises(ServiceError, match="Please say why"):
         services.hide(_user(people["project_group"]), _post(post), "")
     with pytest.raises(NotAllowed):
         services.hide(_user(people["employee"]), _post(post), "Weil")
@@ -343,11 +345,13 @@ def test_top_open_posts_for_the_phase_page(app, ctx, people, channel, make_post)
 def test_you_said_we_did_lists_implemented_and_planned_posts_with_the_answer(app, ctx, people, channel, make_post):
     paul = _user(people["project_group"])
     done = make_post(channel, people["employee"], title="Schulung mit Beispielen", status="in_progress")
-    services.comment(paul, _post(done), "Erste Antwort", official=True)
-    services.comment(paul, _post(done), "Die Schulung enthält jetzt Übungsakten.", official=True)
-    services.change_status(paul, _post(done), "implemented")
+    with unit_of_work():
+        services.comment(paul, _post(done), "Erste Antwort", official=True)
+        services.comment(paul, _post(done), "Die Schulung enthält jetzt Übungsakten.", official=True)
+        services.change_status(paul, _post(done), "implemented")
     planned = make_post(channel, title="Zweiter Monitor", status="under_review")
-    services.change_status(paul, _post(planned), "planned", reason="Im Haushalt 2027 beantragt.")
+    with unit_of_work():
+        services.change_status(paul, _post(planned), "planned", reason="Im Haushalt 2027 beantragt.")
     make_post(channel, title="Abgelehnt", status="declined")
     make_post(channel, title="Versteckt geplant", status="planned", hidden=True, hidden_reason="x")
     groups = services.you_said_we_did(channel)

@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import select
 
 from learning.announcements.models import Acknowledgement, Announcement
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.feedback.models import FeedbackStatusChange
 from learning.messaging.models import Outbox
 from learning.org.models import Role, User
@@ -30,7 +30,7 @@ def ack_announcement(app, people, team_a, make_user):
 
     make_user("kaemmerin", team=team_a)
     make_user("kaemmerer", team=team_a)
-    with app.test_request_context():
+    with app.test_request_context(), unit_of_work():
         data = AnnouncementData(title="Neue Kassenordnung", body="Bitte lesen.", audience="teams",
                                 audience_values=[team_a.id], publication=Publication.NOW, requires_ack=True)
         announcement = create_announcement(data, db.session.get(User, people["project_group"].id), PUBLISHED)
@@ -70,7 +70,7 @@ def test_a_substantive_change_asks_again(app, plan, outbox, people, ack_announce
         db.session.add(Acknowledgement(announcement_id=ack_announcement, user_id=second, version=1))
         db.session.commit()
     plan(berlin(date(2026, 3, 5)))
-    with app.test_request_context():
+    with app.test_request_context(), unit_of_work():
         announcement = db.session.get(Announcement, ack_announcement)
         data = AnnouncementData(title=announcement.title, body="Geänderte Regeln.", audience="teams",
                                 audience_values=announcement.audience_values, requires_ack=True,
@@ -86,7 +86,7 @@ def test_a_substantive_change_asks_again(app, plan, outbox, people, ack_announce
 def test_no_reminders_for_withdrawn_or_unconfirmable_announcements(app, plan, outbox, people, ack_announcement):
     from learning.announcements.services import AnnouncementData, Publication, create_announcement, set_withdrawn
 
-    with app.test_request_context():
+    with app.test_request_context(), unit_of_work():
         create_announcement(AnnouncementData(title="Nur zur Info", body="Text", publication=Publication.NOW),
                             db.session.get(User, people["project_group"].id), PUBLISHED)
         set_withdrawn(db.session.get(Announcement, ack_announcement), True,
@@ -111,7 +111,7 @@ def test_followers_hear_of_a_status_change_once_but_not_whoever_made_it(app, pla
     from learning.feedback import services
 
     voter = make_user("waehlerin")
-    with time_machine.travel(PUBLISHED, tick=False), app.test_request_context():
+    with time_machine.travel(PUBLISHED, tick=False), app.test_request_context(), unit_of_work():
         phase = db.session.merge(channel)
         post = services.create_post(db.session.get(User, people["employee"].id), phase, kind="idea", title="Scanner",
                                     body="Mehr Scanner", anonymous=False, today=date(2026, 3, 2))
@@ -132,7 +132,7 @@ def test_followers_hear_of_a_status_change_once_but_not_whoever_made_it(app, pla
 def test_anonymous_posts_tell_nobody_and_are_marked_handed_over(app, plan, outbox, people, channel):
     from learning.feedback import services
 
-    with time_machine.travel(PUBLISHED, tick=False), app.test_request_context():
+    with time_machine.travel(PUBLISHED, tick=False), app.test_request_context(), unit_of_work():
         phase = db.session.merge(channel)
         post = services.create_post(db.session.get(User, people["employee"].id), phase, kind="concern",
                                     title="Sorge", body="Text", anonymous=True, today=date(2026, 3, 2))
@@ -148,7 +148,7 @@ def test_anonymous_posts_tell_nobody_and_are_marked_handed_over(app, plan, outbo
 def test_a_dry_run_leaves_status_changes_unhandled(app, plan, outbox, people, channel):
     from learning.feedback import services
 
-    with time_machine.travel(PUBLISHED, tick=False), app.test_request_context():
+    with time_machine.travel(PUBLISHED, tick=False), app.test_request_context(), unit_of_work():
         phase = db.session.merge(channel)
         post = services.create_post(db.session.get(User, people["employee"].id), phase, kind="idea", title="Idee",
                                     body="Text", anonymous=False, today=date(2026, 3, 2))

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from learning.db import db, utcnow
+from learning.db import db, unit_of_work, utcnow
 from learning.messaging.models import Outbox
 from learning.org.models import Role, User
 from learning.training.models import Assignment, Course, CourseCompletion
@@ -216,7 +216,7 @@ def test_escalation_names_nobody_when_managers_see_team_figures_only(app, at, pe
     from learning.messaging.reminders import Pending, PlanContext
     from learning.settings.services import save_settings
 
-    with app.test_request_context():
+    with app.test_request_context(), unit_of_work():
         save_settings({"managers.training_individuals": False}, db.session.get(User, people["admin"].id))
 
     def check():

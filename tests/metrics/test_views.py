@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from learning.audit.models import AuditEntry
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.metrics.services import snapshot
 
 
@@ -62,7 +62,7 @@ def test_a_team_the_manager_does_not_lead_is_refused(app, client, people, login,
 def test_individuals_follow_the_privacy_setting(app, client, people, login, landscape):
     from learning.settings.services import save_settings
 
-    with app.test_request_context():
+    with app.test_request_context(), unit_of_work():
         save_settings({"managers.training_individuals": False}, people["admin"])
     login(client, people["manager"].username)
     text = client.get(f"/readiness?team={landscape['kasse'].id}").get_data(as_text=True)

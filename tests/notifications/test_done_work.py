@@ -15,7 +15,7 @@ import time_machine
 from sqlalchemy import select
 
 from learning.announcements.models import Announcement
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.messaging.models import CapturedMail, Outbox
 from learning.notifications.models import Notification
 from learning.org.models import User
@@ -49,10 +49,10 @@ def anna(app, make_team, make_user, make_course, make_assignment):
     with time_machine.travel(berlin(OPENED, 8), tick=False), app.test_request_context(
             headers={"Accept-Language": "en"}):
         actor = db.session.get(User, author.id)
-        announcement = create_announcement(AnnouncementData(
-            title="Neue Dienstvereinbarung", body="Bitte lesen.", publication=Publication.NOW, requires_ack=True),
-            actor, berlin(OPENED, 8))
         with unit_of_work():
+            announcement = create_announcement(AnnouncementData(
+                title="Neue Dienstvereinbarung", body="Bitte lesen.", publication=Publication.NOW,
+                requires_ack=True), actor, berlin(OPENED, 8))
             survey = create_survey(actor, "pulse", "", None, OPENED)
             update_survey(actor, survey, SurveySettings(
                 title=survey.title, title_en=survey.title_en or "", intro=survey.intro or "Worum es geht.",
@@ -86,7 +86,8 @@ def _finish_course(app, person, course_id):
 
     with app.test_request_context():
         course = db.session.get(Course, course_id)
-        assert complete_lesson(db.session.get(User, person.id), course.active_lessons[0]) is not None
+        with unit_of_work():
+            assert complete_lesson(db.session.get(User, person.id), course.active_lessons[0]) is not None
         db.session.remove()
 
 
@@ -103,7 +104,8 @@ def _confirm(app, person, announcement_id):
     from learning.announcements.services import acknowledge
 
     with app.test_request_context():
-        assert acknowledge(db.session.get(User, person.id), announcement_id)
+        with unit_of_work():
+            assert acknowledge(db.session.get(User, person.id), announcement_id)
         db.session.remove()
 
 

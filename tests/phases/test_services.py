@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from learning.audit.models import AuditEntry
 from learning.db import db, utcnow
+from learning.errors import ServiceError
 from learning.org.models import Department, User
 from learning.phases import services
 from learning.phases.models import PhaseFaq, RolloutPhase
 from learning.phases.services import (
     Figure,
     PhaseData,
-    PhaseError,
     add_faq,
     move_faq,
     parse_period,
@@ -44,7 +44,7 @@ def test_valid_periods_are_normalised(text, expected):
                                   "2026-H1x", "2026-1", "H1-2026"])
 def test_invalid_periods_are_refused(app, text):
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        with pytest.raises(PhaseError) as refused:
+        with pytest.raises(ServiceError) as refused:
             parse_period(text)
     assert refused.value.field == "period"
     assert "2026-H1" in str(refused.value)
@@ -59,7 +59,7 @@ def test_valid_slugs(text, expected):
                                   "new", "../etc"])
 def test_invalid_slugs_are_refused(app, text):
     with app.test_request_context():
-        with pytest.raises(PhaseError) as refused:
+        with pytest.raises(ServiceError) as refused:
             parse_slug(text)
     assert refused.value.field == "slug"
 
@@ -97,10 +97,10 @@ def test_save_phase_creates_and_updates_with_audit(ctx, people, make_department)
 def test_slug_must_be_unique(ctx, people, make_phase):
     make_phase("e-akte", title="Alt")
     other = make_phase("mobil", title="Mobil")
-    with pytest.raises(PhaseError) as refused:
+    with pytest.raises(ServiceError) as refused:
         save_phase(None, _data(), None)
     assert refused.value.field == "slug"
-    with pytest.raises(PhaseError):
+    with pytest.raises(ServiceError):
         save_phase(db.session.get(RolloutPhase, other.id), _data(slug="E-Akte"), None)
     db.session.rollback()
     assert db.session.scalar(select(RolloutPhase.slug).where(RolloutPhase.id == other.id)) == "mobil"
@@ -117,7 +117,7 @@ def test_slug_must_be_unique(ctx, people, make_phase):
     ({"department_ids": [999_999]}, "department_ids"), ({"contact_ids": [999_999]}, "contact_ids"),
 ])
 def test_bad_input_is_refused_and_nothing_changes(ctx, fields, field):
-    with pytest.raises(PhaseError) as refused:
+    with pytest.raises(ServiceError) as refused:
         save_phase(None, _data(**fields), None)
     assert refused.value.field == field
     db.session.rollback()
@@ -129,10 +129,10 @@ def test_inactive_departments_and_people_cannot_be_chosen(ctx, people, make_depa
     closed.active = False
     gone = make_user("gone", active=False)
     db.session.commit()
-    with pytest.raises(PhaseError) as refused:
+    with pytest.raises(ServiceError) as refused:
         save_phase(None, _data(department_ids=[closed.id]), None)
     assert refused.value.field == "department_ids"
-    with pytest.raises(PhaseError) as refused:
+    with pytest.raises(ServiceError) as refused:
         save_phase(None, _data(contact_ids=[gone.id]), None)
     assert refused.value.field == "contact_ids"
 
@@ -163,7 +163,7 @@ def test_faq_add_update_move_remove(ctx, people, make_phase):
 ])
 def test_faq_bad_input_is_refused(ctx, make_phase, question, answer, field):
     phase = db.session.get(RolloutPhase, make_phase().id)
-    with pytest.raises(PhaseError) as refused:
+    with pytest.raises(ServiceError) as refused:
         add_faq(phase, question, answer, None)
     assert refused.value.field == field
     db.session.rollback()

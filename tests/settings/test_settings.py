@@ -63,7 +63,7 @@ def test_a_row_edited_out_of_range_falls_back_to_the_default(ctx):
 def test_service_refuses_out_of_range_values(ctx, people):
     import pytest
 
-    from learning.settings.services import SettingError
+    from learning.errors import ServiceError
 
-    with pytest.raises(SettingError):
+    with pytest.raises(ServiceError):
         save_settings({"surveys.min_comments": 9}, people["admin"])

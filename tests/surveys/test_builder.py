@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from learning.audit.models import AuditEntry
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.errors import ServiceError
 from learning.surveys.building import QuestionData, SurveySettings, create_survey, save_question, update_survey
 from learning.surveys.instruments import TEMPLATES
@@ -89,7 +89,7 @@ def test_thresholds_cannot_go_below_the_organisation_floor(pg):
 def test_the_organisation_setting_raises_the_default_and_the_floor(app, people):
     from learning.settings.services import save_settings
 
-    with app.test_request_context():
+    with app.test_request_context(), unit_of_work():
         save_settings({"surveys.min_responses": 7, "surveys.min_comments": 12}, attached(people["admin"]))
     with app.test_request_context():
         pg = attached(people["project_group"])

@@ -43,7 +43,7 @@ def test_expired_rounds_keep_their_results_and_lose_their_answers(app, client, l
     with app.test_request_context():
         assert apply_retention(later, dry_run=True)["survey_answers"] == 6
     assert _counts(app) == (6, 6, 66)
-    with app.test_request_context():
+    with app.test_request_context(), unit_of_work():
         assert apply_retention(later)["survey_answers"] == 6
     assert _counts(app) == (0, 0, 0)
     with app.app_context():

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select, update
 
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.training.models import Course, Lesson, LessonCompletion, Question
 from learning.training.sync import known_phases, read_courses, sync_courses
 
@@ -144,7 +144,8 @@ def test_bundled_courses_are_valid():
 def _sync(root: Path):
     specs, problems = read_courses(root, known_phases())
     assert problems == []
-    return sync_courses(specs)
+    with unit_of_work():
+        return sync_courses(specs)
 
 
 def test_sync_is_idempotent_and_keeps_progress(ctx, tmp_path, make_user):
@@ -255,7 +256,8 @@ def test_quiz_rules_are_read_and_synced(ctx, tmp_path, lines, expected):
     specs, problems = read_courses(tmp_path, set())
     assert problems == []
     assert (specs[0].max_attempts, specs[0].attempt_pause, specs[0].show_answers) == expected
-    sync_courses(specs)
+    with unit_of_work():
+        sync_courses(specs)
     course = db.session.scalar(select(Course))
     assert (course.max_attempts or None, course.attempt_pause_minutes, course.show_answers) == expected
 
@@ -285,7 +287,8 @@ def test_unknown_phase_is_a_warning_and_the_course_loads_without_the_link(ctx, t
     assert [str(w) for w in warnings] == [
         f"{tmp_path}/e-akte/course.toml:1: warning: unknown rollout phase 'nope': "
         "the course is loaded without a phase link"]
-    assert sync_courses(specs).created == ["e-akte"]
+    with unit_of_work():
+        assert sync_courses(specs).created == ["e-akte"]
     assert db.session.scalar(select(Course.phase_id)) is None
     # Once the phase exists, the next sync links it although no file changed.
     phase = make_phase("nope")

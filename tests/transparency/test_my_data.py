@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.transparency.services import HIDDEN_VALUE, TABLE_LABELS, personal_data, personal_tables
 
 
@@ -32,11 +32,13 @@ def _activity(app, people, make_course, make_assignment, make_phase):
         phase = db.session.get(RolloutPhase, phase.id)
         employee = db.session.get(User, people["employee"].id)
         manager = db.session.get(User, people["manager"].id)
-        named = create_post(employee, phase, kind="idea", title="Benannte Idee", body="Text", anonymous=False)
-        anonymous = create_post(employee, phase, kind="concern", title="Anonyme Sorge", body="Geheim", anonymous=True)
-        other = create_post(manager, phase, kind="idea", title="Idee der Leitung", body="Text", anonymous=False)
-        vote(employee, other)
-        vote(manager, named)
+        with unit_of_work():
+            named = create_post(employee, phase, kind="idea", title="Benannte Idee", body="Text", anonymous=False)
+            anonymous = create_post(employee, phase, kind="concern", title="Anonyme Sorge", body="Geheim",
+                                    anonymous=True)
+            other = create_post(manager, phase, kind="idea", title="Idee der Leitung", body="Text", anonymous=False)
+            vote(employee, other)
+            vote(manager, named)
         return named.id, anonymous.id, other.id
 
 
