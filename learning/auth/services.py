@@ -20,7 +20,7 @@ from learning.auth.devices import expired, keep_device, note_seen, sign_out_devi
 from learning.auth.models import DeviceSession
 from learning.db import db, read_outside_transaction, utcnow
 from learning.i18n import local_today
-from learning.messaging.mail import absolute_url, send_mail
+from learning.mail import absolute_url, send_mail
 from learning.org.models import User, UserRole
 from learning.pagecache import Counters, counter_columns, note_counters
 

@@ -7,7 +7,7 @@ from collections import Counter
 import click
 from flask.cli import AppGroup
 
-from learning.org.cli import in_english
+from learning.i18n import in_english
 
 reminders_cli = AppGroup("reminders", help="Reminders: plan what is due into the outbox.")
 outbox_cli = AppGroup("outbox", help="The outbox: send what is due, show and retry.")

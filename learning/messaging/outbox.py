@@ -39,9 +39,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from learning.audit.services import record
 from learning.db import db, utcnow
-from learning.messaging.budget import MailWindow, backoff
-from learning.messaging.compose import compose_reminders
-from learning.messaging.mail import (
+from learning.mail import (
     Mailer,
     MailRejected,
     MailUnavailable,
@@ -50,6 +48,8 @@ from learning.messaging.mail import (
     build_message,
     sender_domain,
 )
+from learning.messaging.budget import MailWindow, backoff
+from learning.messaging.compose import compose_reminders
 from learning.messaging.models import Outbox, OutboxStatus
 from learning.messaging.reminders import Pending, PlanContext, kind_named
 from learning.notifications.services import Delivered, add_notifications, preferences_for, withdraw_notifications

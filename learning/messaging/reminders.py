@@ -1,7 +1,7 @@
 """Reminder kinds that features plug in, and planning them into the outbox.
 
-A feature registers a kind in a module named ``learning/<feature>/reminders.py`` (found and
-imported automatically for every feature in ``learning.FEATURES``)::
+A feature registers a kind in its module ``learning/<feature>/reminders.py`` (imported by
+``learning.plugins.discover``, like every plug-in)::
 
     task_due = reminder_kind("onboarding.task_due", label=_l("Onboarding task due"),
                              description=_l("..."), optional=True, lookback_days=30)
@@ -57,6 +57,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from learning.db import db, utcnow
 from learning.messaging.models import Outbox, OutboxStatus
+from learning.plugins import discover
 
 logger = logging.getLogger(__name__)
 
@@ -174,13 +175,6 @@ def reminder_kind(name: str, *, label, description="", optional: bool = True, or
                         lookback_days=lookback_days)
     _KINDS[name] = kind
     return kind
-
-
-def discover() -> None:
-    """Import the built-in kinds and every feature's ``reminders`` module once (threads wait for it)."""
-    from learning import import_feature_modules
-
-    import_feature_modules("reminders", "learning.messaging.kinds")  # training, announcements, feedback
 
 
 def registered_kinds() -> list[ReminderKind]:

@@ -11,9 +11,9 @@ from sqlalchemy.orm import joinedload
 from learning.audit.services import record_view
 from learning.forms import ActionForm
 from learning.guards import page_arg
+from learning.mail import CapturedMail
 from learning.messaging import bp
-from learning.messaging import retention as _retention  # noqa: F401  (registers the retention rules)
-from learning.messaging.models import CapturedMail, Outbox, OutboxStatus
+from learning.messaging.models import Outbox, OutboxStatus
 from learning.messaging.outbox import UNCONFIRMED, OutboxError, retry, retry_all_failed, retryable, status_counts
 from learning.messaging.reminders import kind_named, registered_kinds
 from learning.org.models import Role

@@ -11,7 +11,8 @@ import time_machine
 from sqlalchemy import func, select
 
 from learning.db import db, utcnow
-from learning.messaging.models import CapturedMail, Outbox, OutboxStatus
+from learning.mail import CapturedMail
+from learning.messaging.models import Outbox, OutboxStatus
 from learning.notifications.models import Notification, NotificationPreference
 from learning.org.models import User
 from learning.training.models import Assignment
@@ -202,7 +203,7 @@ def _wait_for_messages(smtp, count: int) -> None:
 
 def _answer_lost_after_the_dot(monkeypatch, error: BaseException) -> None:
     """The server gets the whole message, final dot included; its answer never reaches the sender."""
-    from learning.messaging import mail
+    from learning import mail
 
     getreply = mail._SMTP.getreply
 
@@ -513,8 +514,8 @@ def test_smtp_login_with_the_credentials_of_the_url(app, plan, send, due):
 def test_the_url_scheme_chooses_starttls_or_tls(app, monkeypatch, url, calls):
     from email.message import EmailMessage
 
-    from learning.messaging import mail
-    from learning.messaging.mail import Mailer
+    from learning import mail
+    from learning.mail import Mailer
 
     seen = []
 
@@ -586,7 +587,7 @@ def test_captured_mail_shows_names_as_written(app, plan, send, make_user, make_c
 
 def test_the_smtp_connection_sends_the_final_dot_without_waiting(app, smtp_server):
     """The dot follows the hand-over as a write of its own; Nagle's algorithm held it back ~40 ms per mail."""
-    from learning.messaging.mail import Mailer, build_message
+    from learning.mail import Mailer, build_message
 
     with app.app_context(), Mailer(smtp_server.url) as mailer:
         mailer.send(build_message("a@example.org", "Test", "Text", sender="p@example.org"), handing_over=lambda: None)

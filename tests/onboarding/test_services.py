@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from learning.audit.models import AuditEntry
 from learning.db import db
-from learning.messaging.models import CapturedMail
+from learning.mail import CapturedMail
 from learning.onboarding import services
 from learning.onboarding.models import JourneyStatus, JourneyTemplate, JourneyTemplateTask, OwnerRole
 from learning.onboarding.services import NotAllowed, NotFound, OnboardingError, TaskData, TemplateData
