@@ -94,6 +94,9 @@ def status_command() -> None:
 @in_english
 def retry_failed_command() -> None:
     """Queue every failed message again, with fresh attempts."""
+    from learning.db import unit_of_work
     from learning.messaging.outbox import retry_all_failed
 
-    click.echo(f"{retry_all_failed(None)} failed message(s) queued again.")
+    with unit_of_work():
+        count = retry_all_failed(None)
+    click.echo(f"{count} failed message(s) queued again.")

@@ -272,7 +272,11 @@ def _unique(rows: Iterable[Planned]) -> list[Planned]:
 
 def plan_reminders(now: datetime | None = None, *, dry_run: bool = False,
                    kinds: Sequence[str] | None = None) -> PlanResult:
-    """Ask every kind what is due at ``now`` and queue it (or, in a dry run, only count it); commit once."""
+    """Ask every kind what is due at ``now`` and queue it (or, in a dry run, only count it).
+
+    Flushes; the caller's unit of work (the job runner, ``flask reminders plan``) commits. A dry run
+    writes nothing: it neither inserts rows nor calls the kinds' ``planned`` hooks.
+    """
     ctx = PlanContext.at(now)
     results = []
     for kind in registered_kinds():
@@ -289,10 +293,8 @@ def plan_reminders(now: datetime | None = None, *, dry_run: bool = False,
                 kind.after_planning(ctx, rows)
         results.append(KindPlan(kind, rows, new))
         logger.debug("Reminder kind %s: %d due, %d new", kind.name, len(rows), new)
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
+    if not dry_run:
+        db.session.flush()  # what the ``planned`` hooks changed
     result = PlanResult(ctx, results, dry_run)
     logger.info("Reminders planned%s: %d due, %d new", " (dry run)" if dry_run else "", result.considered,
                 result.new)
