@@ -25,12 +25,15 @@ from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.db import db, utcnow
+from learning.pagecache import Shown
 
 logger = logging.getLogger(__name__)
 
 
 class CapturedMail(db.Model):
     """A mail stored instead of sent (no SMTP server configured); admins read them under "Sent mail"."""
+
+    __page_cache__ = Shown.NOWHERE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.db import db, utcnow
 from learning.org.models import User
+from learning.pagecache import Shown
 
 
 class OutboxStatus(enum.StrEnum):
@@ -32,6 +33,8 @@ class Outbox(db.Model):
     occurrence it is (``overdue:2026-03-01:2``): re-running a plan, or two schedulers planning at
     once, can never queue the same reminder twice.
     """
+
+    __page_cache__ = Shown.NOWHERE
 
     __tablename__ = "outbox"
     __table_args__ = (
