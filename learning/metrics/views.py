@@ -15,10 +15,7 @@ from learning.exports import Sheet, csv_response, xlsx_response
 from learning.forms import ActionForm
 from learning.guards import int_arg
 from learning.i18n import local_today
-from learning.metrics import (
-    bp,
-    sources,  # noqa: F401  (registers the built-in metric sources)
-)
+from learning.metrics import bp
 from learning.metrics.dashboards import dashboard_metrics, heatmap, overview, trends
 from learning.metrics.models import ALL_PHASES, ORGANISATION
 from learning.metrics.services import Metric, latest_day, snapshot

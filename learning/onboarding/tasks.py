@@ -19,7 +19,7 @@ from learning.audit.services import record
 from learning.db import after_commit, db, unit_of_work, utcnow
 from learning.errors import NotAllowed, NotFound, ServiceError
 from learning.i18n import local_today
-from learning.messaging.mail import MailError, absolute_url, send_mail
+from learning.mail import MailError, absolute_url, send_mail
 from learning.onboarding.access import (
     Involvement,
     course_done_at,

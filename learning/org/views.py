@@ -12,7 +12,7 @@ from learning.db import db, unit_of_work
 from learning.errors import ServiceError, show_on_form
 from learning.guards import int_arg
 from learning.i18n import local_today
-from learning.messaging.mail import MailError
+from learning.mail import MailError
 from learning.org import bp
 from learning.org.forms import ActionForm, DepartmentForm, PersonForm, TeamForm
 from learning.org.models import Department, Role, Team, User, UserRole

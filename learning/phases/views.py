@@ -14,7 +14,7 @@ from learning.i18n import local_today
 from learning.org.models import Role
 from learning.phases import bp
 from learning.phases.forms import FaqForm, PhaseForm
-from learning.phases.models import PhaseFaq, PhaseStatus, RolloutPhase  # noqa: F401  (registers the tables)
+from learning.phases.models import PhaseStatus, RolloutPhase
 from learning.phases.services import (
     PhaseData,
     add_faq,

@@ -36,10 +36,6 @@ from learning.surveys.taking import (
     submit_response,
 )
 
-# The home card and the retention rule register themselves on import; until learning.plugins.discover()
-# imports every feature's plug-in modules by name, they are imported here, where they were registered before.
-from learning.surveys import cards, retention  # noqa: E402,F401,I001  isort: skip
-
 ANSWER_KEY = re.compile(r"^q(\d{1,9})$")
 
 

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from learning.org.cli import in_english
+from learning.i18n import in_english
 
 courses_cli = AppGroup("courses", help="Courses: sync them from files, assign them by the rules.")
 commands = (courses_cli,)

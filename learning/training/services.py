@@ -525,7 +525,8 @@ def quiz_result(user: User, course: Course, attempt_id: int) -> QuizAttempt | No
 
 # Completion and certificates --------------------------------------------------------------
 
-def _new_code() -> str:
+def new_verification_code() -> str:
+    """A certificate's verification code that no completion has yet (the demo data uses it too)."""
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         if db.session.scalar(select(CourseCompletion.id).where(CourseCompletion.verification_code == code)) is None:
@@ -552,7 +553,7 @@ def _complete_if_done(user: User, course: Course,
         return None, False
     now = utcnow()
     completion = CourseCompletion(user_id=user.id, course_id=course.id, completed_at=now,
-                                  verification_code=_new_code())
+                                  verification_code=new_verification_code())
     db.session.add(completion)
     if assignment is not None and assignment.completed_at is None:
         assignment.completed_at = now

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from learning.audit.models import AuditEntry
 from learning.db import db
 from learning.errors import NotAllowed, NotFound, ServiceError
-from learning.messaging.models import CapturedMail
+from learning.mail import CapturedMail
 from learning.onboarding.access import shows_in_navigation
 from learning.onboarding.journeys import journey_page, my_journey, team_journeys
 from learning.onboarding.models import JourneyStatus, JourneyTemplate, JourneyTemplateTask, OwnerRole
