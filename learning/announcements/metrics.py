@@ -35,8 +35,7 @@ def acknowledgements(day: date) -> list[Value]:
     ).all())
     units = Units.load()
     tally = Tally()
-    for member in population():
-        reader = member.reader
+    for reader in population():
         for announcement in announcements:
             if announcement.addresses(reader):
                 tally.count(announcement.phase_id, units.of_team(reader.team_id), targeted=1,
