@@ -9,8 +9,9 @@ from sqlalchemy import select, text, update
 
 from learning.announcements.models import Announcement, AnnouncementVersion
 from learning.db import db, utcnow
-from learning.org.models import Role, User, UserRole
+from learning.org.models import User, UserRole
 from learning.pagecache import EVERYONE, ChangeCounter, PageCache, person_scope
+from learning.roles import Role
 from tests.conftest import CSRF_RE, PASSWORD
 
 

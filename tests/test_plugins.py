@@ -141,12 +141,8 @@ def test_every_extension_point_names_a_registry_that_exists():
 
 # Imports between parts of the code -----------------------------------------------------------------------------
 
-# Names a feature may still import from another's private scope until the audience module replaces them
-# (issue 15 §2); the lead removes this at the merge.
-# Shared code that may import features: the app factory (blueprints, login), and the role names until
-# ``learning/roles.py`` takes them (issue 15 §1).
+# Shared code that may import features: the app factory (blueprints, login).
 SHARED_MAY_IMPORT = {"learning/__init__.py": None}
-ROLE = ("learning.org.models", "Role")
 
 
 def _imports(path: Path):
@@ -175,7 +171,7 @@ def test_shared_code_imports_no_feature():
         if relative in SHARED_MAY_IMPORT:
             continue
         for module, name, line in _imports(path):
-            if _feature_of(module) and (module, name) != ROLE:
+            if _feature_of(module):
                 offences.append(f"{relative}:{line} imports {module}{'.' + name if name else ''}")
     assert offences == []
 

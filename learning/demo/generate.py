@@ -29,7 +29,8 @@ from learning.db import db, utcnow
 from learning.demo.data import DEMO_PASSWORD, FIRST_NAMES, LAST_NAMES, LOGINS, MAIL_DOMAIN, STRUCTURE
 from learning.demo.programme import load_phases
 from learning.feedback.models import FeedbackPost, FeedbackVote
-from learning.org.models import Department, Role, Team, User, UserRole, team_manager
+from learning.org.models import Department, Team, User, UserRole, team_manager
+from learning.roles import Role
 from learning.training.models import (
     Assignment,
     AssignmentRule,

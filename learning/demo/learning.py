@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from learning.db import db
 from learning.org.audience import AudienceKind
-from learning.org.models import Department, Role, User
+from learning.org.models import Department, User
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
 from learning.training.models import (
     Assignment,
     AssignmentRule,

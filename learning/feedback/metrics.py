@@ -11,7 +11,8 @@ from learning.db import db
 from learning.feedback.models import CLOSED_STATUSES, FeedbackComment, FeedbackPost, FeedbackStatusChange
 from learning.metrics.models import ORGANISATION
 from learning.metrics.services import Metric, Tally, Value, end_of_day, metric_source
-from learning.org.models import Role, UserRole
+from learning.org.models import UserRole
+from learning.roles import Role
 
 CLOSURE = Metric("feedback.closure", _l("Feedback closed"), "percent", True,
                  _l("Posts answered, implemented or declined with a reason, out of all visible posts."),

@@ -41,9 +41,10 @@ from learning.feedback.models import (
     PostStatus,
 )
 from learning.i18n import local_today
-from learning.org.models import Role, User
+from learning.org.models import User
 from learning.pagination import Page, paginate
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
 from learning.search import contains
 
 logger = logging.getLogger(__name__)

@@ -36,8 +36,8 @@ from learning.feedback.services import (
     you_said_we_did,
 )
 from learning.guards import page_arg
-from learning.org.models import Role
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
 from learning.security import AUTHENTICATED, allow
 
 MODERATORS = (Role.PROJECT_GROUP, Role.ADMIN)

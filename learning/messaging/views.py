@@ -17,9 +17,9 @@ from learning.messaging import bp
 from learning.messaging.models import Outbox, OutboxStatus
 from learning.messaging.outbox import UNCONFIRMED, retry, retry_all_failed, retryable, status_counts
 from learning.messaging.reminders import kind_named, registered_kinds
-from learning.org.models import Role
 from learning.org.search import matching_people, search_text
 from learning.pagination import paginate
+from learning.roles import Role
 from learning.security import allow
 
 PER_PAGE = 25

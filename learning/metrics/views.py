@@ -22,8 +22,9 @@ from learning.metrics.services import Metric, latest_day, snapshot
 from learning.metrics.team import member_training, open_feedback
 from learning.onboarding.access import managers_see_journeys
 from learning.onboarding.journeys import team_journeys
-from learning.org.models import Department, Role, Team, User
+from learning.org.models import Department, Team, User
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
 from learning.security import allow
 from learning.settings.services import setting
 from learning.surveys.instruments import construct_label

@@ -30,8 +30,9 @@ from learning.onboarding.access import (
 )
 from learning.onboarding.journeys import JourneyPage, TaskItem, journey_page, task_item
 from learning.onboarding.models import Journey, JourneyTask, OwnerRole, assignment_due_on, task_due_on
-from learning.org.models import Role, Team, User
+from learning.org.models import Team, User
 from learning.pagination import Page, paginate
+from learning.roles import Role
 
 logger = logging.getLogger(__name__)
 

@@ -45,7 +45,8 @@ from learning.onboarding.templates import (
     template_task,
     update_template,
 )
-from learning.org.models import Department, Role, User
+from learning.org.models import Department, User
+from learning.roles import Role
 from learning.security import AUTHENTICATED, allow, is_safe_redirect
 from learning.training.models import Course
 

@@ -54,8 +54,8 @@ def create_admin(email: str, first_name: str, last_name: str, username: str, inv
     """Create an administrator, e.g. the first one of a new installation."""
     from learning.auth.services import send_invitation, validate_new_password
     from learning.mail import MailError
-    from learning.org.models import Role
     from learning.org.services import PersonData, create_person
+    from learning.roles import Role
 
     data = PersonData(email=email, first_name=first_name, last_name=last_name, username=username,
                       roles={Role.EMPLOYEE, Role.ADMIN})

@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from learning.db import TimestampMixin, db, utcnow
 from learning.pagecache import Shown
-
-
-class Role(enum.StrEnum):
-    EMPLOYEE = "employee"
-    MANAGER = "manager"
-    PROJECT_GROUP = "project_group"
-    ADMIN = "admin"
-
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
-
-
-ROLE_LABELS = {
-    Role.EMPLOYEE: _l("Employee"),
-    Role.MANAGER: _l("Manager"),
-    Role.PROJECT_GROUP: _l("Project group"),
-    Role.ADMIN: _l("Administrator"),
-}
-
+from learning.roles import Role
 
 team_manager = Table(
     "team_manager",

@@ -18,7 +18,7 @@ from learning.db import db
 from learning.errors import NotFound, ServiceError
 from learning.guards import int_arg
 from learning.i18n import local_today
-from learning.org.models import Role
+from learning.roles import Role
 from learning.security import AUTHENTICATED, allow
 from learning.surveys import bp, stats
 from learning.surveys.figures import option_labels

@@ -24,8 +24,9 @@ from learning.audit.services import record
 from learning.db import db, utcnow
 from learning.errors import NotFound, ServiceError
 from learning.i18n import local_today
-from learning.org.models import Role, User
+from learning.org.models import User
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
 from learning.training.models import (
     Assignment,
     Course,

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from learning.db import db, unit_of_work, utcnow
 from learning.messaging.models import Outbox
-from learning.org.models import Role, User
+from learning.org.models import User
+from learning.roles import Role
 from learning.training.models import Assignment, Course, CourseCompletion
 from tests.messaging.conftest import BERLIN, MONDAY, berlin
 

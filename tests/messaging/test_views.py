@@ -10,7 +10,7 @@ from sqlalchemy import select
 from learning.audit.models import AuditEntry
 from learning.db import db
 from learning.messaging.models import Outbox, OutboxStatus
-from learning.org.models import Role
+from learning.roles import Role
 
 
 @pytest.fixture

@@ -29,7 +29,8 @@ from learning.onboarding.templates import (
     set_template_active,
     template_for,
 )
-from learning.org.models import Role, User
+from learning.org.models import User
+from learning.roles import Role
 from learning.training.models import Question
 from learning.training.services import complete_lesson, course_for, start_quiz, submit_quiz
 from tests.onboarding.conftest import TASKS, journey_of
