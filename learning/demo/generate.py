@@ -31,6 +31,7 @@ from learning.demo.programme import load_phases
 from learning.feedback.models import FeedbackPost, FeedbackVote
 from learning.org.models import Department, Team, User, UserRole, team_manager
 from learning.roles import Role
+from learning.training.certificates import CODE_ALPHABET, CODE_LENGTH
 from learning.training.models import (
     Assignment,
     AssignmentRule,
@@ -39,7 +40,6 @@ from learning.training.models import (
     LessonCompletion,
     QuizAttempt,
 )
-from learning.training.services import CODE_ALPHABET, CODE_LENGTH
 from learning.training.sync import read_courses, sync_courses
 
 CHUNK = 5_000

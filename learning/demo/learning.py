@@ -18,6 +18,7 @@ from learning.org.audience import AudienceKind
 from learning.org.models import Department, User
 from learning.phases.models import RolloutPhase
 from learning.roles import Role
+from learning.training.certificates import new_verification_code
 from learning.training.models import (
     Assignment,
     AssignmentRule,
@@ -27,7 +28,6 @@ from learning.training.models import (
     QuizAttempt,
 )
 from learning.training.rules import apply_rules
-from learning.training.services import new_verification_code
 from learning.training.sync import read_courses, sync_courses
 
 ASSIGNED_DAYS_AGO = 45

@@ -28,9 +28,9 @@ from learning.onboarding.starter import (
 from learning.onboarding.sync import start_journey, sync_journeys
 from learning.org.models import Department, Team, User
 from learning.roles import Role
+from learning.training.certificates import new_verification_code
 from learning.training.models import Assignment, Course, CourseCompletion, LessonCompletion, QuizAttempt
 from learning.training.rules import apply_rules
-from learning.training.services import new_verification_code
 
 MAIL_DOMAIN = "musterhausen.example"
 

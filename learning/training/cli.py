@@ -77,7 +77,7 @@ def allow_attempts(username: str, slug: str, count: int) -> None:
     from learning.errors import ServiceError
     from learning.org.models import User
     from learning.training.models import Course
-    from learning.training.services import grant_attempts
+    from learning.training.quiz import grant_attempts
 
     user = db.session.scalar(select(User).where(User.username == username))
     course = db.session.scalar(select(Course).where(Course.slug == slug))

@@ -32,7 +32,8 @@ from learning.onboarding.templates import (
 from learning.org.models import User
 from learning.roles import Role
 from learning.training.models import Question
-from learning.training.services import complete_lesson, course_for, start_quiz, submit_quiz
+from learning.training.quiz import start_quiz, submit_quiz
+from learning.training.services import complete_lesson, course_for
 from tests.onboarding.conftest import TASKS, journey_of
 
 SOON = date.today() + timedelta(days=7)
