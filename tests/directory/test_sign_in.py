@@ -288,6 +288,8 @@ def test_directory_page_shows_the_configuration_without_secrets_and_tests_it(lda
     admin = _admin_client(app, make_user)
     page = admin.get("/admin/directory/").get_data(as_text=True)
     assert slapd.ldap_url in page and "reader-secret" not in page and "not encrypted" in page
+    assert "No directory account is waiting for confirmation" in page
+    assert "Directory accounts waiting" not in admin.get("/admin/people").get_data(as_text=True)  # only when some wait
     response = admin.submit("/admin/directory/test", follow_redirects=True)
     assert "The connection works" in response.get_data(as_text=True)
     with app.app_context():
