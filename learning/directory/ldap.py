@@ -14,7 +14,7 @@ import ssl
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import ldap3
@@ -37,7 +37,7 @@ class DirectorySettings:
     url: str
     starttls: bool
     bind_dn: str
-    bind_password: str
+    bind_password: str = field(repr=False)  # never in a log line or traceback
     base_dn: str
     user_filter: str
     login_attribute: str
@@ -193,6 +193,22 @@ def find_person(connection: ldap3.Connection, settings: DirectorySettings, login
                            settings.login_attribute, login)
         return None
     return entry_from_response(found[0], settings)
+
+
+def iter_people(connection: ldap3.Connection, settings: DirectorySettings, page_size: int = 500,
+                attributes: tuple[str, ...] = ()) -> Iterator[DirectoryEntry]:
+    """Every person the configured filter matches under the base, read in pages (Active Directory answers at
+    most 1,000 entries per page); for directory sync, which adds the attributes its mapping reads."""
+    results = connection.extend.standard.paged_search(
+        settings.base_dn, settings.user_filter, search_scope=ldap3.SUBTREE, paged_size=page_size, generator=True,
+        attributes=[settings.login_attribute, settings.id_attribute, *NAME_ATTRIBUTES, *attributes])
+    for item in results:
+        if item.get("type") == "searchResEntry":
+            entry = entry_from_response(item, settings)
+            if entry is not None:
+                yield entry
+    if connection.result.get("result", 0) not in (0, 4):
+        raise DirectoryUnreachable(f"The search in {settings.base_dn!r} failed: {connection.result.get('description')}")
 
 
 def password_is_right(settings: DirectorySettings, dn: str, password: str) -> bool:
