@@ -236,7 +236,7 @@ def note_reachable(source: str = LDAP) -> None:
     _note(source, True, "")
 
 
-def test_connection() -> tuple[bool, str]:
+def try_connection() -> tuple[bool, str]:
     """Connect as the service account and search once: (worked, a line for the admin); the outcome is noted."""
     settings = directory_settings()
     if settings is None:

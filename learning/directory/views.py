@@ -14,7 +14,7 @@ from learning.directory.services import (
     directory_status,
     pending_links,
     refuse_link,
-    test_connection,
+    try_connection,
 )
 from learning.errors import ServiceError
 from learning.org.models import Role
@@ -48,7 +48,7 @@ def test():
         return redirect(url_for("directory.index"))
     try:
         with unit_of_work():  # the outcome is noted on the page in either case
-            worked, message = test_connection()
+            worked, message = try_connection()
     except ServiceError as error:
         flash(str(error), "warning")
     else:
