@@ -7,6 +7,7 @@ that a wrong value stops the start with one clear line instead of a traceback la
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -189,6 +190,57 @@ def _reminder_settings(env: dict) -> dict:
     return settings
 
 
+def _ldap_filter(name: str, value: str) -> str:
+    """A filter in parentheses with balanced parentheses: the search ANDs it with the login attribute."""
+    depth = 0
+    for char in value:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            break
+    if not (value.startswith("(") and value.endswith(")")) or depth != 0:
+        raise ConfigError(f"{name} must be an LDAP filter in parentheses such as "
+                          f"(&(objectCategory=person)(objectClass=user)), not {value!r}")
+    return value
+
+
+def _directory_settings(env: dict) -> dict:
+    """Sign-in with the organisation's directory (README: "Sign-in with the directory (LDAP / Active Directory)")."""
+    url = env.get("LEARNING_LDAP_URL", "").strip()
+    settings = {
+        "LDAP_URL": url,
+        "LDAP_STARTTLS": _flag(env.get("LEARNING_LDAP_STARTTLS")),
+        "LDAP_BIND_DN": env.get("LEARNING_LDAP_BIND_DN", "").strip(),
+        "LDAP_BIND_PASSWORD": env.get("LEARNING_LDAP_BIND_PASSWORD", ""),
+        "LDAP_BASE_DN": env.get("LEARNING_LDAP_BASE_DN", "").strip(),
+        "LDAP_USER_FILTER": _ldap_filter("LEARNING_LDAP_USER_FILTER", env.get(
+            "LEARNING_LDAP_USER_FILTER", "").strip() or "(&(objectCategory=person)(objectClass=user))"),
+        "LDAP_LOGIN_ATTRIBUTE": env.get("LEARNING_LDAP_LOGIN_ATTRIBUTE", "").strip() or "sAMAccountName",
+        "LDAP_ID_ATTRIBUTE": env.get("LEARNING_LDAP_ID_ATTRIBUTE", "").strip() or "objectGUID",
+        "LDAP_CA_FILE": env.get("LEARNING_LDAP_CA_FILE", "").strip(),
+        "LDAP_TIMEOUT": _int_between("LEARNING_LDAP_TIMEOUT", env.get("LEARNING_LDAP_TIMEOUT"), 10, 1, 120),
+    }
+    for key in ("LDAP_LOGIN_ATTRIBUTE", "LDAP_ID_ATTRIBUTE"):
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", settings[key]):
+            raise ConfigError(f"LEARNING_{key} must be an attribute name such as sAMAccountName, not {settings[key]!r}")
+    if not url:
+        return settings
+    parts = urlsplit(url)
+    if parts.scheme not in {"ldap", "ldaps"} or not parts.hostname or parts.path not in {"", "/"}:
+        raise ConfigError(f"LEARNING_LDAP_URL must look like ldaps://dc1.example.local:636 or "
+                          f"ldap://dc1.example.local:389, not {url!r}")
+    if parts.scheme == "ldaps" and settings["LDAP_STARTTLS"]:
+        raise ConfigError("LEARNING_LDAP_STARTTLS applies to ldap:// URLs only; ldaps:// is encrypted already")
+    if not settings["LDAP_BASE_DN"]:
+        raise ConfigError("LEARNING_LDAP_BASE_DN is missing: where people are searched, e.g. "
+                          "OU=Staff,DC=example,DC=local")
+    if bool(settings["LDAP_BIND_DN"]) != bool(settings["LDAP_BIND_PASSWORD"]):
+        raise ConfigError("LEARNING_LDAP_BIND_DN and LEARNING_LDAP_BIND_PASSWORD go together: the service account "
+                          "that searches the directory (both empty for an anonymous search)")
+    if settings["LDAP_CA_FILE"] and not Path(settings["LDAP_CA_FILE"]).is_file():
+        raise ConfigError(f"LEARNING_LDAP_CA_FILE is not a readable file: {settings['LDAP_CA_FILE']!r}")
+    return settings
+
+
 def load_config(overrides: dict | None = None, environ: os._Environ | dict | None = None) -> dict:
     """Return Flask config values from the environment (and ``.env``), with overrides applied."""
     if environ is None:
@@ -247,6 +299,7 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         # Privacy: may the project group see WHO has not acknowledged an announcement (audit-logged)?
         "SHOW_UNACKNOWLEDGED_NAMES": _flag(env.get("LEARNING_SHOW_UNACKNOWLEDGED_NAMES")),
         **_reminder_settings(env),
+        **_directory_settings(env),
     }
     if config["RATELIMIT_STORAGE_URI"].split(":", 1)[0] not in {"memory", "redis", "rediss", "redis+unix"}:
         raise ConfigError(
