@@ -16,7 +16,7 @@ __all__ = ["ConfigError", "create_app"]
 # Each feature package holds a blueprint ``bp`` whose routes live in its views module(s).
 FEATURES = (
     "home", "auth", "org", "audit", "messaging", "training", "phases", "announcements", "feedback",
-    "onboarding", "surveys", "scheduler", "notifications", "transparency", "settings", "metrics",
+    "onboarding", "surveys", "scheduler", "notifications", "transparency", "settings", "metrics", "media",
 )
 
 
