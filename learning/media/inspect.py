@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import struct
+import warnings
 from dataclasses import dataclass
 from io import BytesIO
 from typing import BinaryIO
@@ -162,9 +163,14 @@ def clean_image(data: bytes, extension: str, *, max_pixels: int, max_edge: int) 
     if not _ends_where_it_should(data, extension):
         raise _damaged()
     expected = PILLOW_FORMATS[extension]
-    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own guard agrees with ours (checked first, below)
+    # Pillow's guard against decompression bombs, at our limit; its warning (between one and two times
+    # the limit) is a refusal here too, so every image above the limit is refused before it is decoded.
+    Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        with Image.open(BytesIO(data), formats=[expected]) as probe:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(BytesIO(data), formats=[expected])
+        with probe:
             width, height = probe.size
             if probe.format != expected:
                 raise _damaged()
@@ -177,7 +183,7 @@ def clean_image(data: bytes, extension: str, *, max_pixels: int, max_edge: int) 
         with Image.open(BytesIO(data), formats=[expected]) as image:
             image.load()
             return _reencode(image, extension, max_edge)
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(0, 0, max_pixels) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, struct.error):
         raise _damaged() from None

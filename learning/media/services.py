@@ -65,7 +65,7 @@ def may_manage_media(user) -> bool:
 
 
 def may_see_media(user, item: MediaItem) -> bool:
-    """Editorial media: every signed-in person; a course's media: whoever may see the course (and managers)."""
+    """Editorial media: every signed-in person; a course's: whoever may see the course; library roles: all."""
     if not getattr(user, "is_authenticated", False):
         return False
     if item.course_id is None or may_manage_media(user):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from learning.content import MEDIA_PATH
 from learning.db import unit_of_work
@@ -66,9 +67,13 @@ def _upload_too_large(_error):
 
 
 def _send(served: ServedFile):
-    response = send_file(served.path, mimetype=served.mime_type, as_attachment=served.as_attachment,
-                         download_name=served.download_name, conditional=True, etag=served.etag,
-                         max_age=31536000)
+    """The file, or the part of it a range asks for (206; 416 with the file's length for a range beyond it)."""
+    try:
+        response = send_file(served.path, mimetype=served.mime_type, as_attachment=served.as_attachment,
+                             download_name=served.download_name, conditional=True, etag=served.etag,
+                             max_age=31536000)
+    except RequestedRangeNotSatisfiable as error:
+        return Response(status=416, headers={"Content-Range": f"bytes */{error.length}"})
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
