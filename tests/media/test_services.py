@@ -170,7 +170,7 @@ def test_a_rolled_back_upload_keeps_a_file_another_entry_uses(app, admin, media_
 
 def test_a_decompression_bomb_is_refused_before_decoding(make_app, people):
     app = make_app(MEDIA_MAX_IMAGE_PIXELS=1_000_000)
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         admin = db.session.get(User, people["admin"].id)
         with pytest.raises(ServiceError, match="too many pixels"):
             _upload(admin, samples.png(size=(1200, 1000)))
