@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -143,15 +144,31 @@ def discard_unused(sha256: str, *paths: Path) -> None:
             logger.exception("Could not remove the unused media file %s", path)
 
 
-def discard_incoming_older_than(seconds: float, now: float) -> int:
-    """Remove uploads left in ``incoming/`` by a process that died while receiving them."""
-    folder = media_dir() / "incoming"
-    removed = 0
-    for path in folder.glob(".partial-*") if folder.exists() else ():
-        if now - path.stat().st_mtime > seconds:
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
+@dataclass
+class StoreReport:
+    missing: list[str]  # stored names that rows refer to but the folder lacks
+    orphans: list[Path]  # files no row refers to (left by a process that died before its commit)
+    partials: list[Path]  # half-written files older than ``stale_seconds``
+
+
+def check_store(now: float, stale_seconds: float = 3600) -> StoreReport:
+    """Compare the folder with the rows: what is missing, what nobody refers to, what was left half written."""
+    rows = read_outside_transaction(select(MediaItem.sha256, MediaItem.extension, MediaItem.kind,
+                                           MediaItem.captions_sha256))
+    expected: set[Path] = set()
+    for sha256, extension, kind, captions in rows:
+        expected.add(path_for(sha256, extension))
+        if kind == "image":
+            expected.add(thumbnail_path(sha256))
+        if captions:
+            expected.add(path_for(captions, "vtt"))
+    root = media_dir()
+    present = {path for path in root.rglob("*") if path.is_file()} if root.exists() else set()
+    partials = sorted(path for path in present
+                      if path.name.startswith(".partial-") and now - path.stat().st_mtime > stale_seconds)
+    orphans = sorted(path for path in present - expected if not path.name.startswith(".partial-"))
+    missing = sorted(str(path.relative_to(root)) for path in expected - present)
+    return StoreReport(missing, orphans, partials)
 
 
 @event.listens_for(Session, "after_commit")

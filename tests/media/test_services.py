@@ -175,3 +175,19 @@ def test_a_decompression_bomb_is_refused_before_decoding(make_app, people):
         with pytest.raises(ServiceError, match="too many pixels"):
             _upload(admin, samples.png(size=(1200, 1000)))
         _upload(admin, samples.png(size=(1000, 1000)))
+
+
+def test_flask_media_check_finds_missing_and_unused_files(app, admin, media_dir, runner):
+    with unit_of_work():
+        kept = _upload(admin)
+        gone = _upload(admin, samples.png(color=(0, 0, 0)), "weg.png")
+    (media_dir / gone.sha256[:2] / gone.filename).unlink()
+    stray = media_dir / "ab" / ("ab" + "0" * 62 + ".png")
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"left by a crash")
+    result = runner.invoke(args=["media", "check"])
+    assert result.exit_code == 1
+    assert f"missing: {gone.sha256[:2]}/{gone.filename}" in result.output
+    assert f"unused: {stray}" in result.output and kept.filename not in result.output
+    runner.invoke(args=["media", "check", "--remove"])
+    assert not stray.exists() and (media_dir / kept.sha256[:2] / kept.filename).exists()
