@@ -10,6 +10,10 @@ Files are written before the transaction that records them commits. The names wr
 transaction are kept in the session; if it rolls back, the new ones are removed again (unless a
 row committed meanwhile by someone else refers to the same content). A file whose last row was
 deleted is removed after the deleting transaction committed (``discard_unused``).
+
+An upload whose content is on disk already writes nothing, but checks again after its commit:
+if the file went meanwhile (the last other entry with that content was deleted, or the upload
+that wrote it rolled back, at the same moment), it is put back from the bytes received.
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ from flask import current_app
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
-from learning.db import read_outside_transaction
+from learning.db import after_commit, read_outside_transaction
 from learning.media.models import MediaItem
 
 logger = logging.getLogger(__name__)
 
 WRITTEN = "learning.media.written"  # in Session.info: (hash, path) of the files this transaction created
+KEPT = "learning.media.kept"  # in Session.info: received copies of content already on disk, until the commit
 COPY_CHUNK = 1024 * 1024
 
 
@@ -58,9 +63,14 @@ def _new_temporary(folder: Path) -> tuple[int, Path]:
 
 
 def _place(temporary: Path, target: Path, session: Session, sha256: str) -> bool:
-    """Rename ``temporary`` to ``target`` unless that exists (same name, same bytes); whether it was new."""
+    """Rename ``temporary`` to ``target`` unless that exists (same name, same bytes); whether it was new.
+
+    If it exists, ``temporary`` is kept until the commit and then either dropped or, if ``target``
+    went meanwhile, renamed into its place.
+    """
     if target.exists():
-        temporary.unlink(missing_ok=True)
+        session.info.setdefault(KEPT, []).append(str(temporary))
+        after_commit(lambda: _settle(temporary, target))
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(temporary, target)
@@ -68,9 +78,26 @@ def _place(temporary: Path, target: Path, session: Session, sha256: str) -> bool
     return True
 
 
-def put_bytes(session: Session, data: bytes, sha256: str, target: Path) -> bool:
-    """Store ``data`` at ``target`` atomically; whether a new file was written."""
+def _settle(temporary: Path, target: Path) -> None:
     if target.exists():
+        temporary.unlink(missing_ok=True)
+    else:
+        logger.warning("Media file %s went while an upload of the same content committed; put back", target.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(temporary, target)
+
+
+def _write_if_gone(data: bytes, target: Path) -> None:
+    if not target.exists():
+        logger.warning("Media file %s went while an upload of the same content committed; put back", target.name)
+        put_bytes(None, data, "", target)
+
+
+def put_bytes(session: Session | None, data: bytes, sha256: str, target: Path) -> bool:
+    """Store ``data`` at ``target`` atomically; whether a new file was written (``session``: to undo on rollback)."""
+    if target.exists():
+        if session is not None:
+            after_commit(lambda: _write_if_gone(data, target))
         return False
     fd, temporary = _new_temporary(target.parent)
     try:
@@ -78,9 +105,13 @@ def put_bytes(session: Session, data: bytes, sha256: str, target: Path) -> bool:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        if session is None:
+            os.replace(temporary, target)
+            return True
         return _place(temporary, target, session, sha256)
     finally:
-        temporary.unlink(missing_ok=True)
+        if temporary.exists() and str(temporary) not in (session.info.get(KEPT, ()) if session else ()):
+            temporary.unlink(missing_ok=True)
 
 
 class Spool:
@@ -174,14 +205,17 @@ def check_store(now: float, stale_seconds: float = 3600) -> StoreReport:
 @event.listens_for(Session, "after_commit")
 def _keep_written(session: Session) -> None:
     session.info.pop(WRITTEN, None)
+    session.info.pop(KEPT, None)  # the unit of work's after-commit effects settle them now
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _remove_written(session: Session, previous_transaction) -> None:
     """The transaction that should have recorded these files rolled back: remove the files it created."""
-    if previous_transaction.parent is not None or WRITTEN not in session.info:
+    if previous_transaction.parent is not None:
         return
-    for sha256, name in session.info.pop(WRITTEN):
+    for name in session.info.pop(KEPT, ()):
+        Path(name).unlink(missing_ok=True)
+    for sha256, name in session.info.pop(WRITTEN, ()):
         path = Path(name)
         try:
             if not referenced(sha256):

@@ -191,3 +191,33 @@ def test_flask_media_check_finds_missing_and_unused_files(app, admin, media_dir,
     assert f"unused: {stray}" in result.output and kept.filename not in result.output
     runner.invoke(args=["media", "check", "--remove"])
     assert not stray.exists() and (media_dir / kept.sha256[:2] / kept.filename).exists()
+
+
+@pytest.mark.parametrize(("data", "name", "fields"), [
+    (samples.png(), "bild.png", {}),
+    (samples.mp4(), "film.mp4", {"transcript": "Text"}),
+])
+def test_content_that_went_while_uploading_it_again_is_put_back(app, admin, media_dir, make_course, data, name,
+                                                                 fields):
+    course = make_course("zugleich")
+    with unit_of_work():
+        first = _upload(admin, data, name, **fields)
+    path = media_dir / first.sha256[:2] / first.filename
+    with unit_of_work():
+        second = _upload(admin, data, name, course_id=course.id, **fields)
+        path.unlink()  # the other entry's deletion removed the file at this very moment
+    assert second.sha256 == first.sha256
+    assert path.read_bytes()[:4] == data[:4]
+    assert not [p for p in stored_files(media_dir) if p.name.startswith(".partial-")]
+
+
+def test_a_rolled_back_upload_of_known_content_leaves_no_partial_file(app, admin, media_dir, make_course):
+    course = make_course("zurueck")
+    with unit_of_work():
+        _upload(admin, samples.mp4(), "film.mp4", transcript="Text")
+    with pytest.raises(RuntimeError):
+        with unit_of_work():
+            _upload(admin, samples.mp4(), "film.mp4", transcript="Text", course_id=course.id)
+            raise RuntimeError
+    assert not [p for p in stored_files(media_dir) if p.name.startswith(".partial-")]
+    assert len(stored_files(media_dir)) == 1
