@@ -37,6 +37,10 @@ VIDEO_EXTENSIONS = frozenset({"mp4", "webm"})
 MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ",
                         b"dash", b"mmp4", b"MSNV", b"iso8", b"av01"})
 MP4_MAX_BOXES = 10_000
+# Another file hidden inside an image (a PDF in a JPEG comment, HTML in a PNG text chunk): the image is
+# refused, though re-encoding would drop it anyway. Compressed image data holds these by chance with a
+# probability far below one in a million.
+FOREIGN_IN_IMAGE_RE = re.compile(rb"%PDF-|<(?:script|html|body|iframe|svg|object|embed)[\s>/]", re.IGNORECASE)
 SVG_RE = re.compile(rb"<svg[\s>]|<\?xml|<!doctype\s+svg", re.IGNORECASE)
 # Names of active content in a PDF: scripts, launching programs, embedded files, Flash.
 PDF_ACTIVE_RE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia)(?![A-Za-z0-9#])")
@@ -160,7 +164,7 @@ def _ends_where_it_should(data: bytes, extension: str) -> bool:
 
 def clean_image(data: bytes, extension: str, *, max_pixels: int, max_edge: int) -> CleanImage:
     """Check an image fully and return it re-encoded without metadata, scaled to ``max_edge``."""
-    if not _ends_where_it_should(data, extension):
+    if not _ends_where_it_should(data, extension) or FOREIGN_IN_IMAGE_RE.search(data):
         raise _damaged()
     expected = PILLOW_FORMATS[extension]
     # Pillow's guard against decompression bombs, at our limit; its warning (between one and two times

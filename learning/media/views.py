@@ -39,7 +39,7 @@ from learning.security import AUTHENTICATED, allow
 # Media never change under their name (the name is the hash of the bytes): browsers keep them for a
 # year without asking again. Private, because who may see them is checked on every request.
 CACHE_CONTROL = "private, max-age=31536000, immutable"
-UPLOAD_ENDPOINTS = frozenset({"media.library"})
+UPLOAD_ENDPOINTS = frozenset({"media.library", "media.item"})
 # Form fields and the captions file around the largest upload.
 UPLOAD_OVERHEAD = 2 * 1024 * 1024
 

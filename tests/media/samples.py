@@ -101,3 +101,14 @@ def webm(payload: int = 2000) -> bytes:
 CAPTIONS = (b"WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nGuten Tag und willkommen.\n\n"
             b"00:00:02.500 --> 00:00:05.000\nSo finden Sie eine Akte.\n")
 SRT = b"1\n00:00:00,000 --> 00:00:02,500\nGuten Tag.\n"
+
+
+def jpeg_with_pdf_inside() -> bytes:
+    """A JPEG/PDF polyglot: the PDF sits in a comment segment right after the start, where PDF readers look."""
+    image, document = jpeg(), pdf()
+    return image[:2] + b"\xff\xfe" + struct.pack(">H", len(document) + 2) + document + image[2:]
+
+
+def png_with_html_chunk() -> bytes:
+    image = png()
+    return image[:33] + _chunk(b"tEXt", b"Comment\x00<html><script>alert(1)</script></html>") + image[33:]

@@ -120,3 +120,19 @@ def test_refusals_come_in_german(app, librarian, upload):
     assert "Untertitel" in page
     with app.app_context():
         assert db.session.query(MediaItem).count() == 0
+
+
+def test_every_form_needs_its_csrf_token(app, people, librarian):
+    _fill(app, people, 1)
+    item = only_item(app)
+    for url in ("/admin/media/", f"/admin/media/{item.id}", f"/admin/media/{item.id}/delete"):
+        assert librarian.post(url, data={"alt_text": "x", "name": "x"}).status_code == 400, url
+    assert item_count(app) == 1
+
+
+def test_a_pdf_item_offers_its_link(app, librarian, upload):
+    upload(librarian, samples.pdf(), "handbuch.pdf", alt_text="Handbuch zur E-Akte")
+    item = only_item(app)
+    page = librarian.get(f"/admin/media/{item.id}").get_data(as_text=True)
+    assert f"[Handbuch zur E-Akte (PDF, 1 KB)](/media/{item.filename})" in page
+    assert f'href="/media/{item.filename}"' in page

@@ -21,6 +21,8 @@ HOSTILE = {
     "png with a zip appended": (samples.png() + samples.zip_archive(), "bild.png", {}, DAMAGED),
     "png with html appended": (samples.png() + samples.HTML, "bild.png", {}, DAMAGED),
     "jpeg that is also a pdf": (samples.jpeg() + samples.pdf(), "foto.jpg", {}, DAMAGED),
+    "jpeg with a pdf in a comment": (samples.jpeg_with_pdf_inside(), "foto.jpg", {}, DAMAGED),
+    "png with html in a text chunk": (samples.png_with_html_chunk(), "bild.png", {}, DAMAGED),
     "webp with bytes appended": (samples.webp() + b"<script>x</script>", "bild.webp", {}, DAMAGED),
     "svg with a script": (samples.SVG_WITH_SCRIPT, "logo.svg", {}, "SVG images are not accepted"),
     "svg named .png": (samples.SVG_WITH_SCRIPT, "logo.png", {}, "SVG images are not accepted"),
