@@ -187,66 +187,29 @@ class Uploaded:
 
 
 def upload_media(actor: User, upload: Upload) -> Uploaded:
-    """Check, clean and store an uploaded file and its library entry (flushed, not committed)."""
+    """Check, clean and store an uploaded file and its library entry (flushed, not committed).
+
+    The same content uploaded again for the same audience is not added twice: the entry there is
+    returned with ``created=False``.
+    """
     if not may_manage_media(actor):
         raise NotFound(_("This media item does not exist."))
-    config = current_app.config
     alt_text = _alt_text(upload.alt_text)
     course = _course(upload.course_id)
-    name = display_name(upload.filename)
     head = upload.stream.read(inspect.HEAD_BYTES)
     extension = inspect.sniff(head)
     if extension is None:
         raise inspect.unsupported_type(head, upload.filename or "")
-    session = db.session()
-    if extension in inspect.IMAGE_EXTENSIONS:
-        if upload.captions is not None or (upload.transcript or "").strip():
-            raise ServiceError(_("Captions and transcripts belong to videos; this file is an image."), field="captions")
-        data = head + _read_at_most(upload.stream, config["MEDIA_MAX_IMAGE_BYTES"] - len(head), "image")
-        image = inspect.clean_image(data, extension, max_pixels=config["MEDIA_MAX_IMAGE_PIXELS"],
-                                    max_edge=config["MEDIA_MAX_IMAGE_EDGE"])
-        sha256 = store.sha256_of(image.data)
-        existing = _existing(sha256, extension, course)
-        if existing is not None:
-            return Uploaded(existing, False)
-        store.put_bytes(session, image.data, sha256, store.path_for(sha256, extension))
-        store.put_bytes(session, image.thumbnail, sha256, store.thumbnail_path(sha256))
-        item = MediaItem(kind=MediaKind.IMAGE, sha256=sha256, extension=extension, size=len(image.data),
-                         width=image.width, height=image.height)
-    else:
-        kind = MediaKind.PDF if extension == "pdf" else MediaKind.VIDEO
-        limit = config["MEDIA_MAX_PDF_BYTES" if kind == MediaKind.PDF else "MEDIA_MAX_VIDEO_BYTES"]
-        if kind == MediaKind.PDF and (upload.captions is not None or (upload.transcript or "").strip()):
-            raise ServiceError(_("Captions and transcripts belong to videos; this file is a PDF document."),
-                               field="captions")
-        try:
-            spool = store.Spool(upload.stream, head, limit)
-        except store.TooLarge:
-            raise _too_large(kind.value, limit) from None
-        try:
-            with spool.open() as received:
-                if kind == MediaKind.PDF:
-                    inspect.check_pdf(received, spool.size)
-                else:
-                    inspect.check_video(received, spool.size, extension)
-            captions = None
-            if kind == MediaKind.VIDEO:
-                captions, transcript = _captions_or_transcript(upload)
-            existing = _existing(spool.sha256, extension, course)
-            if existing is not None:
-                return Uploaded(existing, False)
-            sha256 = spool.sha256
-            if captions is not None:
-                _store_captions(session, captions)
-            spool.place(session, store.path_for(sha256, extension))
-        finally:
-            spool.discard()
-        item = MediaItem(kind=kind, sha256=sha256, extension=extension, size=spool.size)
-        if kind == MediaKind.VIDEO:
-            item.captions_sha256 = store.sha256_of(captions) if captions is not None else None
-            item.captions_language = _language(upload.captions_language) if captions is not None else None
-            item.transcript = transcript or None
-    item.name = name
+    if extension not in inspect.VIDEO_EXTENSIONS and (upload.captions is not None or (upload.transcript or "").strip()):
+        raise ServiceError(_("Captions and transcripts belong to videos; this file is an image.")
+                           if extension in inspect.IMAGE_EXTENSIONS else
+                           _("Captions and transcripts belong to videos; this file is a PDF document."),
+                           field="captions")
+    store_image = _store_image if extension in inspect.IMAGE_EXTENSIONS else _store_file
+    item = store_image(upload, head, extension, course)
+    if item.id is not None:  # an entry that was stored before
+        return Uploaded(item, False)
+    item.name = display_name(upload.filename)
     item.alt_text = alt_text
     item.course = course
     item.uploaded_by_id = actor.id
@@ -254,6 +217,52 @@ def upload_media(actor: User, upload: Upload) -> Uploaded:
     db.session.flush()
     record(actor, "media.upload", item, item.name, kind=item.kind, sha256=item.sha256, course_id=item.course_id)
     return Uploaded(item, True)
+
+
+def _store_image(upload: Upload, head: bytes, extension: str, course: Course | None) -> MediaItem:
+    """The cleaned image and its thumbnail on disk, and a new entry for them; or the entry that has them."""
+    config = current_app.config
+    data = head + _read_at_most(upload.stream, config["MEDIA_MAX_IMAGE_BYTES"] - len(head), "image")
+    image = inspect.clean_image(data, extension, max_pixels=config["MEDIA_MAX_IMAGE_PIXELS"],
+                                max_edge=config["MEDIA_MAX_IMAGE_EDGE"])
+    sha256 = store.sha256_of(image.data)
+    existing = _existing(sha256, extension, course)
+    if existing is not None:
+        return existing
+    session = db.session()
+    store.put_bytes(session, image.data, sha256, store.path_for(sha256, extension))
+    store.put_bytes(session, image.thumbnail, sha256, store.thumbnail_path(sha256))
+    return MediaItem(kind=MediaKind.IMAGE, sha256=sha256, extension=extension, size=len(image.data),
+                     width=image.width, height=image.height)
+
+
+def _store_file(upload: Upload, head: bytes, extension: str, course: Course | None) -> MediaItem:
+    """A checked PDF or video (with its captions) on disk, and a new entry for it; or the entry that has it."""
+    kind = MediaKind.PDF if extension == "pdf" else MediaKind.VIDEO
+    limit = current_app.config["MEDIA_MAX_PDF_BYTES" if kind == MediaKind.PDF else "MEDIA_MAX_VIDEO_BYTES"]
+    try:
+        spool = store.Spool(upload.stream, head, limit)
+    except store.TooLarge:
+        raise _too_large(kind.value, limit) from None
+    try:
+        with spool.open() as received:
+            if kind == MediaKind.PDF:
+                inspect.check_pdf(received, spool.size)
+            else:
+                inspect.check_video(received, spool.size, extension)
+        captions, transcript = _captions_or_transcript(upload) if kind == MediaKind.VIDEO else (None, "")
+        existing = _existing(spool.sha256, extension, course)
+        if existing is not None:
+            return existing
+        item = MediaItem(kind=kind, sha256=spool.sha256, extension=extension, size=spool.size,
+                         transcript=transcript or None)
+        if captions is not None:
+            item.captions_sha256 = _store_captions(db.session(), captions)
+            item.captions_language = _language(upload.captions_language)
+        spool.place(db.session(), store.path_for(spool.sha256, extension))
+        return item
+    finally:
+        spool.discard()
 
 
 def _existing(sha256: str, extension: str, course: Course | None) -> MediaItem | None:
