@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.db import TimestampMixin, db
 from learning.org.models import User
+from learning.pagecache import Shown
 from learning.training.models import Course
 
 NAME_MAX = 200
@@ -57,6 +58,9 @@ class MediaItem(TimestampMixin, db.Model):
     """One entry of the media library: a stored file with its description and audience."""
 
     __tablename__ = "media_item"
+    # Kept pages show stored HTML with a file's path, not the entry; uploads are rare, so a change
+    # simply counts for everyone (never stale should the editor show entries on a kept page).
+    __page_cache__ = Shown.EVERYONE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -119,6 +123,7 @@ class MediaUsage(db.Model):
     """
 
     __tablename__ = "media_usage"
+    __page_cache__ = Shown.EVERYONE
     __table_args__ = (UniqueConstraint("media_id", "kind", "ref_id"),
                       Index("ix_media_usage_kind_ref_id", "kind", "ref_id"))
 

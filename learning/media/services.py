@@ -41,8 +41,9 @@ from learning.media.models import (
     MediaKind,
     MediaUsage,
 )
-from learning.org.models import Role, User
+from learning.org.models import User
 from learning.pagination import Page, paginate
+from learning.roles import Role
 from learning.training.models import Course
 from learning.training.services import may_see as may_see_course
 
