@@ -133,6 +133,28 @@ def _mail_hours(value: str | None) -> tuple[int, int]:
     return hours
 
 
+def _media_settings(env: dict, instance_path: Path) -> dict:
+    """The media store (README: "Media"): where files live, size limits and image processing."""
+    mib = 1024 * 1024
+    return {
+        "MEDIA_DIR": env.get("LEARNING_MEDIA_DIR") or str(instance_path / "media"),
+        "MEDIA_MAX_IMAGE_BYTES": _int_between(
+            "LEARNING_MEDIA_MAX_IMAGE_MB", env.get("LEARNING_MEDIA_MAX_IMAGE_MB"), 10, 1, 100) * mib,
+        "MEDIA_MAX_PDF_BYTES": _int_between(
+            "LEARNING_MEDIA_MAX_PDF_MB", env.get("LEARNING_MEDIA_MAX_PDF_MB"), 20, 1, 500) * mib,
+        "MEDIA_MAX_VIDEO_BYTES": _int_between(
+            "LEARNING_MEDIA_MAX_VIDEO_MB", env.get("LEARNING_MEDIA_MAX_VIDEO_MB"), 100, 1, 2000) * mib,
+        "MEDIA_MAX_CAPTIONS_BYTES": _int_between(
+            "LEARNING_MEDIA_MAX_CAPTIONS_KB", env.get("LEARNING_MEDIA_MAX_CAPTIONS_KB"), 512, 1, 10240) * 1024,
+        # Larger images are scaled down to this longest edge; images with more pixels than this are
+        # refused before they are decoded (a decompression bomb: a small file that unpacks to gigabytes).
+        "MEDIA_MAX_IMAGE_EDGE": _int_between(
+            "LEARNING_MEDIA_MAX_IMAGE_EDGE", env.get("LEARNING_MEDIA_MAX_IMAGE_EDGE"), 1600, 200, 10000),
+        "MEDIA_MAX_IMAGE_PIXELS": _int_between(
+            "LEARNING_MEDIA_MAX_MEGAPIXELS", env.get("LEARNING_MEDIA_MAX_MEGAPIXELS"), 40, 1, 500) * 1_000_000,
+    }
+
+
 def _reminder_settings(env: dict) -> dict:
     """Reminders, the mail budget, sending and the scheduler (README: "Reminders and the scheduler")."""
     weekday = env.get("LEARNING_DIGEST_WEEKDAY", "monday").strip().lower()
@@ -300,6 +322,7 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         "SHOW_UNACKNOWLEDGED_NAMES": _flag(env.get("LEARNING_SHOW_UNACKNOWLEDGED_NAMES")),
         **_reminder_settings(env),
         **_directory_settings(env),
+        **_media_settings(env, instance_path),
     }
     if config["RATELIMIT_STORAGE_URI"].split(":", 1)[0] not in {"memory", "redis", "rediss", "redis+unix"}:
         raise ConfigError(
