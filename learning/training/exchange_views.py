@@ -36,12 +36,12 @@ def _course_zip_limit(endpoint: str | None, values: dict | None) -> None:
                                          current_app.config.get("MAX_CONTENT_LENGTH") or 0)
 
 
-def _page(form: CourseUploadForm, problems=(), warnings=(), status: int = 200):
+def _page(form: CourseUploadForm, problems=(), warnings=()):
     limits = ZipLimits.from_config(current_app.config)
     return render_template("training/manage_courses.html", courses=managed_courses(), form=form,
                            action_form=ActionForm(), problems=list(problems)[:MAX_LISTED],
                            more_problems=max(len(problems) - MAX_LISTED, 0), warnings=list(warnings)[:MAX_LISTED],
-                           more_warnings=max(len(warnings) - MAX_LISTED, 0), limits=limits), status
+                           more_warnings=max(len(warnings) - MAX_LISTED, 0), limits=limits)
 
 
 @bp.route("/manage/courses")
@@ -84,16 +84,16 @@ def _flash_result(result: ImportResult) -> None:
 def upload_course():
     form = CourseUploadForm()
     if not form.validate_on_submit():
-        return _page(form, status=400)
+        return _page(form)
     try:
         with unit_of_work():
             result = import_course(form.file.data.stream, current_user)
     except CourseImportError as error:
         show_on_form(form, error, default="file")
-        return _page(form, error.problems, error.warnings, status=400)
+        return _page(form, error.problems, error.warnings)
     except ServiceError as error:
         show_on_form(form, error, default="file")
-        return _page(form, status=400)
+        return _page(form)
     _flash_result(result)
     return redirect(url_for("training.manage_courses"))
 
