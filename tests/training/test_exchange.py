@@ -536,3 +536,25 @@ def test_cli_export_and_import(app, runner, tmp_path, make_course):
     refused = runner.invoke(args=["courses", "import", str(tmp_path / "d.zip")])
     assert refused.exit_code == 1 and "“datei-kurs” is managed as files" in refused.output
 
+
+
+def test_export_of_a_course_managed_as_files_holds_the_files_its_lessons_use(make_app, tmp_path):
+    root = tmp_path / "courses"
+    write_course(root, lessons={"01-start.md": "# Start\n\n![Der Plan](bilder/plan.png)\n\n[Film](film.mp4) und "
+                                               "[Merkblatt](merkblatt.pdf)\n"},
+                 files={"unbenutzt.png": PNG, "film.mp4": b"\0\0\0\x18ftypmp42", "film.vtt": b"WEBVTT\n",
+                        "merkblatt.pdf": b"%PDF-1.7"})
+    (root / "e-akte" / "bilder").mkdir()
+    (root / "e-akte" / "bilder" / "plan.png").write_bytes(PNG)
+    app = make_app(COURSES_DIR=str(root))
+    with app.test_request_context():
+        specs, problems = read_courses(root, known_phases())
+        assert problems == []
+        with unit_of_work():
+            sync_courses(specs)
+        exported = zipfile.ZipFile(io.BytesIO(export_course(course_for_exchange("e-akte"))))
+        assert sorted(exported.namelist()) == [
+            "e-akte/01-start.md", "e-akte/bilder/plan.png", "e-akte/course.toml", "e-akte/film.mp4", "e-akte/film.vtt",
+            "e-akte/merkblatt.pdf", "e-akte/quiz.toml"]
+        assert exported.read("e-akte/bilder/plan.png") == PNG
+        assert exported.read("e-akte/01-start.md") == (root / "e-akte" / "01-start.md").read_bytes()
