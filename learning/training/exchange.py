@@ -346,6 +346,14 @@ def _refuse(message: str, problems=()) -> CourseImportError:
 def unpack(data: IO[bytes], root: Path, limits: ZipLimits) -> Path:
     """Check every entry of the zip, then unpack it below ``root``; return the one course folder."""
     try:
+        size = data.seek(0, os.SEEK_END)
+        data.seek(0)
+    except (AttributeError, OSError):
+        size = 0
+    if size > limits.max_bytes:
+        raise _refuse(_("The zip is %(size)d MB; at most %(limit)d MB are allowed.",
+                        size=-(-size // MB), limit=limits.max_bytes // MB))
+    try:
         archive = zipfile.ZipFile(data)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise _refuse(_("The file is not a zip archive.")) from None

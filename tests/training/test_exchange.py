@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import stat
 import zipfile
 from datetime import date
@@ -199,8 +200,6 @@ def _bomb(size: int) -> io.BytesIO:
 
 
 def _incompressible(size: int) -> io.BytesIO:
-    import random
-
     noise = random.Random(1).randbytes(size)
     return zip_of({"course.toml": COURSE_TOML, "01-start.md": "# Start\n", "images/plan.png": PNG + noise})
 
@@ -558,3 +557,21 @@ def test_export_of_a_course_managed_as_files_holds_the_files_its_lessons_use(mak
             "e-akte/merkblatt.pdf", "e-akte/quiz.toml"]
         assert exported.read("e-akte/bilder/plan.png") == PNG
         assert exported.read("e-akte/01-start.md") == (root / "e-akte" / "01-start.md").read_bytes()
+
+
+def test_a_course_zip_may_be_larger_than_other_uploads_up_to_its_own_limit(make_app, people, login):
+    app = make_app(MAX_CONTENT_LENGTH=2000, COURSE_ZIP_MAX_MB=1)
+    client = app.test_client()
+    login(client, "projectgroup")
+    big = course_zip(**{"images/gross.png": PNG + random.Random(2).randbytes(50_000)})
+    response = client.submit("/learning/manage/courses/upload", {"file": (big, "e-akte.zip")})
+    assert response.status_code == 302
+    too_big = course_zip("zu-gross", **{"images/gross.png": PNG + random.Random(3).randbytes(2 * 2**20)})
+    assert client.submit("/learning/manage/courses/upload", {"file": (too_big, "z.zip")}).status_code == 413
+    assert client.submit("/account/password", {"x": "y" * 5000}).status_code == 413  # other forms keep theirs
+
+
+def test_the_service_refuses_a_zip_over_the_size_limit(ctx):
+    limits = ZipLimits(max_bytes=2**20, max_entries=50, max_unpacked=5 * 2**20, max_ratio=100)
+    with pytest.raises(CourseImportError, match="The zip is 2 MB; at most 1 MB are allowed."):
+        upload(_incompressible(3 * 2**19), limits=limits)
