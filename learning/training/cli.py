@@ -21,8 +21,11 @@ commands = (courses_cli,)
 def sync(directory: Path | None, check: bool) -> None:
     """Check every course in DIRECTORY (default: the courses folder), then sync them into the database.
 
-    Every problem is printed as FILE:LINE: reason; with any problem nothing is written. A course
-    naming a rollout phase the database does not know is loaded without the phase link (a warning).
+    Every problem is printed as FILE:LINE: reason; with any problem nothing is written. The
+    accessibility check of the lessons is part of the check: its errors are problems, its warnings
+    are printed. A course naming a rollout phase the database does not know is loaded without the
+    phase link (a warning). Courses uploaded in the browser are never touched: a folder of the
+    same name is skipped (a warning), and they are not archived when no folder names them.
     With --check no database is needed: phase references are checked only where one with the
     schema is reachable.
     """

@@ -1,4 +1,4 @@
-"""Training: courses synced from files, lessons, quizzes, assignment rules and progress."""
+"""Training: courses synced from files or uploaded as a zip, lessons, quizzes, assignment rules and progress."""
 
 from __future__ import annotations
 
