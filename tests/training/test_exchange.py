@@ -492,6 +492,7 @@ def test_export_download_and_archive_through_the_page(client, people, login):
     assert client.get("/learning/manage/courses/unknown/export").status_code == 404
     page = client.submit("/learning/manage/courses/e-akte/archive", {"archived": "1"}, follow_redirects=True)
     assert "has been archived" in page.get_data(as_text=True)
+    assert 'href="/learning/courses/e-akte"' not in page.get_data(as_text=True)  # learners no longer see it
     page = client.submit("/learning/manage/courses/e-akte/archive", {"archived": "0"}, follow_redirects=True)
     assert "has been restored" in page.get_data(as_text=True)
 
