@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from importlib import import_module
 from importlib.util import find_spec
 
@@ -12,37 +11,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from learning.config import PROJECT_ROOT, ConfigError, load_config
 
-__all__ = ["ConfigError", "create_app", "import_feature_modules"]
+__all__ = ["ConfigError", "create_app"]
 
 # Each feature package holds a blueprint ``bp`` whose routes live in its views module(s).
 FEATURES = (
     "home", "auth", "org", "audit", "messaging", "training", "phases", "announcements", "feedback",
     "onboarding", "surveys", "scheduler", "notifications", "transparency", "settings", "metrics",
 )
-
-_IMPORTED: set[str] = set()
-_IMPORTING = threading.RLock()
-
-
-def import_feature_modules(name: str, *first: str) -> None:
-    """Import ``first``, then every feature's module ``name`` (``jobs``, ``reminders``), once per process.
-
-    Registries fill while their modules are imported. The scheduler runs jobs in parallel threads,
-    so a caller waits here until every module is in: a flag set before the imports had finished
-    once let the outbox see a reminder kind that was registered but had no checker yet, and drop
-    its rows as "unknown kind".
-    """
-    if name in _IMPORTED:
-        return
-    with _IMPORTING:
-        if name in _IMPORTED:
-            return
-        for module in first:
-            import_module(module)
-        for feature in FEATURES:
-            if find_spec(f"learning.{feature}.{name}") is not None:
-                import_module(f"learning.{feature}.{name}")
-        _IMPORTED.add(name)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -58,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_logging(app)
     configure_request_hooks(app)  # first, so that access is checked before anything else
     configure_extensions(app)
+    configure_plugins(app)
     configure_blueprints(app)
     configure_templates(app)
     configure_errors(app)
@@ -80,10 +56,13 @@ def configure_logging(app: Flask) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
-    from learning import content, models  # noqa: F401  (models registers every table with the metadata)
+    from learning import content
     from learning.db import end_session_quietly, ping_when_idle, render_migration_type
     from learning.extensions import babel, csrf, db, limiter, login_manager, migrate
     from learning.i18n import select_locale, select_timezone
+    from learning.models import import_models
+
+    import_models()  # every table in the metadata before anything maps or creates them
 
     db.init_app(app)
     with app.app_context():
@@ -116,6 +95,13 @@ def configure_blueprints(app: Flask) -> None:
     for feature in FEATURES:
         import_module(f"learning.{feature}.views")  # attaches the routes to the feature's blueprint
         app.register_blueprint(import_module(f"learning.{feature}").bp)
+
+
+def configure_plugins(app: Flask) -> None:
+    """Every feature's reminders, jobs, metric sources, cards, ... (``learning.plugins``), at start."""
+    from learning.plugins import discover
+
+    discover()
 
 
 def configure_request_hooks(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from learning.org.cli import in_english
+from learning.i18n import in_english
 
 content_cli = AppGroup("content", help="Authored Markdown: its stored HTML.")
 commands = (content_cli,)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, ngettext
+from flask_babel import force_locale, format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -57,3 +58,14 @@ def due_in_words(due_on: date | None, today: date) -> str:
     if days > 0:
         return ngettext("in %(num)d day", "in %(num)d days", days)
     return ngettext("%(num)d day overdue", "%(num)d days overdue", -days)
+
+
+def in_english(command):
+    """Run a command with English messages: admin consoles, logs and scripts read one language."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        with force_locale("en"):
+            return command(*args, **kwargs)
+
+    return wrapper

@@ -1,18 +1,18 @@
-"""Import every feature's models so that the metadata (and Alembic) sees all tables."""
+"""Every table in the metadata (for ``create_all`` and Alembic): each feature's ``models`` module, found by name."""
 
-import learning.announcements.models  # noqa: F401
-import learning.audit.models  # noqa: F401
-import learning.auth.models  # noqa: F401
-import learning.feedback.models  # noqa: F401
-import learning.messaging.models  # noqa: F401
-import learning.metrics.models  # noqa: F401
-import learning.notifications.models  # noqa: F401
-import learning.onboarding.models  # noqa: F401
-import learning.org.models  # noqa: F401
-import learning.pagecache  # noqa: F401  (the change counters)
-import learning.phases.models  # noqa: F401
-import learning.scheduler.models  # noqa: F401
-import learning.settings.models  # noqa: F401
-import learning.surveys.models  # noqa: F401
-import learning.training.models  # noqa: F401
-import learning.transparency.models  # noqa: F401
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.util import find_spec
+
+# Tables of shared code: the mail captured instead of sent, the page cache's change counters.
+SHARED = ("learning.mail", "learning.pagecache")
+
+
+def import_models() -> None:
+    """Import the shared tables and ``learning/<feature>/models.py`` of every feature (once, as imports are)."""
+    from learning import FEATURES
+
+    for name in (*SHARED, *(f"learning.{feature}.models" for feature in FEATURES)):
+        if find_spec(name) is not None:
+            import_module(name)

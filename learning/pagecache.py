@@ -11,13 +11,18 @@ The counters are read with the signed-in person, in the one statement ``auth.ser
 runs outside any transaction, so a kept page costs no further statement.
 
 The counters are bumped in the transaction that changes the data, so a page rendered after a
-change never hides it:
+change never hides it. Every model says where its rows show with ``__page_cache__`` (a ``Shown``;
+a table without a model says it in ``Table(..., info={"page_cache": ...})``):
 
 - a flush of rows that belong to one person and that other people's cached pages never show
-  (``PERSONAL``: their progress, acknowledgements, notifications, ...) bumps that person's counter;
-- a flush of anything else, and any bulk statement through the session, bumps everyone's counter;
-- tables no cached page shows (``UNSHOWN``: the outbox, the audit log, ...) bump nothing;
+  (``Shown.PERSON``: their progress, acknowledgements, notifications, ...) bumps that person's counter;
+- a flush of anything else (``Shown.EVERYONE``), and any bulk statement through the session, bumps
+  everyone's counter;
+- tables no cached page shows (``Shown.NOWHERE``: the outbox, the audit log, ...) bump nothing;
 - a plain SQL statement through the session other than a SELECT bumps everyone's.
+
+A table that says nothing counts as ``EVERYONE``: never stale, only kept less long
+(``tests/test_pagecache.py`` checks that every table says it).
 
 Writes that bypass the session (a separate engine connection) are not seen; entries also expire
 after ``PAGE_CACHE_SECONDS`` for them and for what changes with time alone (an announcement
@@ -26,6 +31,7 @@ published at a set time). Pages with flashed messages or a query string are neve
 
 from __future__ import annotations
 
+import enum
 import threading
 from collections import OrderedDict
 from functools import wraps
@@ -47,20 +53,38 @@ from learning.i18n import local_today
 EVERYONE = "all"
 PENDING = "page_cache_scopes"  # in Session.info: the counters this transaction bumps
 
-# Rows of one person that other people's cached pages do not show (not even as a name). Survey
-# participation is not among them on purpose: answering an anonymous survey must not touch a row
-# named after the person in the transaction that stores the answers (see test_anonymity.py).
-PERSONAL = frozenset({
-    "assignment", "lesson_completion", "quiz_attempt", "course_completion", "announcement_acknowledgement",
-    "announcement_feed_token", "feedback_subscription", "notification", "notification_preference",
-})
-# Tables no cached page shows.
-UNSHOWN = frozenset({"change_counter", "outbox", "captured_mail", "audit_log", "job_run", "scheduler_lease",
-                     "device_session"})
+class Shown(enum.StrEnum):
+    """Where a table's rows show on kept pages: each model declares it as ``__page_cache__``."""
+
+    EVERYONE = "everyone"  # anywhere: a change is news for every kept page
+    # Rows of one person (``user_id``) that other people's kept pages do not show, not even as a name.
+    # Survey participation is not one on purpose: answering an anonymous survey must not touch a row
+    # named after the person in the transaction that stores the answers (see test_anonymity.py).
+    PERSON = "person"
+    NOWHERE = "nowhere"  # on no kept page (the outbox, the audit log, ...)
+
+
+def shown(table) -> Shown:
+    """Where the rows of ``table`` (a Table) show, as its model or its ``info`` declares (else everywhere)."""
+    declared = table.info.get("page_cache")
+    if declared is None:
+        declared = getattr(_model_of(table.name), "__page_cache__", None)
+    return Shown(declared or Shown.EVERYONE)
+
+
+_MODELS: dict[str, type] = {}  # table name -> model, filled on first use (and when a model came later)
+
+
+def _model_of(table_name: str) -> type | None:
+    if table_name not in _MODELS:
+        _MODELS.update({mapper.local_table.name: mapper.class_ for mapper in db.Model.registry.mappers})
+    return _MODELS.get(table_name)
 
 
 class ChangeCounter(db.Model):
     """How often the data behind a scope's cached pages changed (``all`` or ``user:<id>``)."""
+
+    __page_cache__ = Shown.NOWHERE
 
     scope: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -80,10 +104,10 @@ def _pending(session: Session) -> set[str]:
 def _note_flushed(session: Session, _context) -> None:
     pending = _pending(session)
     for instance in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(getattr(type(instance), "__table__", None), "name", None)
-        if table in UNSHOWN:
+        where = getattr(type(instance), "__page_cache__", Shown.EVERYONE)
+        if where == Shown.NOWHERE:
             continue
-        user_id = getattr(instance, "user_id", None) if table in PERSONAL else None
+        user_id = getattr(instance, "user_id", None) if where == Shown.PERSON else None
         pending.add(person_scope(user_id) if user_id is not None else EVERYONE)
 
 
@@ -96,7 +120,7 @@ def _note_bulk_statement(state) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) not in UNSHOWN:
+    if table is None or not hasattr(table, "info") or shown(table) != Shown.NOWHERE:
         _pending(state.session).add(EVERYONE)
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from learning.org.models import Role
+from learning.roles import Role
 
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"

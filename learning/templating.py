@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from learning.guards import BIDI_CONTROLS
 from learning.i18n import date_filter, due_in_words, local_today
-from learning.org.models import Role
+from learning.roles import Role
 from learning.security import AUTHENTICATED, audience_of
 
 LANGUAGES = {"de": "Deutsch", "en": "English"}

@@ -26,7 +26,8 @@ from werkzeug.security import generate_password_hash
 
 from learning import create_app
 from learning.db import db
-from learning.org.models import Department, Role, Team, User
+from learning.org.models import Department, Team, User
+from learning.roles import Role
 
 pytest_plugins = ["tests.training.factories"]  # course, assignment and phase factories
 

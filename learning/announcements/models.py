@@ -13,6 +13,7 @@ from learning.content import Profile, Rendering
 from learning.db import TimestampMixin, db, utcnow
 from learning.org.audience import AudienceKind, Person, matches
 from learning.org.models import User
+from learning.pagecache import Shown
 from learning.phases.models import RolloutPhase
 
 
@@ -24,6 +25,8 @@ class AnnouncementStatus(enum.StrEnum):
 
 
 class Announcement(TimestampMixin, db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     __tablename__ = "announcement"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +82,8 @@ class Announcement(TimestampMixin, db.Model):
 class AnnouncementVersion(db.Model):
     """The text of one version; the row of the current version is always there."""
 
+    __page_cache__ = Shown.EVERYONE
+
     __tablename__ = "announcement_version"
     __table_args__ = (UniqueConstraint("announcement_id", "version"),)
 
@@ -103,6 +108,8 @@ class AnnouncementVersion(db.Model):
 class Acknowledgement(db.Model):
     """"Read and understood": one row per person and announcement, holding the version acknowledged last."""
 
+    __page_cache__ = Shown.PERSON
+
     __tablename__ = "announcement_acknowledgement"
     __table_args__ = (UniqueConstraint("announcement_id", "user_id"),)
 
@@ -119,6 +126,8 @@ def new_feed_token() -> str:
 
 class FeedToken(db.Model):
     """The secret part of a person's feed address; whoever knows it reads that person's announcements."""
+
+    __page_cache__ = Shown.PERSON
 
     __tablename__ = "announcement_feed_token"
 

@@ -43,9 +43,10 @@ from learning.db import db, unit_of_work, utcnow
 from learning.errors import NotFound, ServiceError, show_on_form
 from learning.guards import int_arg
 from learning.org.audience import AudienceNames
-from learning.org.models import Department, Role, Team
+from learning.org.models import Department, Team
 from learning.pagination import paginate
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
 from learning.security import AUTHENTICATED, PUBLIC, allow, is_safe_redirect
 
 PROJECT = (Role.PROJECT_GROUP, Role.ADMIN)

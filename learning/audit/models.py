@@ -9,9 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.db import db, utcnow
 from learning.org.models import User
+from learning.pagecache import Shown
 
 
 class AuditEntry(db.Model):
+    __page_cache__ = Shown.NOWHERE
+
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,9 +9,9 @@ from sqlalchemy.orm import selectinload
 from learning.audit import bp
 from learning.audit.models import AuditEntry
 from learning.guards import check_day
-from learning.org.models import Role
 from learning.org.search import matching_people, search_text
 from learning.pagination import paginate
+from learning.roles import Role
 from learning.security import allow
 
 

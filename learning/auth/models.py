@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.db import db
+from learning.pagecache import Shown
 
 
 class DeviceSession(db.Model):
@@ -17,6 +18,8 @@ class DeviceSession(db.Model):
     is stored. What is kept about the device is coarse on purpose: browser and system family
     (from the user agent, no version, no address) and two days, not times.
     """
+
+    __page_cache__ = Shown.NOWHERE
 
     __tablename__ = "device_session"
 

@@ -17,7 +17,7 @@ from learning.i18n import local_today
 from learning.transparency.retention import retention_rule
 
 
-@retention_rule("device_sessions", "retention.individual_logs_days")
+@retention_rule("device_sessions", "retention.individual_logs_days", order=30)
 def purge_device_sessions(cutoff: datetime, dry_run: bool) -> int:
     day = max(cutoff.date(), local_today() - timedelta(days=idle_days()))
     condition = DeviceSession.last_seen_on < day

@@ -26,7 +26,7 @@ from learning.auth.models import DeviceSession
 from learning.db import after_commit, db, read_outside_transaction, unit_of_work, utcnow
 from learning.errors import ServiceError
 from learning.i18n import local_today
-from learning.messaging.mail import absolute_url, send_mail
+from learning.mail import absolute_url, send_mail
 from learning.org.models import User, UserRole
 from learning.pagecache import Counters, counter_columns, note_counters
 

@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from flask_login import confirm_login, current_user, fresh_login_required, login_user, logout_user
 
 from learning.auth import bp
-from learning.auth import retention as _retention  # noqa: F401  (registers the retention rule)
 from learning.auth.devices import sign_out_device, sign_out_everywhere
 from learning.auth.forms import ChangePasswordForm, LoginForm, NewPasswordForm, PasswordMailForm, ReauthenticateForm
 from learning.auth.services import (
@@ -21,7 +20,7 @@ from learning.db import unit_of_work
 from learning.errors import ServiceError, show_on_form
 from learning.extensions import limiter
 from learning.forms import ActionForm
-from learning.messaging.mail import MailError
+from learning.mail import MailError
 from learning.security import AUTHENTICATED, PUBLIC, allow, redirect_back
 
 

@@ -17,7 +17,8 @@ from learning.demo.metrics import load_metric_history
 from learning.demo.onboarding import load_onboarding
 from learning.demo.programme import load_phases
 from learning.demo.surveys import load_surveys
-from learning.org.models import Department, Role, Team, User
+from learning.org.models import Department, Team, User
+from learning.roles import Role
 
 DEMO_PASSWORD = "demo"
 MAIL_DOMAIN = "musterhausen.example"

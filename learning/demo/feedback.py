@@ -20,8 +20,9 @@ from learning.feedback.models import (
     FeedbackSubscription,
     FeedbackVote,
 )
-from learning.org.models import Role, Team, User
+from learning.org.models import Team, User
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
 
 # Who wrote a post: a demo login, ("team", n) for the n-th employee of a team, or None (anonymous).
 # phase, kind, author, days ago, title, text, votes,

@@ -5,7 +5,7 @@ departments and teams with managers, people with start dates spread over decades
 hires, the rollout phases and the bundled courses with assignment rules, assignments with a
 realistic mix of progress (done, in progress, not started, overdue), lesson completions, quiz
 attempts and certificates, announcements with acknowledgements and feedback with votes.
-Features with data of their own add it through ``@generator`` (called in registration order).
+A feature with data of its own adds a step here (there is no registry: none has needed one).
 The four demo logins (anna, mara, paul, admin; password ``demo``) exist in every generated
 organisation, so benchmarks can sign in as each role.
 """
@@ -29,7 +29,9 @@ from learning.db import db, utcnow
 from learning.demo.data import DEMO_PASSWORD, FIRST_NAMES, LAST_NAMES, LOGINS, MAIL_DOMAIN, STRUCTURE
 from learning.demo.programme import load_phases
 from learning.feedback.models import FeedbackPost, FeedbackVote
-from learning.org.models import Department, Role, Team, User, UserRole, team_manager
+from learning.org.models import Department, Team, User, UserRole, team_manager
+from learning.roles import Role
+from learning.training.certificates import CODE_ALPHABET, CODE_LENGTH
 from learning.training.models import (
     Assignment,
     AssignmentRule,
@@ -38,7 +40,6 @@ from learning.training.models import (
     LessonCompletion,
     QuizAttempt,
 )
-from learning.training.services import CODE_ALPHABET, CODE_LENGTH
 from learning.training.sync import read_courses, sync_courses
 
 CHUNK = 5_000
@@ -49,7 +50,7 @@ PHASE_COURSE = ("e-akte-grundlagen", "e-akte")
 
 @dataclass
 class Generated:
-    """What later steps (and feature generators) need: ids, units and the random source."""
+    """What later steps need: ids, units and the random source."""
 
     today: date
     rng: random.Random
@@ -61,13 +62,6 @@ class Generated:
 
 
 Progress = Callable[[str, int], None]
-GENERATORS: list[Callable[[Generated, Progress], None]] = []
-
-
-def generator(step: Callable[[Generated, Progress], None]):
-    """Register a feature's own data step (run after the built-in ones)."""
-    GENERATORS.append(step)
-    return step
 
 
 def _bulk(table, rows: list[dict], progress: Progress, label: str) -> None:
@@ -89,8 +83,6 @@ def generate(employees: int, seed: int, today: date, progress: Progress = lambda
     _training(state, progress)
     _announcements(state, progress)
     _feedback(state, progress)
-    for step in GENERATORS:
-        step(state, progress)
     db.session.commit()
     # Fresh statistics, as autovacuum would gather later: without them PostgreSQL picks poor plans
     # for the bulk-loaded tables (the lesson page at 50,000 people: 6.0 → 2.7 ms of SQL).

@@ -15,8 +15,10 @@ from sqlalchemy import select
 
 from learning.db import db
 from learning.org.audience import AudienceKind
-from learning.org.models import Department, Role, User
+from learning.org.models import Department, User
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
+from learning.training.certificates import new_verification_code
 from learning.training.models import (
     Assignment,
     AssignmentRule,
@@ -26,7 +28,6 @@ from learning.training.models import (
     QuizAttempt,
 )
 from learning.training.rules import apply_rules
-from learning.training.services import _new_code
 from learning.training.sync import read_courses, sync_courses
 
 ASSIGNED_DAYS_AGO = 45
@@ -106,7 +107,7 @@ def _seed_progress(today: date, courses: dict[str, Course], rng: random.Random) 
                                             submitted_at=finished, score=100, passed=True, details=details))
             assignment.completed_at = finished
             completions.append(CourseCompletion(user_id=user.id, course_id=course.id, completed_at=finished,
-                                                verification_code=_new_code()))
+                                                verification_code=new_verification_code()))
             db.session.add(completions[-1])
             db.session.flush()  # the next code is checked against this one
     db.session.add_all(lesson_rows + attempts)

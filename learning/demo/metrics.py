@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from learning.metrics import sources  # noqa: F401  (registers the built-in metric sources)
 from learning.metrics.services import snapshot
 
 WEEKS = 17

@@ -26,10 +26,11 @@ from learning.onboarding.starter import (
     install,
 )
 from learning.onboarding.sync import start_journey, sync_journeys
-from learning.org.models import Department, Role, Team, User
+from learning.org.models import Department, Team, User
+from learning.roles import Role
+from learning.training.certificates import new_verification_code
 from learning.training.models import Assignment, Course, CourseCompletion, LessonCompletion, QuizAttempt
 from learning.training.rules import apply_rules
-from learning.training.services import _new_code
 
 MAIL_DOMAIN = "musterhausen.example"
 
@@ -162,5 +163,5 @@ def _complete_course(user: User, course_id: int, day: date) -> None:
         assignment.started_at = assignment.started_at or _moment(day, 9)
         assignment.completed_at = finished
     db.session.add(CourseCompletion(user_id=user.id, course_id=course_id, completed_at=finished,
-                                    verification_code=_new_code()))
+                                    verification_code=new_verification_code()))
     db.session.flush()  # the next code is checked against this one

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from learning.content import Profile, Rendering
 from learning.db import db, utcnow
 from learning.org.models import User
+from learning.pagecache import Shown
 from learning.phases.models import RolloutPhase
 
 TITLE_MAX = 150
@@ -82,6 +83,8 @@ HIDDEN = "hidden"
 
 
 class FeedbackPost(db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     __tablename__ = "feedback_post"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -134,6 +137,8 @@ class FeedbackPost(db.Model):
 class FeedbackVote(db.Model):
     """One upvote per person and post; no time is stored (votes are not behaviour data)."""
 
+    __page_cache__ = Shown.EVERYONE
+
     __tablename__ = "feedback_vote"
     __table_args__ = (UniqueConstraint("post_id", "user_id"),)
 
@@ -144,6 +149,8 @@ class FeedbackVote(db.Model):
 
 class FeedbackComment(db.Model):
     """A comment on a post; ``official`` marks the answer of the project group."""
+
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "feedback_comment"
 
@@ -168,6 +175,8 @@ class FeedbackStatusChange(db.Model):
     ``notified_at`` stays NULL until the reminders feature has delivered it; who is told is
     decided by ``learning.feedback.services.recipients_of``.
     """
+
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "feedback_status_change"
 
@@ -202,6 +211,8 @@ class FeedbackStatusChange(db.Model):
 
 class FeedbackSubscription(db.Model):
     """Who is told about status changes: the named author, voters, and whoever follows the post."""
+
+    __page_cache__ = Shown.PERSON
 
     __tablename__ = "feedback_subscription"
     __table_args__ = (UniqueConstraint("post_id", "user_id"),)

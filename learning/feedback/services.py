@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -42,10 +41,10 @@ from learning.feedback.models import (
     PostStatus,
 )
 from learning.i18n import local_today
-from learning.org.models import Role, User
+from learning.org.models import User
 from learning.pagination import Page, paginate
 from learning.phases.models import RolloutPhase
-from learning.phases.services import Figure, roadmap_figure
+from learning.roles import Role
 from learning.search import contains
 
 logger = logging.getLogger(__name__)
@@ -424,19 +423,3 @@ def you_said_we_did(phase: RolloutPhase) -> dict[PostStatus, list[DoneItem]]:
     for post in posts:
         groups[PostStatus(post.status)].append(DoneItem(post, answers.get(post.id), changes.get(post.id)))
     return groups
-
-
-@roadmap_figure
-def open_feedback_figure(phases: list[RolloutPhase]) -> dict[int, Figure]:
-    """The roadmap's count of open (visible, not yet closed) feedback posts per phase."""
-    rows = db.session.execute(
-        select(FeedbackPost.phase_id, func.count())
-        .where(FeedbackPost.phase_id.in_([p.id for p in phases]), FeedbackPost.hidden.is_(False),
-               FeedbackPost.status.in_([s.value for s in OPEN_STATUSES]))
-        .group_by(FeedbackPost.phase_id)
-    )
-    return {
-        phase_id: Figure(key="feedback", label=_("Open feedback"),
-                         value=ngettext("%(num)d open post", "%(num)d open posts", count))
-        for phase_id, count in rows
-    }

@@ -13,7 +13,6 @@ from learning.db import unit_of_work
 from learning.errors import NotAllowed, NotFound, ServiceError, show_on_form
 from learning.extensions import comment_limit, post_limit, vote_limit
 from learning.feedback import bp
-from learning.feedback import models as _models  # noqa: F401  (registers the tables)
 from learning.feedback.forms import ActionForm, CommentForm, HideForm, PostForm, StatusForm
 from learning.feedback.models import HIDDEN, KIND_LABELS, STATUS_LABELS, FeedbackPost, PostKind, PostStatus
 from learning.feedback.services import (
@@ -37,8 +36,8 @@ from learning.feedback.services import (
     you_said_we_did,
 )
 from learning.guards import page_arg
-from learning.org.models import Role
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
 from learning.security import AUTHENTICATED, allow
 
 MODERATORS = (Role.PROJECT_GROUP, Role.ADMIN)

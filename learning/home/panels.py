@@ -1,6 +1,7 @@
 """Cards that features add to the home page, so that home does not import every feature.
 
-A feature registers a loader with ``@home_panel("feature/_home.html")``; the loader takes the
+A feature registers a loader with ``@home_panel("feature/_home.html", order=...)`` in its module
+``learning/<feature>/cards.py`` (found by ``learning.plugins.discover``); the loader takes the
 user and today's date and returns the template's context, or ``None`` when the card does not
 concern the user. Each loader runs a fixed number of queries.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+
+from learning.plugins import discover
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,7 @@ PANELS: list[Panel] = []
 def home_panel(template: str, order: int = 50):
     def register(load: Callable) -> Callable:
         PANELS.append(Panel(template, load, order))
-        PANELS.sort(key=lambda panel: panel.order)
+        PANELS.sort(key=lambda panel: (panel.order, panel.template))
         return load
 
     return register
@@ -33,6 +36,7 @@ def home_panel(template: str, order: int = 50):
 
 def panels_for(user, today: date) -> list[tuple[str, dict]]:
     """(template, context) of every card that concerns the user, in order."""
+    discover()
     shown = []
     for panel in PANELS:
         context = panel.load(user, today)

@@ -14,8 +14,8 @@ from learning.home.forms import LanguageForm
 from learning.home.panels import panels_for
 from learning.home.services import managed_teams, my_colleagues, org_figures, recent_audit
 from learning.i18n import local_today
-from learning.org.models import Role
 from learning.pagecache import per_person_page
+from learning.roles import Role
 from learning.security import AUTHENTICATED, PUBLIC, allow, redirect_back
 from learning.training.services import my_learning
 

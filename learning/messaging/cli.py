@@ -7,7 +7,7 @@ from collections import Counter
 import click
 from flask.cli import AppGroup
 
-from learning.org.cli import in_english
+from learning.i18n import in_english
 
 reminders_cli = AppGroup("reminders", help="Reminders: plan what is due into the outbox.")
 outbox_cli = AppGroup("outbox", help="The outbox: send what is due, show and retry.")
@@ -94,6 +94,9 @@ def status_command() -> None:
 @in_english
 def retry_failed_command() -> None:
     """Queue every failed message again, with fresh attempts."""
+    from learning.db import unit_of_work
     from learning.messaging.outbox import retry_all_failed
 
-    click.echo(f"{retry_all_failed(None)} failed message(s) queued again.")
+    with unit_of_work():
+        count = retry_all_failed(None)
+    click.echo(f"{count} failed message(s) queued again.")

@@ -10,7 +10,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from learning.config import SUPPORTED_LOCALES
-from learning.messaging.mail import absolute_url
+from learning.mail import absolute_url
 from learning.messaging.reminders import Entry, ReminderKind
 
 

@@ -1,4 +1,4 @@
-"""The outbox of reminders, and mail captured instead of sent when no SMTP server is configured."""
+"""The outbox of reminders (mail captured when no SMTP server is configured is ``learning.mail.CapturedMail``)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.db import db, utcnow
 from learning.org.models import User
-
-
-class CapturedMail(db.Model):
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
-    message_id: Mapped[str] = mapped_column(String(200))
+from learning.pagecache import Shown
 
 
 class OutboxStatus(enum.StrEnum):
@@ -41,6 +33,8 @@ class Outbox(db.Model):
     occurrence it is (``overdue:2026-03-01:2``): re-running a plan, or two schedulers planning at
     once, can never queue the same reminder twice.
     """
+
+    __page_cache__ = Shown.NOWHERE
 
     __tablename__ = "outbox"
     __table_args__ = (

@@ -21,6 +21,12 @@ over: it commits the rows' ``message_id``. A sender that dies after that leaves 
 with a ``message_id``; when their lease lapses they count as sent, "not confirmed", and are not sent
 again (the admin's *Outbox* page lists them and can send one again). The same holds when the
 server's answer to the dot never comes.
+
+So ``send_due`` is the one use case that commits in steps, inside the job's unit of work: a claim,
+a hand-over and a lease renewal are promises to other senders and must be visible to them at once,
+and each person's mail is settled (sent, waiting, failed) in its own commit, so that a crash loses
+at most one person's bookkeeping and never sends a mail twice. The admin actions (``retry``) only
+flush, like every other service.
 """
 
 from __future__ import annotations
@@ -39,9 +45,8 @@ from sqlalchemy import and_, func, or_, select, update
 
 from learning.audit.services import record
 from learning.db import db, utcnow
-from learning.messaging.budget import MailWindow, backoff
-from learning.messaging.compose import compose_reminders
-from learning.messaging.mail import (
+from learning.errors import NotFound
+from learning.mail import (
     Mailer,
     MailRejected,
     MailUnavailable,
@@ -50,6 +55,8 @@ from learning.messaging.mail import (
     build_message,
     sender_domain,
 )
+from learning.messaging.budget import MailWindow, backoff
+from learning.messaging.compose import compose_reminders
 from learning.messaging.models import Outbox, OutboxStatus
 from learning.messaging.reminders import Pending, PlanContext, kind_named
 from learning.notifications.services import Delivered, add_notifications, preferences_for, withdraw_notifications
@@ -435,10 +442,6 @@ def status_counts() -> dict[str, int]:
     return {status.value: counts.get(status.value, 0) for status in OutboxStatus}
 
 
-class OutboxError(Exception):
-    """An admin action on the outbox was refused."""
-
-
 def retryable(row: Outbox) -> bool:
     return (row.status in (OutboxStatus.FAILED.value, OutboxStatus.QUEUED.value)
             or (row.status == OutboxStatus.SENT.value and row.outcome == UNCONFIRMED))
@@ -448,11 +451,11 @@ def retry(row_id: int, actor) -> Outbox:
     """Queue a failed, waiting or unconfirmed row again at once, with fresh attempts; audited."""
     row = db.session.get(Outbox, row_id)
     if row is None or not retryable(row):
-        raise OutboxError("only failed, queued or unconfirmed messages can be retried")
+        raise NotFound()  # only failed, queued or unconfirmed messages can be retried
     row.status, row.attempts, row.deferrals = OutboxStatus.QUEUED.value, 0, 0
     row.next_attempt_at, row.outcome, row.claimed_by, row.lease_until = utcnow(), None, None, None
     record(actor, "outbox.retry", row, f"Reminder {row.id} ({row.kind}) queued again")
-    db.session.commit()
+    db.session.flush()
     logger.info("Outbox row %s queued again by %s", row.id, getattr(actor, "id", None))
     return row
 
@@ -464,5 +467,5 @@ def retry_all_failed(actor) -> int:
         execution_options={"synchronize_session": False}).rowcount
     if changed:
         record(actor, "outbox.retry_failed", None, f"{changed} failed reminder(s) queued again", count=changed)
-    db.session.commit()
+    db.session.flush()
     return changed

@@ -1,7 +1,7 @@
 """Reminder kinds that features plug in, and planning them into the outbox.
 
-A feature registers a kind in a module named ``learning/<feature>/reminders.py`` (found and
-imported automatically for every feature in ``learning.FEATURES``)::
+A feature registers a kind in its module ``learning/<feature>/reminders.py`` (imported by
+``learning.plugins.discover``, like every plug-in)::
 
     task_due = reminder_kind("onboarding.task_due", label=_l("Onboarding task due"),
                              description=_l("..."), optional=True, lookback_days=30)
@@ -57,6 +57,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from learning.db import db, utcnow
 from learning.messaging.models import Outbox, OutboxStatus
+from learning.plugins import discover
 
 logger = logging.getLogger(__name__)
 
@@ -176,13 +177,6 @@ def reminder_kind(name: str, *, label, description="", optional: bool = True, or
     return kind
 
 
-def discover() -> None:
-    """Import the built-in kinds and every feature's ``reminders`` module once (threads wait for it)."""
-    from learning import import_feature_modules
-
-    import_feature_modules("reminders", "learning.messaging.kinds")  # training, announcements, feedback
-
-
 def registered_kinds() -> list[ReminderKind]:
     discover()
     return sorted((k for k in _KINDS.values() if k.plan and k.still_due and k.describe),
@@ -278,7 +272,11 @@ def _unique(rows: Iterable[Planned]) -> list[Planned]:
 
 def plan_reminders(now: datetime | None = None, *, dry_run: bool = False,
                    kinds: Sequence[str] | None = None) -> PlanResult:
-    """Ask every kind what is due at ``now`` and queue it (or, in a dry run, only count it); commit once."""
+    """Ask every kind what is due at ``now`` and queue it (or, in a dry run, only count it).
+
+    Flushes; the caller's unit of work (the job runner, ``flask reminders plan``) commits. A dry run
+    writes nothing: it neither inserts rows nor calls the kinds' ``planned`` hooks.
+    """
     ctx = PlanContext.at(now)
     results = []
     for kind in registered_kinds():
@@ -295,10 +293,8 @@ def plan_reminders(now: datetime | None = None, *, dry_run: bool = False,
                 kind.after_planning(ctx, rows)
         results.append(KindPlan(kind, rows, new))
         logger.debug("Reminder kind %s: %d due, %d new", kind.name, len(rows), new)
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
+    if not dry_run:
+        db.session.flush()  # what the ``planned`` hooks changed
     result = PlanResult(ctx, results, dry_run)
     logger.info("Reminders planned%s: %d due, %d new", " (dry run)" if dry_run else "", result.considered,
                 result.new)

@@ -9,16 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from learning.audit.services import record_view
+from learning.db import unit_of_work
 from learning.forms import ActionForm
 from learning.guards import page_arg
+from learning.mail import CapturedMail
 from learning.messaging import bp
-from learning.messaging import retention as _retention  # noqa: F401  (registers the retention rules)
-from learning.messaging.models import CapturedMail, Outbox, OutboxStatus
-from learning.messaging.outbox import UNCONFIRMED, OutboxError, retry, retry_all_failed, retryable, status_counts
+from learning.messaging.models import Outbox, OutboxStatus
+from learning.messaging.outbox import UNCONFIRMED, retry, retry_all_failed, retryable, status_counts
 from learning.messaging.reminders import kind_named, registered_kinds
-from learning.org.models import Role
 from learning.org.search import matching_people, search_text
 from learning.pagination import paginate
+from learning.roles import Role
 from learning.security import allow
 
 PER_PAGE = 25
@@ -99,10 +100,8 @@ def retry_message(outbox_id: int):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        retry(outbox_id, current_user)
-    except OutboxError:
-        abort(404)
+    with unit_of_work():
+        retry(outbox_id, current_user)  # NotFound: the row is gone or cannot be retried
     flash(_("The message is queued again and goes out with the next sending run."), "success")
     return redirect(url_for("messaging.outbox", status=request.form.get("status") or None))
 
@@ -113,7 +112,8 @@ def retry_failed():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    count = retry_all_failed(current_user)
+    with unit_of_work():
+        count = retry_all_failed(current_user)
     if count:
         flash(ngettext("%(num)d failed message is queued again.", "%(num)d failed messages are queued again.",
                        count), "success")

@@ -7,8 +7,7 @@ from datetime import date, timedelta
 import click
 from flask.cli import AppGroup
 
-from learning.i18n import local_today
-from learning.org.cli import in_english
+from learning.i18n import in_english, local_today
 
 metrics_cli = AppGroup("metrics", help="Acceptance metrics: daily snapshots for dashboards and trends.")
 commands = (metrics_cli,)
@@ -29,7 +28,6 @@ def _day(value: str | None, option: str) -> date | None:
 @in_english
 def snapshot_command(day: str | None, backfill: str | None) -> None:
     """Compute every metric as of a day and store it; running it again replaces that day's figures."""
-    from learning.metrics import sources  # noqa: F401  (registers the built-in sources)
     from learning.metrics.services import snapshot
 
     last = _day(day, "--date") or local_today()

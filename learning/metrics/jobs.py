@@ -11,7 +11,6 @@ from learning.scheduler.registry import scheduled_job
                description=_l("Computes the acceptance metrics of the day for the dashboards and their trends."))
 def snapshot_job() -> dict[str, int]:
     from learning.i18n import local_today
-    from learning.metrics import sources  # noqa: F401  (registers the metric sources)
     from learning.metrics.services import snapshot
 
     return {"figures": snapshot(local_today())}

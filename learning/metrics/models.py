@@ -8,6 +8,7 @@ from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.db import db, utcnow
+from learning.pagecache import Shown
 
 ALL_PHASES = 0  # phase_key of figures over the whole programme
 ORGANISATION = ("org", 0)  # unit_kind, unit_id of the whole organisation
@@ -19,6 +20,8 @@ class MetricSnapshot(db.Model):
     ``phase_key`` and ``unit_id`` use 0 instead of NULL so that the UNIQUE key makes a day's
     snapshot idempotent on SQLite and PostgreSQL alike (NULLs never collide in a UNIQUE key).
     """
+
+    __page_cache__ = Shown.EVERYONE
 
     __table_args__ = (
         UniqueConstraint("day", "metric", "phase_key", "unit_kind", "unit_id"),

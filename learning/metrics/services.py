@@ -1,7 +1,9 @@
 """Acceptance metrics: definitions, the registry that computes them, and daily snapshots.
 
 Each metric source is a function ``(day) -> iterable of Value`` registered with
-``@metric_source(...)`` for the metrics it produces; it computes the figures *as of the end
+``@metric_source(..., order=...)`` for the metrics it produces, in its feature's module
+``learning/<feature>/metrics.py`` (see ``learning.plugins``); the dashboards list the metrics in
+the order of their sources. A source computes the figures *as of the end
 of that day* in a fixed number of set-based queries, for every phase (and all phases) and every
 unit (organisation, department, team). ``snapshot(day)`` stores them idempotently: running it
 twice for a day replaces the day's rows. Units follow people's current team.
@@ -22,6 +24,7 @@ from sqlalchemy import delete, insert, select
 from learning.db import db, utcnow
 from learning.metrics.models import ALL_PHASES, ORGANISATION, MetricSnapshot
 from learning.org.models import Team, User
+from learning.plugins import discover
 
 
 @dataclass(frozen=True)
@@ -49,17 +52,31 @@ class Value:
     n: int
 
 
+Source = Callable[[date], Iterable[Value]]
+
+
+@dataclass(frozen=True)
+class RegisteredSource:
+    compute: Source
+    metrics: tuple[Metric, ...]
+    order: int
+
+
+_REGISTERED: list[RegisteredSource] = []
+# Both follow the sources' order (then registration): read them after ``discover()``.
 METRICS: dict[str, Metric] = {}
-SOURCES: list[Callable[[date], Iterable[Value]]] = []
+SOURCES: list[Source] = []
 
 
-def metric_source(*metrics: Metric):
-    """Register a function computing the given metrics for a day."""
+def metric_source(*metrics: Metric, order: int = 50):
+    """Register a function computing the given metrics for a day; ``order`` places them on the dashboards."""
 
-    def register(source):
-        for metric in metrics:
-            METRICS[metric.key] = metric
-        SOURCES.append(source)
+    def register(source: Source) -> Source:
+        _REGISTERED.append(RegisteredSource(source, metrics, order))
+        _REGISTERED.sort(key=lambda registered: registered.order)  # stable: equal orders keep registration
+        METRICS.clear()
+        METRICS.update((metric.key, metric) for registered in _REGISTERED for metric in registered.metrics)
+        SOURCES[:] = [registered.compute for registered in _REGISTERED]
         return source
 
     return register
@@ -141,6 +158,7 @@ class Tally:
 
 def compute(day: date) -> list[Value]:
     """Every metric as of ``day``; each has at least its organisation-wide value (None when empty)."""
+    discover()
     values: list[Value] = []
     for source in SOURCES:
         values.extend(source(day))

@@ -15,18 +15,16 @@ from learning.exports import Sheet, csv_response, xlsx_response
 from learning.forms import ActionForm
 from learning.guards import int_arg
 from learning.i18n import local_today
-from learning.metrics import (
-    bp,
-    sources,  # noqa: F401  (registers the built-in metric sources)
-)
+from learning.metrics import bp
 from learning.metrics.dashboards import dashboard_metrics, heatmap, overview, trends
 from learning.metrics.models import ALL_PHASES, ORGANISATION
 from learning.metrics.services import Metric, latest_day, snapshot
 from learning.metrics.team import member_training, open_feedback
 from learning.onboarding.access import managers_see_journeys
 from learning.onboarding.journeys import team_journeys
-from learning.org.models import Department, Role, Team, User
+from learning.org.models import Department, Team, User
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
 from learning.security import allow
 from learning.settings.services import setting
 from learning.surveys.instruments import construct_label

@@ -1,6 +1,6 @@
 """The personal calendar feed (ICS): dates that features contribute through ``calendar_source``.
 
-A feature registers a source in its ``learning/<feature>/reminders.py`` module::
+A feature registers a source in its ``learning/<feature>/calendar.py`` module (see ``learning.plugins``)::
 
     @calendar_source("onboarding.tasks", order=20)
     def onboarding_task_events(user: User, today: date) -> Iterable[CalendarEvent]:
@@ -25,7 +25,8 @@ from flask_babel import gettext as _
 from icalendar import Calendar, Event
 
 from learning.db import utcnow
-from learning.messaging.mail import absolute_url
+from learning.mail import absolute_url
+from learning.plugins import discover
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +69,6 @@ def calendar_source(name: str, order: int = 50):
 
 
 def calendar_sources() -> list[CalendarSource]:
-    from learning.messaging.reminders import discover
-
     discover()
     return sorted(_SOURCES.values(), key=lambda s: (s.order, s.name))
 

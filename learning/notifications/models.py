@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.db import db, utcnow
+from learning.pagecache import Shown
 
 
 class Digest(enum.StrEnum):
@@ -24,6 +25,8 @@ class Notification(db.Model):
     ``details`` is what the reminder kind's re-check found at that moment; the text is rendered
     from it in the reader's language each time the list is shown (no query per item).
     """
+
+    __page_cache__ = Shown.PERSON
 
     __tablename__ = "notification"
     __table_args__ = (Index("ix_notification_user_id_read_at", "user_id", "read_at"),)
@@ -44,6 +47,8 @@ def new_calendar_token() -> str:
 
 class NotificationPreference(db.Model):
     """How a person wants reminders; a person without a row has the configured defaults."""
+
+    __page_cache__ = Shown.PERSON
 
     __tablename__ = "notification_preference"
 

@@ -22,7 +22,8 @@ from sqlalchemy.orm import aliased
 from learning.db import db
 from learning.i18n import local_today
 from learning.onboarding.models import Journey, JourneyTask, OwnerRole
-from learning.org.models import Role, User, team_manager
+from learning.org.models import User, team_manager
+from learning.roles import Role
 from learning.training.models import CourseCompletion
 
 # Completed journeys count towards "done" (navigation, overview) for this many days.

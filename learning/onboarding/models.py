@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 from learning.content import Profile, Rendering
 from learning.db import TimestampMixin, db, utcnow
 from learning.org.models import Department, User
+from learning.pagecache import Shown
 from learning.training.models import Assignment, Course
 
 NAME_MAX = 120
@@ -102,6 +103,7 @@ STAGE_LABELS = {
 
 class JourneyTemplate(TimestampMixin, db.Model):
     """A plan of tasks for new hires: the default one (no department) or one per department."""
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "journey_template"
 
@@ -136,6 +138,7 @@ class JourneyTemplate(TimestampMixin, db.Model):
 
 class JourneyTemplateVersion(db.Model):
     """One saved state of a template: who changed what, when."""
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "journey_template_version"
     __table_args__ = (UniqueConstraint("template_id", "version"),)
@@ -168,6 +171,7 @@ class TaskContent:
 
 class JourneyTemplateTask(TaskContent, db.Model):
     """A task of one version of a template; ``key`` names the same task across versions."""
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "journey_template_task"
     __table_args__ = (UniqueConstraint("template_id", "version", "key"),)
@@ -209,6 +213,7 @@ CLOSED_DEACTIVATED = "deactivated"
 
 class Journey(TimestampMixin, db.Model):
     """The onboarding of one new hire, planned against ``start_date``."""
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "journey"
 
@@ -238,6 +243,7 @@ class Journey(TimestampMixin, db.Model):
 
 class JourneyTask(TaskContent, db.Model):
     """A task of one journey; ``template_key`` ties it to its template task."""
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "journey_task"
 

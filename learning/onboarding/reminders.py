@@ -28,7 +28,8 @@ from learning.db import db
 from learning.i18n import due_in_words
 from learning.messaging.reminders import Entry, Pending, PlanContext, Planned, reminder_kind, week_key
 from learning.onboarding.models import Journey, JourneyTask, OwnerRole, assignment_due_on
-from learning.org.models import Role, User, UserRole, team_manager
+from learning.org.models import User, UserRole, team_manager
+from learning.roles import Role
 from learning.training.models import CourseCompletion
 
 BUDDY_NOTICE_DAYS = 14  # managers hear about a missing buddy from two weeks before the start date

@@ -17,7 +17,6 @@ from sqlalchemy import or_, select
 
 from learning.db import db, utcnow
 from learning.guards import FIRST_DAY, LAST_DAY, day_in_range
-from learning.i18n import local_today
 from learning.onboarding.models import CLOSED_DEACTIVATED, JOURNEY_WINDOW_DAYS, Journey, JourneyTask, JourneyTemplate
 from learning.onboarding.templates import (
     active_templates,
@@ -27,7 +26,6 @@ from learning.onboarding.templates import (
     template_for_department,
 )
 from learning.org.models import Team, User
-from learning.org.signals import people_changed
 
 logger = logging.getLogger(__name__)
 
@@ -152,16 +150,3 @@ def start_journey(user: User) -> Journey | None:
     journey = _new_journey(user.id, user.start_date, template, current_tasks({template.id}).get(template.id, []))
     db.session.flush()
     return journey
-
-
-def _on_people_changed(sender, user_ids=(), **extra) -> None:
-    """Start, move or close journeys as soon as people are created, changed, imported or deactivated.
-
-    Runs inside the sender's unit of work: a failure here rolls the change to the people back too.
-    """
-    if user_ids:
-        sync_journeys(set(user_ids), local_today())
-
-
-# Connected when this module is imported: the onboarding views import it, and create_app imports them.
-people_changed.connect(_on_people_changed)

@@ -19,7 +19,7 @@ from learning.audit.services import record
 from learning.db import after_commit, db, unit_of_work, utcnow
 from learning.errors import NotAllowed, NotFound, ServiceError
 from learning.i18n import local_today
-from learning.messaging.mail import MailError, absolute_url, send_mail
+from learning.mail import MailError, absolute_url, send_mail
 from learning.onboarding.access import (
     Involvement,
     course_done_at,
@@ -30,8 +30,9 @@ from learning.onboarding.access import (
 )
 from learning.onboarding.journeys import JourneyPage, TaskItem, journey_page, task_item
 from learning.onboarding.models import Journey, JourneyTask, OwnerRole, assignment_due_on, task_due_on
-from learning.org.models import Role, Team, User
+from learning.org.models import Team, User
 from learning.pagination import Page, paginate
+from learning.roles import Role
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,6 @@ from learning.errors import NotAllowed, NotFound, ServiceError, show_on_form
 from learning.guards import page_arg
 from learning.i18n import local_today
 from learning.onboarding import bp
-from learning.onboarding import cards as _cards  # noqa: F401  (registers the home card; learning.plugins.discover() replaces this)
-from learning.onboarding import models as _models  # noqa: F401  (registers the tables)
-from learning.onboarding import sync as _sync  # noqa: F401  (journeys follow org's people_changed signal)
 from learning.onboarding.access import is_programme, managers_see_journeys
 from learning.onboarding.forms import ActionForm, BuddyForm, TaskForm, TemplateForm
 from learning.onboarding.journeys import buddy_journeys, journey_of, journey_page, my_journey, team_journeys
@@ -48,7 +45,8 @@ from learning.onboarding.templates import (
     template_task,
     update_template,
 )
-from learning.org.models import Department, Role, User
+from learning.org.models import Department, User
+from learning.roles import Role
 from learning.security import AUTHENTICATED, allow, is_safe_redirect
 from learning.training.models import Course
 

@@ -30,8 +30,9 @@ from sqlalchemy import ColumnElement, Select, false, select, true
 
 from learning.db import db
 from learning.errors import ServiceError
-from learning.org.models import ROLE_LABELS, Department, Role, Team, User, UserRole
+from learning.org.models import Department, Team, User, UserRole
 from learning.phases.models import RolloutPhase, phase_department
+from learning.roles import ROLE_LABELS, Role
 
 
 class AudienceKind(enum.StrEnum):

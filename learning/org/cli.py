@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from flask_babel import force_locale
 
 from learning.db import unit_of_work
 from learning.errors import ServiceError
+from learning.i18n import in_english
 from learning.org.importer import ImportFailed, ImportPlan, apply_import, plan_import
 
 users_cli = AppGroup("users", help="People: import from CSV, create the first administrator.")
 commands = (users_cli,)
-
-
-def in_english(command):
-    """Run a command with English messages: admin consoles, logs and scripts read one language."""
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        with force_locale("en"):
-            return command(*args, **kwargs)
-
-    return wrapper
 
 
 @users_cli.command("import")
@@ -65,9 +53,9 @@ def import_people(file: Path, dry_run: bool, deactivate_missing: bool) -> None:
 def create_admin(email: str, first_name: str, last_name: str, username: str, invite: bool) -> None:
     """Create an administrator, e.g. the first one of a new installation."""
     from learning.auth.services import send_invitation, validate_new_password
-    from learning.messaging.mail import MailError
-    from learning.org.models import Role
+    from learning.mail import MailError
     from learning.org.services import PersonData, create_person
+    from learning.roles import Role
 
     data = PersonData(email=email, first_name=first_name, last_name=last_name, username=username,
                       roles={Role.EMPLOYEE, Role.ADMIN})

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from learning.forms import ActionForm, CheckboxesField, DayField  # noqa: F401  (ActionForm used by org views)
 from learning.org.audience import KIND_LABELS, REQUIRED_MESSAGES, AudienceKind
 from learning.org.audience import kind_of as audience_kind_of
-from learning.org.models import ROLE_LABELS, Role
+from learning.roles import ROLE_LABELS, Role
 
 
 def _optional_int(value):

@@ -8,7 +8,7 @@ from learning.db import unit_of_work
 from learning.org import bp
 from learning.org.forms import ImportForm
 from learning.org.importer import ImportFailed, apply_import, plan_import
-from learning.org.models import Role
+from learning.roles import Role
 from learning.security import allow
 
 # The page stays small whatever the file: the summary, then the first problems or changes only.

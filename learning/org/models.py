@@ -2,46 +2,29 @@
 
 from __future__ import annotations
 
-import enum
 import secrets
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from learning.db import TimestampMixin, db, utcnow
-
-
-class Role(enum.StrEnum):
-    EMPLOYEE = "employee"
-    MANAGER = "manager"
-    PROJECT_GROUP = "project_group"
-    ADMIN = "admin"
-
-    @property
-    def label(self) -> str:
-        return str(ROLE_LABELS[self])
-
-
-ROLE_LABELS = {
-    Role.EMPLOYEE: _l("Employee"),
-    Role.MANAGER: _l("Manager"),
-    Role.PROJECT_GROUP: _l("Project group"),
-    Role.ADMIN: _l("Administrator"),
-}
-
+from learning.pagecache import Shown
+from learning.roles import Role
 
 team_manager = Table(
     "team_manager",
     db.Model.metadata,
     Column("team_id", ForeignKey("team.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    info={"page_cache": Shown.EVERYONE},
 )
 
 
 class Department(TimestampMixin, db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
@@ -53,6 +36,8 @@ class Department(TimestampMixin, db.Model):
 
 
 class Team(TimestampMixin, db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     __table_args__ = (UniqueConstraint("department_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,11 +58,15 @@ class Team(TimestampMixin, db.Model):
 
 
 class UserRole(db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
 class User(TimestampMixin, db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

@@ -20,8 +20,9 @@ from learning.audit.services import record
 from learning.db import db
 from learning.errors import ServiceError
 from learning.guards import FIRST_DAY, LAST_DAY, day_in_range
-from learning.org.models import Department, Role, Team, User
+from learning.org.models import Department, Team, User
 from learning.org.signals import people_changed
+from learning.roles import Role
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from learning.db import db, unit_of_work
 from learning.errors import ServiceError, show_on_form
 from learning.guards import int_arg
 from learning.i18n import local_today
-from learning.messaging.mail import MailError
+from learning.mail import MailError
 from learning.org import bp
 from learning.org.forms import ActionForm, DepartmentForm, PersonForm, TeamForm
-from learning.org.models import Department, Role, Team, User, UserRole
+from learning.org.models import Department, Team, User, UserRole
 from learning.org.search import person_matches, search_text
 from learning.org.services import (
     PersonData,
@@ -27,6 +27,7 @@ from learning.org.services import (
     update_person,
 )
 from learning.pagination import paginate
+from learning.roles import Role
 from learning.security import allow
 
 PAGE_SIZE = 25

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from learning.content import Profile, Rendering
 from learning.db import TimestampMixin, db
 from learning.org.models import Department, User
+from learning.pagecache import Shown
 
 
 class PhaseStatus(enum.StrEnum):
@@ -41,6 +42,7 @@ phase_department = Table(
     db.Model.metadata,
     Column("phase_id", ForeignKey("rollout_phase.id", ondelete="CASCADE"), primary_key=True),
     Column("department_id", ForeignKey("department.id", ondelete="CASCADE"), primary_key=True),
+    info={"page_cache": Shown.EVERYONE},
 )
 
 # The people to ask about a phase (named with email on the phase page).
@@ -49,10 +51,13 @@ phase_contact = Table(
     db.Model.metadata,
     Column("phase_id", ForeignKey("rollout_phase.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    info={"page_cache": Shown.EVERYONE},
 )
 
 
 class RolloutPhase(TimestampMixin, db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -95,6 +100,8 @@ class RolloutPhase(TimestampMixin, db.Model):
 
 class PhaseFaq(TimestampMixin, db.Model):
     """One question and its answer (Markdown) in a phase's FAQ, shown in ``position`` order."""
+
+    __page_cache__ = Shown.EVERYONE
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phase_id: Mapped[int] = mapped_column(ForeignKey("rollout_phase.id", ondelete="CASCADE"), index=True)

@@ -29,6 +29,7 @@ from learning.db import db
 from learning.errors import NotFound, ServiceError
 from learning.org.models import Department, Team, User
 from learning.phases.models import PhaseFaq, PhaseStatus, RolloutPhase
+from learning.plugins import discover
 from learning.training.models import Assignment, Course
 
 logger = logging.getLogger(__name__)
@@ -325,18 +326,25 @@ class Figure:
 
 
 FigureProvider = Callable[[list[RolloutPhase]], dict[int, Figure]]
-_FIGURE_PROVIDERS: list[FigureProvider] = []
+_FIGURE_PROVIDERS: list[tuple[int, FigureProvider]] = []  # (order, provider), in order
 
 
-def roadmap_figure(provider: FigureProvider) -> FigureProvider:
+def roadmap_figure(order: int = 50) -> Callable[[FigureProvider], FigureProvider]:
     """Register a provider of one figure per phase (decorator); it must run a fixed number of queries.
 
+    A feature registers it in its module ``learning/<feature>/roadmap.py`` (``learning.plugins``).
     The provider gets all phases and returns {phase id: Figure} for the phases that have the
-    figure; a phase without data gets no entry, so nothing is shown in place of a number.
+    figure; a phase without data gets no entry, so nothing is shown in place of a number. The
+    figures of a phase are shown in ``order``.
     """
-    if provider not in _FIGURE_PROVIDERS:
-        _FIGURE_PROVIDERS.append(provider)
-    return provider
+
+    def register(provider: FigureProvider) -> FigureProvider:
+        if all(provider is not registered for _order, registered in _FIGURE_PROVIDERS):
+            _FIGURE_PROVIDERS.append((order, provider))
+            _FIGURE_PROVIDERS.sort(key=lambda entry: entry[0])
+        return provider
+
+    return register
 
 
 @dataclass(frozen=True)
@@ -365,16 +373,6 @@ def training_completion(phase_ids: Sequence[int]) -> dict[int, Completion]:
         .group_by(Course.phase_id)
     ).all()
     return {phase_id: Completion(assignments=total, completed=done) for phase_id, total, done in rows if total}
-
-
-@roadmap_figure
-def training_figure(phases: list[RolloutPhase]) -> dict[int, Figure]:
-    return {
-        phase_id: Figure(key="training", label=_("Training completion"),
-                         value=_("%(percent)d %% of %(num)d mandatory assignments", percent=c.percent,
-                                 num=c.assignments))
-        for phase_id, c in training_completion([p.id for p in phases]).items()
-    }
 
 
 @dataclass
@@ -416,7 +414,8 @@ def roadmap(viewer: User | None, today: date, locale: str = "de") -> Roadmap:
     ))
     department = _viewer_department(viewer)
     department_id = department.id if department is not None else None
-    figures = [provider(phases) for provider in _FIGURE_PROVIDERS] if phases else []
+    discover()
+    figures = [provider(phases) for _order, provider in _FIGURE_PROVIDERS] if phases else []
     now = period_index(period_for(today))
     start = min([now, *(period_index(p.period) for p in phases)])
     end = max([period_index(ROADMAP_UNTIL), *(period_index(p.period) for p in phases)])

@@ -11,10 +11,9 @@ from learning.db import unit_of_work
 from learning.errors import NotFound, ServiceError, show_on_form
 from learning.forms import ActionForm
 from learning.i18n import local_today
-from learning.org.models import Role
 from learning.phases import bp
 from learning.phases.forms import FaqForm, PhaseForm
-from learning.phases.models import PhaseFaq, PhaseStatus, RolloutPhase  # noqa: F401  (registers the tables)
+from learning.phases.models import PhaseStatus, RolloutPhase
 from learning.phases.services import (
     PhaseData,
     add_faq,
@@ -29,6 +28,7 @@ from learning.phases.services import (
     save_phase,
     update_faq,
 )
+from learning.roles import Role
 from learning.security import AUTHENTICATED, allow
 
 PROJECT = (Role.PROJECT_GROUP, Role.ADMIN)

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from learning.db import require_schema
-from learning.org.cli import in_english
+from learning.i18n import in_english
 
 
 @click.command("scheduler")

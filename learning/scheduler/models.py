@@ -8,6 +8,7 @@ from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.db import db, utcnow
+from learning.pagecache import Shown
 
 
 class SchedulerLease(db.Model):
@@ -16,6 +17,8 @@ class SchedulerLease(db.Model):
     The leader renews ``expires_at`` well before it passes; a standby takes the lease over once
     it has expired, so a leader that died is replaced within the lease time.
     """
+
+    __page_cache__ = Shown.NOWHERE
 
     __tablename__ = "scheduler_lease"
 
@@ -28,6 +31,8 @@ class SchedulerLease(db.Model):
 
 class JobRun(db.Model):
     """One run of a scheduled job: when, by which scheduler, with which result and counts."""
+
+    __page_cache__ = Shown.NOWHERE
 
     __tablename__ = "job_run"
 

@@ -1,4 +1,4 @@
-"""Scheduled jobs that features plug in, from a module named ``learning/<feature>/jobs.py``::
+"""Scheduled jobs that features plug in, from their module ``learning/<feature>/jobs.py`` (``learning.plugins``)::
 
     @scheduled_job("metrics.snapshot", cron="15 2 * * *", misfire_grace_time=3600)
     def write_snapshots() -> dict[str, int]:
@@ -73,7 +73,7 @@ def scheduled_job(job_id: str, *, every: timedelta | Callable[[Any], timedelta] 
 
 
 def scheduled_jobs() -> list[ScheduledJob]:
-    from learning import import_feature_modules
+    from learning.plugins import discover
 
-    import_feature_modules("jobs")
+    discover()
     return sorted(_JOBS.values(), key=lambda job: job.id)

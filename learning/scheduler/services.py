@@ -10,7 +10,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from learning.db import db, utcnow
+from learning.db import db, unit_of_work, utcnow
 from learning.pagination import paginate
 from learning.scheduler.models import JobRun, SchedulerLease
 from learning.scheduler.registry import ScheduledJob, scheduled_jobs
@@ -22,21 +22,26 @@ MESSAGE_MAX = 2000
 
 
 def run_recorded(job_id: str, func: Callable[[], dict | None], instance: str) -> JobRun:
-    """Run ``func`` and record the run; an exception is recorded (and logged), never raised."""
-    run = JobRun(job_id=job_id, instance=instance[:120], started_at=utcnow(), result="running", counts={})
-    db.session.add(run)
-    db.session.commit()
-    run_id = run.id
+    """Run ``func`` in a unit of work and record the run; an exception is recorded (and logged), never raised.
+
+    Three units of work: the start of the run is committed first (the admin page shows it running),
+    the job's changes commit together or roll back, and the outcome is committed in any case.
+    """
+    with unit_of_work():
+        run = JobRun(job_id=job_id, instance=instance[:120], started_at=utcnow(), result="running", counts={})
+        db.session.add(run)
+        db.session.flush()
+        run_id = run.id
     try:
-        counts = func() or {}
+        with unit_of_work():
+            counts = func() or {}
         result, message = "ok", ""
     except Exception as exc:
-        db.session.rollback()
         logger.exception("Job %s failed", job_id)
         counts, result, message = {}, "error", f"{type(exc).__name__}: {exc}"[:MESSAGE_MAX]
-    run = db.session.get(JobRun, run_id)
-    run.finished_at, run.result, run.counts, run.message = utcnow(), result, _plain(counts), message
-    db.session.commit()
+    with unit_of_work():
+        run = db.session.get(JobRun, run_id)
+        run.finished_at, run.result, run.counts, run.message = utcnow(), result, _plain(counts), message
     logger.info("Job %s: %s %s", job_id, result, run.counts)
     return run
 
@@ -90,6 +95,4 @@ def runs_page(*, job_id: str = "", result: str = "", page: int = 1):
 
 
 def prune_runs(before: datetime) -> int:
-    deleted = db.session.execute(delete(JobRun).where(JobRun.started_at < before)).rowcount
-    db.session.commit()
-    return deleted
+    return db.session.execute(delete(JobRun).where(JobRun.started_at < before)).rowcount

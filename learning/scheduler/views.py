@@ -6,7 +6,7 @@ from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 
 from learning.guards import page_arg
-from learning.org.models import Role
+from learning.roles import Role
 from learning.scheduler import bp
 from learning.scheduler.registry import scheduled_jobs
 from learning.scheduler.services import current_leader, job_overview, runs_page

@@ -8,9 +8,12 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.db import db, utcnow
+from learning.pagecache import Shown
 
 
 class PlatformSetting(db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[object] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from learning.db import unit_of_work
 from learning.errors import ServiceError, show_on_form
-from learning.org.models import Role
+from learning.roles import Role
 from learning.security import allow
 from learning.settings import bp
 from learning.settings.forms import field_name, settings_form

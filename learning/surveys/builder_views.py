@@ -14,8 +14,9 @@ from learning.errors import NotFound, ServiceError, show_on_form
 from learning.guards import int_arg
 from learning.i18n import local_today
 from learning.org.audience import AudienceKind, describe
-from learning.org.models import Department, Role, Team
+from learning.org.models import Department, Team
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
 from learning.security import allow
 from learning.surveys import bp
 from learning.surveys.building import (

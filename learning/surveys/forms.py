@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from learning.forms import ActionForm, CheckboxesField, DayField, RenderableMarkdown  # noqa: F401  (ActionForm used by the views)
 from learning.org.audience import KIND_LABELS as AUDIENCE_LABELS
 from learning.org.audience import AudienceKind
-from learning.org.models import ROLE_LABELS, Role
+from learning.roles import ROLE_LABELS, Role
 from learning.surveys.building import THRESHOLD_MAX
 from learning.surveys.models import (
     CONSTRUCT_MAX,

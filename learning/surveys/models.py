@@ -34,6 +34,7 @@ from learning.content import Profile, Rendering
 from learning.db import TimestampMixin, db
 from learning.org.audience import AudienceKind
 from learning.org.models import User
+from learning.pagecache import Shown
 from learning.phases.models import RolloutPhase
 
 TITLE_MAX = 200
@@ -128,6 +129,7 @@ WAVE_STATUS_LABELS = {
 
 
 class Survey(TimestampMixin, db.Model):
+    __page_cache__ = Shown.EVERYONE
     __tablename__ = "survey"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -210,6 +212,7 @@ class Survey(TimestampMixin, db.Model):
 
 class SurveyWave(db.Model):
     """One round of a survey: the same questions, asked again in another period (for trends)."""
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "survey_wave"
     __table_args__ = (UniqueConstraint("survey_id", "number"),)
@@ -270,6 +273,7 @@ def _local_day(instant: datetime) -> date:
 
 
 class SurveySection(db.Model):
+    __page_cache__ = Shown.EVERYONE
     __tablename__ = "survey_section"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -298,6 +302,7 @@ class SurveyQuestion(db.Model):
     ``construct`` groups rating items into a scale (an ADKAR element, perceived usefulness, ...);
     ``reverse`` marks an item worded the other way round, reverse-coded before it is scored.
     """
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "survey_question"
 
@@ -360,6 +365,7 @@ def new_response_id() -> str:
 
 class SurveyParticipation(db.Model):
     """Who took part in which wave, and on which day: never what they answered."""
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "survey_participation"
     # One response per person per wave: the database decides, also between two simultaneous submissions.
@@ -377,6 +383,7 @@ class SurveyParticipation(db.Model):
 
 class SurveyResponse(db.Model):
     """What one person answered in one wave, without saying who or when (see the module docstring)."""
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "survey_response"
     __table_args__ = (
@@ -394,6 +401,7 @@ class SurveyResponse(db.Model):
 
 class SurveyAnswer(db.Model):
     """One answer of a response: a scale point or option index, a set of options, or a text."""
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "survey_answer"
     __table_args__ = (
@@ -411,6 +419,7 @@ class SurveyAnswer(db.Model):
 
 class SurveyNamedResponse(db.Model):
     """Only for named surveys, declared as such before the first question: whose response this is."""
+    __page_cache__ = Shown.EVERYONE
 
     __tablename__ = "survey_named_response"
 

@@ -16,7 +16,8 @@ from learning.db import db, unit_of_work
 from learning.exports import download
 from learning.guards import int_arg
 from learning.i18n import local_today
-from learning.org.models import Role, Team
+from learning.org.models import Team
+from learning.roles import Role
 from learning.security import allow
 from learning.surveys import bp, stats
 from learning.surveys.export import export_csv, export_xlsx

@@ -18,7 +18,7 @@ from learning.db import db
 from learning.errors import NotFound, ServiceError
 from learning.guards import int_arg
 from learning.i18n import local_today
-from learning.org.models import Role
+from learning.roles import Role
 from learning.security import AUTHENTICATED, allow
 from learning.surveys import bp, stats
 from learning.surveys.figures import option_labels
@@ -35,10 +35,6 @@ from learning.surveys.taking import (
     steps,
     submit_response,
 )
-
-# The home card and the retention rule register themselves on import; until learning.plugins.discover()
-# imports every feature's plug-in modules by name, they are imported here, where they were registered before.
-from learning.surveys import cards, retention  # noqa: E402,F401,I001  isort: skip
 
 ANSWER_KEY = re.compile(r"^q(\d{1,9})$")
 

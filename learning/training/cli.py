@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from learning.org.cli import in_english
+from learning.i18n import in_english
 
 courses_cli = AppGroup("courses", help="Courses: sync them from files, export and import them as zips, assign them.")
 commands = (courses_cli,)
@@ -129,7 +129,7 @@ def allow_attempts(username: str, slug: str, count: int) -> None:
     from learning.errors import ServiceError
     from learning.org.models import User
     from learning.training.models import Course
-    from learning.training.services import grant_attempts
+    from learning.training.quiz import grant_attempts
 
     user = db.session.scalar(select(User).where(User.username == username))
     course = db.session.scalar(select(Course).where(Course.slug == slug))

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from learning.db import unit_of_work
 from learning.errors import ServiceError, show_on_form
-from learning.org.models import Role
+from learning.roles import Role
 from learning.security import allow
 from learning.training import bp
 from learning.training.exchange import (

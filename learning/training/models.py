@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from learning.content import Profile, Rendering
 from learning.db import TimestampMixin, db, utcnow
 from learning.org.models import User
+from learning.pagecache import Shown
 from learning.phases.models import RolloutPhase
 from learning.training.lesson_html import english_lesson_html, german_lesson_html
 
@@ -49,6 +50,8 @@ class CourseSource(enum.StrEnum):
 
 
 class Course(Localized, TimestampMixin, db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -102,6 +105,7 @@ class Course(Localized, TimestampMixin, db.Model):
 class CourseFile(db.Model):
     """A media file of an uploaded course: its path in the course folder, its content in the media store by hash."""
 
+    __page_cache__ = Shown.EVERYONE
     __table_args__ = (UniqueConstraint("course_id", "path"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,6 +118,8 @@ class CourseFile(db.Model):
 
 
 class Lesson(Localized, TimestampMixin, db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     __table_args__ = (UniqueConstraint("course_id", "slug"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,6 +148,8 @@ class QuestionKind(enum.StrEnum):
 
 
 class Question(Localized, db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
@@ -158,6 +166,8 @@ class Question(Localized, db.Model):
 
 
 class Answer(Localized, db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("question.id", ondelete="CASCADE"), index=True)
     position: Mapped[int]
@@ -169,6 +179,8 @@ class Answer(Localized, db.Model):
 
 
 class AssignmentRule(TimestampMixin, db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
     audience: Mapped[str] = mapped_column(String(20))  # a learning.org.audience.AudienceKind
@@ -184,6 +196,8 @@ class AssignmentRule(TimestampMixin, db.Model):
 
 class Assignment(db.Model):
     """One course for one person; at most one per person and course (the UNIQUE key)."""
+
+    __page_cache__ = Shown.PERSON
 
     __table_args__ = (
         UniqueConstraint("user_id", "course_id"),
@@ -211,6 +225,8 @@ class Assignment(db.Model):
 
 
 class LessonCompletion(db.Model):
+    __page_cache__ = Shown.PERSON
+
     __table_args__ = (UniqueConstraint("user_id", "lesson_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,6 +237,8 @@ class LessonCompletion(db.Model):
 
 class QuizAttempt(db.Model):
     """A quiz attempt; the questions and answers given are kept as a snapshot in ``details``."""
+
+    __page_cache__ = Shown.PERSON
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
@@ -234,6 +252,8 @@ class QuizAttempt(db.Model):
 
 class CourseCompletion(db.Model):
     """A completed course: the certificate, verifiable by its code."""
+
+    __page_cache__ = Shown.PERSON
 
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)
 

@@ -15,8 +15,9 @@ from learning.errors import ServiceError, show_on_form
 from learning.guards import int_arg
 from learning.i18n import local_today
 from learning.org.audience import AudienceNames
-from learning.org.models import Department, Role, Team
+from learning.org.models import Department, Team
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
 from learning.security import allow
 from learning.training import bp
 from learning.training.forms import ActionForm, RuleForm

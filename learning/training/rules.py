@@ -2,7 +2,7 @@
 
 ``assign_by_rules`` is the one place that turns rules into assignments (it flushes; the caller's
 unit of work commits); ``apply_rules`` runs it in a unit of work of its own for the
-``flask courses assign`` command, the demo and the ``people_changed`` receiver. The rule pages
+``flask courses assign`` command, the demo and the ``people_changed`` receiver (``receivers.py``). The rule pages
 (``learning.training.rule_admin``) call it after changing a rule. It runs a fixed number of
 statements whatever the number of people: everything is loaded in bulk, matched in Python
 against the population (``learning.org.audience``), and written back with one INSERT, one
@@ -21,10 +21,8 @@ from datetime import date
 from sqlalchemy import bindparam, delete, select, union, update
 
 from learning.db import db, unit_of_work, utcnow
-from learning.i18n import local_today
 from learning.org.audience import AudienceKind, kind_of, matcher, population
 from learning.org.models import User
-from learning.org.signals import people_changed
 from learning.phases.models import RolloutPhase, phase_department
 from learning.training.due import DueRule
 from learning.training.models import Assignment, AssignmentRule, Course, Lesson, LessonCompletion, QuizAttempt
@@ -298,17 +296,3 @@ def apply_rules(today: date, user_ids: set[int] | None = None) -> RuleResult:
         logger.info("Assignment rules applied%s: %s",
                     "" if user_ids is None else f" to {len(user_ids)} people", result.as_dict())
     return result
-
-
-def _on_people_changed(sender, user_ids=(), **extra) -> None:
-    """Assign (or withdraw) courses as soon as people are created, changed or deactivated.
-
-    The signal is sent inside the unit of work that changes the people: the assignments are part of
-    the same transaction, and a failure here rolls the change to the people back as well.
-    """
-    if user_ids:
-        apply_rules(local_today(), set(user_ids))
-
-
-# Connected at import time: the training views import this module, and create_app imports them.
-people_changed.connect(_on_people_changed)

@@ -1,4 +1,4 @@
-"""Use cases of learners: my learning, the catalogue, lessons, quizzes and certificates.
+"""Use cases of learners: my learning, the catalogue, lessons (quizzes: ``quiz.py``; certificates: ``certificates.py``).
 
 Each service validates, changes and flushes; the caller's unit of work commits. A refusal raises a
 ``ServiceError`` (``NotFound`` for a course the person may not see) whose message can be shown to
@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import enum
 import logging
-import secrets
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from learning.audit.services import record
 from learning.db import db, utcnow
 from learning.errors import NotFound, ServiceError
 from learning.i18n import local_today
-from learning.org.models import Role, User
+from learning.org.models import User
 from learning.phases.models import RolloutPhase
+from learning.training.certificates import complete_if_done
 from learning.training.models import (
     Assignment,
     Course,
@@ -33,27 +30,12 @@ from learning.training.models import (
     Lesson,
     LessonCompletion,
     Question,
-    QuestionKind,
     QuizAttempt,
     ShowAnswers,
 )
 
 logger = logging.getLogger(__name__)
 
-# No 0/O, 1/I/L: a code read aloud on the phone or typed from paper is not misread.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 10
-
-
-class UnansweredQuestions(ServiceError):
-    """Some questions have no answer; ``question_ids`` names them so the form can mark them.
-
-    A subclass of its own because it carries data: the ids of the unanswered questions.
-    """
-
-    def __init__(self, question_ids: Iterable[int]):
-        super().__init__(_("Please answer every question."))
-        self.question_ids = sorted(question_ids)
 
 
 class Status(enum.StrEnum):
@@ -103,7 +85,7 @@ def course_for(user: User, slug: str) -> Course:
     return course
 
 
-def _ensure_open(course: Course) -> None:
+def ensure_open(course: Course) -> None:
     if course.archived_at is not None:
         raise ServiceError(_("This course has been withdrawn; it can no longer be worked on."))
 
@@ -354,7 +336,7 @@ def course_progress(user: User, course: Course, today: date | None = None) -> Co
     return progress
 
 
-def _assignment_for(user: User, course: Course, today: date | None = None) -> Assignment:
+def assignment_for(user: User, course: Course, today: date | None = None) -> Assignment:
     """The person's assignment for the course; working on a course not assigned enrols them."""
     assignment = db.session.scalar(
         select(Assignment).where(Assignment.user_id == user.id, Assignment.course_id == course.id))
@@ -371,10 +353,10 @@ def enroll(user: User, course: Course, today: date | None = None) -> Assignment:
     Enrolled at the same moment in another tab, the unit of work fails with an ``IntegrityError`` at
     its flush: the other enrolment counts.
     """
-    _ensure_open(course)
+    ensure_open(course)
     if not may_see(user, course):
         raise NotFound(_("This course does not exist."))
-    assignment = _assignment_for(user, course, today)
+    assignment = assignment_for(user, course, today)
     if assignment.id is None:
         db.session.flush()
         logger.info("%s enrolled in %s", user.username, course.slug)
@@ -388,12 +370,12 @@ def complete_lesson(user: User, lesson: Lesson) -> CourseCompletion | None:
     the first press counted.
     """
     course = lesson.course
-    _ensure_open(course)
+    ensure_open(course)
     if lesson.archived_at is not None:
         raise ServiceError(_("This lesson has been withdrawn."))
     if not may_see(user, course):
         raise NotFound(_("This course does not exist."))
-    assignment = _assignment_for(user, course)
+    assignment = assignment_for(user, course)
     if assignment.started_at is None:
         assignment.started_at = utcnow()
     exists = db.session.scalar(
@@ -401,197 +383,6 @@ def complete_lesson(user: User, lesson: Lesson) -> CourseCompletion | None:
     if exists is None:
         db.session.add(LessonCompletion(user_id=user.id, lesson_id=lesson.id))
     db.session.flush()
-    completion, created = _complete_if_done(user, course, assignment)
+    completion, created = complete_if_done(user, course, assignment)
     db.session.flush()
     return completion if created else None
-
-
-def start_quiz(user: User, course: Course, now: datetime | None = None) -> QuizAttempt:
-    """Begin an attempt, or continue the open one: a person has at most one open attempt per course.
-
-    A new attempt obeys the course's rules: not after passing, not beyond ``max_attempts`` (plus
-    any granted extra attempts), not before the pause after a failed attempt has ended.
-    """
-    _ensure_open(course)
-    if not course.has_quiz:
-        raise ServiceError(_("This course has no quiz."))
-    if not may_see(user, course):
-        raise NotFound(_("This course does not exist."))
-    progress = course_progress(user, course)
-    if progress.open_attempt is not None:
-        return progress.open_attempt
-    if progress.passed:
-        raise ServiceError(_("You have already passed this quiz."))
-    if progress.attempts_left == 0:
-        raise ServiceError(no_attempts_left_message())
-    next_at = progress.next_attempt_at(now)
-    if next_at is not None:
-        raise ServiceError(_("You can start the next attempt from %(time)s.", time=format_datetime(next_at, "short")))
-    assignment = progress.assignment or _assignment_for(user, course)
-    if assignment.started_at is None:
-        assignment.started_at = utcnow()
-    attempt = QuizAttempt(user_id=user.id, course_id=course.id, details=[])
-    db.session.add(attempt)
-    db.session.flush()
-    return attempt
-
-
-def no_attempts_left_message() -> str:
-    return _("You have used all your attempts at this quiz. If you need another one, please contact the "
-             "project group: an administrator can allow you a further attempt.")
-
-
-def grant_attempts(user: User, course: Course, count: int = 1) -> Assignment:
-    """Allow a person ``count`` more quiz attempts than the course's limit (enrolling them if needed)."""
-    if not 1 <= count <= 100:
-        raise ServiceError(_("Allow from 1 to 100 further attempts."))
-    assignment = _assignment_for(user, course)
-    assignment.extra_attempts = (assignment.extra_attempts or 0) + count
-    record(None, "quiz.attempts_allowed", course, summary=f"{user.full_name}: +{count}", user_id=user.id)
-    db.session.flush()
-    logger.info("%d further quiz attempt(s) of %s allowed to %s", count, course.slug, user.username)
-    return assignment
-
-
-def submit_quiz(user: User, attempt_id: int, answers: dict[int, list[int]]) -> QuizAttempt:
-    """Score an open attempt, keep a snapshot of questions and answers, and complete the course if passed.
-
-    ``answers`` maps question ids to the chosen answer ids. A question counts as right only when
-    exactly the set of correct answers was chosen. Nothing is stored when the submission is refused.
-    """
-    attempt = db.session.get(QuizAttempt, attempt_id) if isinstance(attempt_id, int) else None
-    if attempt is None or attempt.user_id != user.id:
-        raise ServiceError(_("This quiz attempt does not exist."))
-    if attempt.submitted_at is not None:
-        raise ServiceError(_("This attempt has already been submitted. Start a new attempt to try again."))
-    course = db.session.scalar(
-        select(Course).where(Course.id == attempt.course_id)
-        .options(selectinload(Course.questions).selectinload(Question.answers), selectinload(Course.lessons)))
-    _ensure_open(course)
-    questions = {q.id: q for q in course.questions}
-    if not questions:
-        raise ServiceError(_("This course has no quiz."))
-    chosen: dict[int, set[int]] = {}
-    for question_id, answer_ids in answers.items():
-        question = questions.get(question_id)
-        if question is None:
-            raise ServiceError(_("The answers do not belong to this quiz."))
-        ids = set(answer_ids or ())
-        if not ids <= {a.id for a in question.answers}:
-            raise ServiceError(_("The answers do not belong to this quiz."))
-        if question.kind == QuestionKind.SINGLE and len(ids) > 1:
-            raise ServiceError(_("Please choose only one answer where one is asked for."))
-        if ids:
-            chosen[question_id] = ids
-    missing = set(questions) - set(chosen)
-    if missing:
-        raise UnansweredQuestions(missing)
-
-    details, right = [], 0
-    for question in course.questions:
-        correct = {a.id for a in question.answers if a.correct}
-        is_right = chosen[question.id] == correct
-        right += is_right
-        details.append({
-            "question_id": question.id, "kind": question.kind, "text": question.text, "text_en": question.text_en,
-            "explanation": question.explanation, "explanation_en": question.explanation_en,
-            "answers": [{"id": a.id, "text": a.text, "text_en": a.text_en, "correct": a.correct}
-                        for a in question.answers],
-            "chosen": sorted(chosen[question.id]), "correct": sorted(correct), "right": is_right,
-        })
-    # Whole percent, rounded down: then "score >= pass mark" and "right/total >= pass mark" agree.
-    attempt.score = right * 100 // len(questions)
-    attempt.passed = attempt.score >= course.pass_mark
-    attempt.details = details
-    attempt.submitted_at = utcnow()
-    db.session.flush()
-    if attempt.passed:
-        assignment = db.session.scalar(
-            select(Assignment).where(Assignment.user_id == user.id, Assignment.course_id == course.id))
-        _complete_if_done(user, course, assignment)
-    db.session.flush()
-    logger.info("%s submitted quiz of %s: %s%% (%s)", user.username, course.slug, attempt.score,
-                "passed" if attempt.passed else "not passed")
-    return attempt
-
-
-def quiz_result(user: User, course: Course, attempt_id: int) -> QuizAttempt | None:
-    """A submitted attempt of the person for this course, or None."""
-    attempt = db.session.get(QuizAttempt, attempt_id)
-    if attempt is None or attempt.user_id != user.id or attempt.course_id != course.id or not attempt.submitted_at:
-        return None
-    return attempt
-
-
-# Completion and certificates --------------------------------------------------------------
-
-def _new_code() -> str:
-    while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if db.session.scalar(select(CourseCompletion.id).where(CourseCompletion.verification_code == code)) is None:
-            return code
-
-
-def _complete_if_done(user: User, course: Course,
-                      assignment: Assignment | None) -> tuple[CourseCompletion | None, bool]:
-    """Add the completion when all active lessons are done and the quiz (if any) is passed; no flush."""
-    completion = db.session.scalar(
-        select(CourseCompletion).where(CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id))
-    if completion is not None:
-        return completion, False  # completed stays completed, whatever changed in the course since
-    active = [lesson.id for lesson in course.active_lessons]
-    done = db.session.scalar(
-        select(func.count(LessonCompletion.id))
-        .where(LessonCompletion.user_id == user.id, LessonCompletion.lesson_id.in_(active)))
-    if done < len(active):
-        return None, False
-    if course.has_quiz and db.session.scalar(
-        select(QuizAttempt.id).where(QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id,
-                                     QuizAttempt.passed.is_(True)).limit(1)
-    ) is None:
-        return None, False
-    now = utcnow()
-    completion = CourseCompletion(user_id=user.id, course_id=course.id, completed_at=now,
-                                  verification_code=_new_code())
-    db.session.add(completion)
-    if assignment is not None and assignment.completed_at is None:
-        assignment.completed_at = now
-    logger.info("%s completed %s", user.username, course.slug)
-    return completion, True
-
-
-def complete_course_if_done(user: User, course: Course) -> CourseCompletion | None:
-    """Complete the course for the person if everything is done; return the completion, if any."""
-    assignment = db.session.scalar(
-        select(Assignment).where(Assignment.user_id == user.id, Assignment.course_id == course.id))
-    completion, created = _complete_if_done(user, course, assignment)
-    if created:
-        db.session.flush()
-    return completion
-
-
-def normalise_code(code: str) -> str:
-    return "".join(code.split()).replace("-", "").upper()
-
-
-def certificate_for(code: str) -> CourseCompletion | None:
-    """The completion with this verification code, with person and course loaded."""
-    code = normalise_code(code or "")
-    if not code or len(code) > 20:
-        return None
-    return db.session.scalar(
-        select(CourseCompletion).where(CourseCompletion.verification_code == code)
-        .options(joinedload(CourseCompletion.user), joinedload(CourseCompletion.course)))
-
-
-def may_view_certificate(user: User, completion: CourseCompletion) -> bool:
-    return completion.user_id == user.id or user.has_role(Role.ADMIN)
-
-
-def record_certificate_view(viewer: User, completion: CourseCompletion) -> None:
-    """Audit an administrator opening someone else's certificate: individual-level data."""
-    if viewer.id == completion.user_id:
-        return
-    record(viewer, "certificate.viewed", completion,
-           summary=f"{completion.user.full_name}: {completion.course.title}")
-    db.session.flush()

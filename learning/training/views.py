@@ -26,23 +26,18 @@ from learning.guards import int_arg
 from learning.i18n import local_today
 from learning.security import AUTHENTICATED, PUBLIC, allow
 from learning.training import bp
+from learning.training.certificates import certificate_for, may_view_certificate, record_certificate_view
 from learning.training.exchange import course_file, media_path
 from learning.training.models import Course, Lesson, QuestionKind
+from learning.training.quiz import no_attempts_left_message, quiz_result, start_quiz, submit_quiz
 from learning.training.services import (
     Status,
     catalogue,
-    certificate_for,
     complete_lesson,
     course_for,
     course_progress,
     enroll,
-    may_view_certificate,
     my_learning,
-    no_attempts_left_message,
-    quiz_result,
-    record_certificate_view,
-    start_quiz,
-    submit_quiz,
 )
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}

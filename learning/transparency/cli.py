@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from learning.org.cli import in_english
+from learning.i18n import in_english
 
 retention_cli = AppGroup("retention", help="Data retention: delete raw individual records after their period.")
 commands = (retention_cli,)

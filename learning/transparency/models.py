@@ -9,9 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.db import db, utcnow
 from learning.org.models import User
+from learning.pagecache import Shown
 
 
 class BarrierReport(db.Model):
+    __page_cache__ = Shown.EVERYONE
+
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     page: Mapped[str] = mapped_column(String(500), default="")

@@ -20,8 +20,9 @@ from sqlalchemy import Column, Table, and_, or_, select
 
 from learning.audit.services import record
 from learning.db import after_commit, db, unit_of_work, utcnow
-from learning.messaging.mail import MailError, absolute_url, send_mail
-from learning.org.models import Role, User, UserRole
+from learning.mail import MailError, absolute_url, send_mail
+from learning.org.models import User, UserRole
+from learning.roles import Role
 from learning.transparency.models import BarrierReport
 
 logger = logging.getLogger(__name__)

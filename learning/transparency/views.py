@@ -13,8 +13,8 @@ from sqlalchemy.orm import selectinload
 from learning.db import db, unit_of_work
 from learning.extensions import limiter
 from learning.i18n import local_today
-from learning.org.models import Role
 from learning.pagination import paginate
+from learning.roles import Role
 from learning.security import AUTHENTICATED, PUBLIC, allow
 from learning.transparency import bp
 from learning.transparency.forms import ActionForm, BarrierForm

@@ -23,7 +23,7 @@ from learning.announcements.services import (
 from learning.audit.models import AuditEntry
 from learning.db import db, unit_of_work, utcnow
 from learning.errors import NotFound, ServiceError
-from learning.org.models import Role
+from learning.roles import Role
 
 
 def titles(user, **kwargs) -> list[str]:

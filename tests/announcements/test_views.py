@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from learning.announcements.models import Acknowledgement, Announcement, FeedToken
 from learning.audit.models import AuditEntry
 from learning.db import db, utcnow
-from learning.org.models import Role, User
+from learning.org.models import User
+from learning.roles import Role
 
 XSS_BODY = ('Hallo <script>alert("body")</script> <img src=x onerror="alert(1)"> '
             '[klick](javascript:alert(2)) <a href="https://example.org" onclick="alert(3)">Link</a>')

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from learning.db import db
 from learning.demo.generate import generate
-from learning.org.models import Role, Team, User
+from learning.org.models import Team, User
+from learning.roles import Role
 from learning.training.models import Assignment, CourseCompletion
 
 TODAY = date(2026, 11, 24)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from learning.db import db
-from learning.org.models import Role, User
+from learning.org.models import User
+from learning.roles import Role
 
 
 def test_employee_home_shows_team_and_managers(client, people, login):

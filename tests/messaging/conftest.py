@@ -49,9 +49,15 @@ def at(app):
 
 @pytest.fixture
 def plan(at):
+    """Plan as the job does: in a unit of work of its own."""
+    from learning.db import unit_of_work
     from learning.messaging.reminders import plan_reminders
 
-    return lambda moment, **kwargs: at(moment, plan_reminders, **kwargs)
+    def planned(**kwargs):
+        with unit_of_work():
+            return plan_reminders(**kwargs)
+
+    return lambda moment, **kwargs: at(moment, planned, **kwargs)
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from learning.announcements.models import Acknowledgement, Announcement
 from learning.db import db, unit_of_work
 from learning.feedback.models import FeedbackStatusChange
 from learning.messaging.models import Outbox
-from learning.org.models import Role, User
+from learning.org.models import User
+from learning.roles import Role
 from tests.messaging.conftest import berlin
 
 PUBLISHED = berlin(date(2026, 3, 2), 10)

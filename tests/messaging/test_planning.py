@@ -4,16 +4,16 @@ and retention never deletes a key that could be planned again."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date, timedelta
 
 import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from learning.db import db
+from learning.db import db, unit_of_work
+from learning.mail import CapturedMail
 from learning.messaging import reminders
-from learning.messaging.models import CapturedMail, Outbox, OutboxStatus
+from learning.messaging.models import Outbox, OutboxStatus
 from learning.messaging.reminders import Entry, Planned, plan_reminders, reminder_kind
 from learning.notifications.models import Notification
 from tests.messaging.conftest import MONDAY, berlin
@@ -57,7 +57,8 @@ def test_two_planners_at_once_queue_each_reminder_once(app, learners):
         try:
             with time_machine.travel(NINE, tick=True), app.app_context():
                 barrier.wait()
-                results.append(plan_reminders().new)
+                with unit_of_work():
+                    results.append(plan_reminders().new)
                 db.session.remove()
         except Exception as exc:  # pragma: no cover - shown by the assertion
             errors.append(exc)
@@ -131,36 +132,12 @@ def test_a_row_of_a_kind_that_is_gone_is_dropped_not_sent(app, registry, plan, s
 
 
 
-def test_a_kind_read_while_another_thread_imports_the_kinds_waits_until_all_are_in(monkeypatch):
-    """The scheduler runs its jobs in parallel threads: the outbox must never see a kind without its checker."""
-    import learning
-
-    monkeypatch.setattr(learning, "_IMPORTED", set())
-    real_import = learning.import_module
-    events, importing = [], threading.Event()
-
-    def slow_import(name):
-        importing.set()
-        time.sleep(0.2)  # an import that takes a while, as on a busy machine
-        module = real_import(name)
-        events.append(f"imported {name}")
-        return module
-
-    monkeypatch.setattr(learning, "import_module", slow_import)
-    first = threading.Thread(target=reminders.discover)
-    first.start()
-    assert importing.wait(5)
-    kind = reminders.kind_named("training.due_today")
-    events.append("read")
-    first.join(timeout=30)
-    assert events[0] == "imported learning.messaging.kinds" and events[-1] == "read"
-    assert kind.still_due is not None and kind.describe is not None
-
 # Retention -------------------------------------------------------------------------------------------------------
 
 def test_retention_keeps_keys_that_could_be_planned_again(app, learners):
     from learning.messaging.reminders import retention_floor_days
-    from learning.messaging.retention import purge_notifications, purge_outbox
+    from learning.messaging.retention import purge_outbox
+    from learning.notifications.retention import purge_notifications
 
     with time_machine.travel(NINE, tick=False), app.app_context():
         floor = retention_floor_days()

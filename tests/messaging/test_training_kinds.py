@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from learning.db import db, unit_of_work, utcnow
 from learning.messaging.models import Outbox
-from learning.org.models import Role, User
+from learning.org.models import User
+from learning.roles import Role
 from learning.training.models import Assignment, Course, CourseCompletion
 from tests.messaging.conftest import BERLIN, MONDAY, berlin
 
@@ -198,8 +199,8 @@ def test_escalation_weeks_across_the_year_end(app, plan, outbox, managed):
 
 
 def test_escalation_lists_the_people_now_overdue(app, at, managed):
-    from learning.messaging.kinds.training import escalation
     from learning.messaging.reminders import Pending, PlanContext
+    from learning.training.reminders import escalation
 
     def check():
         ctx = PlanContext.at()
@@ -212,9 +213,9 @@ def test_escalation_lists_the_people_now_overdue(app, at, managed):
 
 
 def test_escalation_names_nobody_when_managers_see_team_figures_only(app, at, people, managed):
-    from learning.messaging.kinds.training import escalation
     from learning.messaging.reminders import Pending, PlanContext
     from learning.settings.services import save_settings
+    from learning.training.reminders import escalation
 
     with app.test_request_context(), unit_of_work():
         save_settings({"managers.training_individuals": False}, db.session.get(User, people["admin"].id))
@@ -229,8 +230,8 @@ def test_escalation_names_nobody_when_managers_see_team_figures_only(app, at, pe
 
 
 def test_no_escalation_once_the_staff_has_caught_up(app, at, plan, outbox, managed):
-    from learning.messaging.kinds.training import escalation
     from learning.messaging.reminders import Pending, PlanContext
+    from learning.training.reminders import escalation
 
     with app.app_context():
         for assignment in db.session.scalars(select(Assignment)):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from learning.audit.models import AuditEntry
 from learning.db import db
 from learning.messaging.models import Outbox, OutboxStatus
-from learning.org.models import Role
+from learning.roles import Role
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ def test_the_demo_has_reminders_notifications_and_captured_mail(make_app):
     from sqlalchemy import func
 
     from learning.demo.data import load_demo
-    from learning.messaging.models import CapturedMail
+    from learning.mail import CapturedMail
     from learning.notifications.models import Notification
     from learning.org.models import User
 

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from learning.announcements.models import Announcement
 from learning.db import db, unit_of_work
-from learning.messaging.models import CapturedMail, Outbox
+from learning.mail import CapturedMail
+from learning.messaging.models import Outbox
 from learning.notifications.models import Notification
 from learning.org.models import User
 from learning.training.models import Course
@@ -270,7 +271,7 @@ def test_on_the_demo_the_centre_lists_exactly_what_the_senders_re_check_finds_op
 
 def test_retention_deletes_unread_notifications_of_done_work_but_keeps_open_ones(app, anna, plan, send):  # noqa: F811
     """A done item's reminder is never shown again, so it must not be kept for ever because nobody read it."""
-    from learning.messaging.retention import purge_notifications
+    from learning.notifications.retention import purge_notifications
 
     person, ids = anna
     plan(NOW)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from learning.db import db
 from learning.onboarding.models import Journey, JourneyTemplate, JourneyTemplateTask, JourneyTemplateVersion
-from learning.org.models import Role
+from learning.roles import Role
 from tests.conftest import _PASSWORD_HASH
 
 # owner, offset, title: a small plan with a task before day one, on day one and later for each role

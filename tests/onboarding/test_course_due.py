@@ -111,6 +111,6 @@ def test_reminders_come_once_for_the_course_on_the_assignments_date(app, leon, c
         later = PlanContext.at(MOMENT + timedelta(days=70))
         overdue = reminders.plan_task_overdue(later)
         assert f"journey_task:{task_id}" not in {p.subject_key for p in overdue}  # training reminds of it
-        from learning.messaging.kinds.training import plan_overdue
+        from learning.training.reminders import plan_overdue
 
         assert [p.payload["due_on"] for p in plan_overdue(later) if p.user_id == leon.id] == [RULE_DUE.isoformat()]

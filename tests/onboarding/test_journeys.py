@@ -19,8 +19,9 @@ from learning.onboarding.models import Journey, JourneyTask, Stage
 from learning.onboarding.sync import sync_journeys
 from learning.onboarding.tasks import set_task_done
 from learning.onboarding.templates import template_for_department
-from learning.org.models import Role, User
+from learning.org.models import User
 from learning.org.services import PersonData, create_person, set_person_active, update_person
+from learning.roles import Role
 from tests.onboarding.conftest import journey_of
 
 TODAY = date(2026, 5, 4)  # a Monday

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from learning.audit.models import AuditEntry
 from learning.db import db
 from learning.errors import NotAllowed, NotFound, ServiceError
-from learning.messaging.models import CapturedMail
+from learning.mail import CapturedMail
 from learning.onboarding.access import shows_in_navigation
 from learning.onboarding.journeys import journey_page, my_journey, team_journeys
 from learning.onboarding.models import JourneyStatus, JourneyTemplate, JourneyTemplateTask, OwnerRole
@@ -29,9 +29,11 @@ from learning.onboarding.templates import (
     set_template_active,
     template_for,
 )
-from learning.org.models import Role, User
+from learning.org.models import User
+from learning.roles import Role
 from learning.training.models import Question
-from learning.training.services import complete_lesson, course_for, start_quiz, submit_quiz
+from learning.training.quiz import start_quiz, submit_quiz
+from learning.training.services import complete_lesson, course_for
 from tests.onboarding.conftest import TASKS, journey_of
 
 SOON = date.today() + timedelta(days=7)

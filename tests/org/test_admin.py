@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from learning.audit.models import AuditEntry
 from learning.db import db
-from learning.org.models import Department, Role, Team, User
+from learning.org.models import Department, Team, User
+from learning.roles import Role
 
 
 def _person_form(**changes) -> dict:

@@ -8,7 +8,8 @@ from learning.db import db
 from learning.errors import ServiceError
 from learning.org import audience
 from learning.org.audience import AudienceKind, AudienceNames, Person
-from learning.org.models import Role, UserRole
+from learning.org.models import UserRole
+from learning.roles import Role
 
 
 def test_kinds_are_the_values_stored_by_the_features():

@@ -11,8 +11,9 @@ from sqlalchemy import event, func, select
 from learning.audit.models import AuditEntry
 from learning.db import db, unit_of_work
 from learning.org.importer import ImportFailed, apply_import, plan_import
-from learning.org.models import Department, Role, Team, User
+from learning.org.models import Department, Team, User
 from learning.org.signals import people_changed
+from learning.roles import Role
 
 ENGLISH = (
     "Email,First name,Last name,Username,Employee number,Department,Team,Roles,Start date,Language,Manages,Active\n"

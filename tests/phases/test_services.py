@@ -251,15 +251,13 @@ def test_empty_roadmap_runs_from_now_to_2030(ctx):
     assert result.half_years[-1].period == "2030-H2"
 
 
-def test_other_features_can_add_a_figure(ctx, make_phase):
+def test_other_features_can_add_a_figure(ctx, make_phase, monkeypatch):
     phase = make_phase("mit-umfrage")
 
     def survey(phases):
         return {p.id: Figure("survey", "Survey response", "42 %") for p in phases if p.slug == "mit-umfrage"}
 
-    roadmap_figure(survey)
-    try:
-        entry = next(e for h in roadmap(None, TODAY).half_years for e in h.entries if e["phase"].id == phase.id)
-        assert entry["figures"] == [Figure("survey", "Survey response", "42 %")]
-    finally:
-        services._FIGURE_PROVIDERS.remove(survey)
+    monkeypatch.setattr(services, "_FIGURE_PROVIDERS", list(services._FIGURE_PROVIDERS))
+    roadmap_figure(order=30)(survey)
+    entry = next(e for h in roadmap(None, TODAY).half_years for e in h.entries if e["phase"].id == phase.id)
+    assert entry["figures"] == [Figure("survey", "Survey response", "42 %")]

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from learning.db import db, unit_of_work
-from learning.org.models import Role, User
+from learning.org.models import User
+from learning.roles import Role
 
 TODAY = date(2026, 3, 10)
 # The day after the first round of a survey made with the defaults has closed: its results are released.

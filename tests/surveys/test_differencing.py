@@ -122,7 +122,6 @@ def test_one_more_answer_changes_nothing_a_manager_sees_while_the_round_is_open(
 
 def test_dashboard_figures_do_not_change_with_an_answer_while_the_round_is_open(app, client, login, org,
                                                                                 make_survey, answer, clock):
-    from learning.metrics import sources  # noqa: F401  (registers the metric sources)
     from learning.metrics.services import compute, snapshot
 
     survey_id = make_survey("adkar")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlalchemy import select
 
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.messaging.models import Outbox
 from learning.messaging.reminders import Pending, PlanContext, kind_named, plan_reminders
 from tests.surveys.conftest import TODAY
@@ -22,7 +22,8 @@ def _at(day):
 
 def _plan(app, day):
     with time_machine.travel(_at(day), tick=False), app.app_context():
-        plan_reminders()
+        with unit_of_work():
+            plan_reminders()
         rows = db.session.execute(select(Outbox.user_id, Outbox.subject_key, Outbox.period_key)
                                   .where(Outbox.kind == "surveys.not_answered").order_by(Outbox.id)).all()
         db.session.remove()

@@ -13,15 +13,10 @@ from learning.audit.models import AuditEntry
 from learning.db import db, utcnow
 from learning.errors import ServiceError
 from learning.org.models import User
+from learning.training.certificates import CODE_ALPHABET, complete_course_if_done
 from learning.training.models import Assignment, Course, CourseCompletion, Lesson, LessonCompletion, QuizAttempt
-from learning.training.services import (
-    CODE_ALPHABET,
-    UnansweredQuestions,
-    complete_course_if_done,
-    course_progress,
-    start_quiz,
-    submit_quiz,
-)
+from learning.training.quiz import UnansweredQuestions, start_quiz, submit_quiz
+from learning.training.services import course_progress
 
 HIDDEN_ATTEMPT = re.compile(r'name="attempt_id" value="(\d+)"')
 

@@ -12,13 +12,15 @@ from sqlalchemy.exc import IntegrityError
 
 from learning.audit.models import AuditEntry
 from learning.db import db, utcnow
+from learning.i18n import local_today
 from learning.org.audience import AudienceKind
-from learning.org.models import Role, User
+from learning.org.models import User
 from learning.phases.models import RolloutPhase
+from learning.roles import Role
 from learning.training.cli import courses_cli
 from learning.training.models import Assignment, AssignmentRule, Course, LessonCompletion
 from learning.training.rule_admin import rule_summary
-from learning.training.rules import RuleResult, apply_rules, insert_assignments, local_today
+from learning.training.rules import RuleResult, apply_rules, insert_assignments
 
 TODAY = date(2026, 4, 1)
 

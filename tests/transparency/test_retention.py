@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from learning.audit.models import AuditEntry
 from learning.db import db
-from learning.messaging.models import CapturedMail
+from learning.mail import CapturedMail
 from learning.metrics.models import MetricSnapshot
 from learning.transparency.retention import apply_retention
 

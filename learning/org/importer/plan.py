@@ -18,7 +18,8 @@ from sqlalchemy.orm import selectinload
 
 from learning.db import db
 from learning.org.importer.read import CheckedRow, ImportProblem, clean_name, derive_username, read_file
-from learning.org.models import Department, Role, Team, User
+from learning.org.models import Department, Team, User
+from learning.roles import Role
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 

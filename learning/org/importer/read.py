@@ -20,8 +20,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from learning.guards import FIRST_DAY, LAST_DAY, has_refused_characters
-from learning.org.models import Role
 from learning.org.services import USERNAME_RE
+from learning.roles import Role
 
 if TYPE_CHECKING:
     from learning.org.importer.plan import ImportPlan

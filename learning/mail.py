@@ -12,6 +12,7 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Callable
+from datetime import datetime
 from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -20,11 +21,26 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
-from learning.db import db
-from learning.messaging.models import CapturedMail
+from learning.db import db, utcnow
+from learning.pagecache import Shown
 
 logger = logging.getLogger(__name__)
+
+
+class CapturedMail(db.Model):
+    """A mail stored instead of sent (no SMTP server configured); admins read them under "Sent mail"."""
+
+    __page_cache__ = Shown.NOWHERE
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200))
 
 SMTP_TIMEOUT = 20
 

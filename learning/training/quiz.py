@@ -1,0 +1,160 @@
+"""Quizzes: starting and continuing an attempt, the attempt rules of a course, marking, the result.
+
+Each service validates, changes and flushes; the caller's unit of work commits. The correct answers
+never leave the server before an attempt is submitted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from learning.audit.services import record
+from learning.db import db, utcnow
+from learning.errors import NotFound, ServiceError
+from learning.org.models import User
+from learning.training.certificates import complete_if_done
+from learning.training.models import (
+    Assignment,
+    Course,
+    Question,
+    QuestionKind,
+    QuizAttempt,
+)
+from learning.training.services import assignment_for, course_progress, ensure_open, may_see
+
+logger = logging.getLogger(__name__)
+
+
+class UnansweredQuestions(ServiceError):
+    """Some questions have no answer; ``question_ids`` names them so the form can mark them.
+
+    A subclass of its own because it carries data: the ids of the unanswered questions.
+    """
+
+    def __init__(self, question_ids: Iterable[int]):
+        super().__init__(_("Please answer every question."))
+        self.question_ids = sorted(question_ids)
+
+
+def start_quiz(user: User, course: Course, now: datetime | None = None) -> QuizAttempt:
+    """Begin an attempt, or continue the open one: a person has at most one open attempt per course.
+
+    A new attempt obeys the course's rules: not after passing, not beyond ``max_attempts`` (plus
+    any granted extra attempts), not before the pause after a failed attempt has ended.
+    """
+    ensure_open(course)
+    if not course.has_quiz:
+        raise ServiceError(_("This course has no quiz."))
+    if not may_see(user, course):
+        raise NotFound(_("This course does not exist."))
+    progress = course_progress(user, course)
+    if progress.open_attempt is not None:
+        return progress.open_attempt
+    if progress.passed:
+        raise ServiceError(_("You have already passed this quiz."))
+    if progress.attempts_left == 0:
+        raise ServiceError(no_attempts_left_message())
+    next_at = progress.next_attempt_at(now)
+    if next_at is not None:
+        raise ServiceError(_("You can start the next attempt from %(time)s.", time=format_datetime(next_at, "short")))
+    assignment = progress.assignment or assignment_for(user, course)
+    if assignment.started_at is None:
+        assignment.started_at = utcnow()
+    attempt = QuizAttempt(user_id=user.id, course_id=course.id, details=[])
+    db.session.add(attempt)
+    db.session.flush()
+    return attempt
+
+
+def no_attempts_left_message() -> str:
+    return _("You have used all your attempts at this quiz. If you need another one, please contact the "
+             "project group: an administrator can allow you a further attempt.")
+
+
+def grant_attempts(user: User, course: Course, count: int = 1) -> Assignment:
+    """Allow a person ``count`` more quiz attempts than the course's limit (enrolling them if needed)."""
+    if not 1 <= count <= 100:
+        raise ServiceError(_("Allow from 1 to 100 further attempts."))
+    assignment = assignment_for(user, course)
+    assignment.extra_attempts = (assignment.extra_attempts or 0) + count
+    record(None, "quiz.attempts_allowed", course, summary=f"{user.full_name}: +{count}", user_id=user.id)
+    db.session.flush()
+    logger.info("%d further quiz attempt(s) of %s allowed to %s", count, course.slug, user.username)
+    return assignment
+
+
+def submit_quiz(user: User, attempt_id: int, answers: dict[int, list[int]]) -> QuizAttempt:
+    """Score an open attempt, keep a snapshot of questions and answers, and complete the course if passed.
+
+    ``answers`` maps question ids to the chosen answer ids. A question counts as right only when
+    exactly the set of correct answers was chosen. Nothing is stored when the submission is refused.
+    """
+    attempt = db.session.get(QuizAttempt, attempt_id) if isinstance(attempt_id, int) else None
+    if attempt is None or attempt.user_id != user.id:
+        raise ServiceError(_("This quiz attempt does not exist."))
+    if attempt.submitted_at is not None:
+        raise ServiceError(_("This attempt has already been submitted. Start a new attempt to try again."))
+    course = db.session.scalar(
+        select(Course).where(Course.id == attempt.course_id)
+        .options(selectinload(Course.questions).selectinload(Question.answers), selectinload(Course.lessons)))
+    ensure_open(course)
+    questions = {q.id: q for q in course.questions}
+    if not questions:
+        raise ServiceError(_("This course has no quiz."))
+    chosen: dict[int, set[int]] = {}
+    for question_id, answer_ids in answers.items():
+        question = questions.get(question_id)
+        if question is None:
+            raise ServiceError(_("The answers do not belong to this quiz."))
+        ids = set(answer_ids or ())
+        if not ids <= {a.id for a in question.answers}:
+            raise ServiceError(_("The answers do not belong to this quiz."))
+        if question.kind == QuestionKind.SINGLE and len(ids) > 1:
+            raise ServiceError(_("Please choose only one answer where one is asked for."))
+        if ids:
+            chosen[question_id] = ids
+    missing = set(questions) - set(chosen)
+    if missing:
+        raise UnansweredQuestions(missing)
+
+    details, right = [], 0
+    for question in course.questions:
+        correct = {a.id for a in question.answers if a.correct}
+        is_right = chosen[question.id] == correct
+        right += is_right
+        details.append({
+            "question_id": question.id, "kind": question.kind, "text": question.text, "text_en": question.text_en,
+            "explanation": question.explanation, "explanation_en": question.explanation_en,
+            "answers": [{"id": a.id, "text": a.text, "text_en": a.text_en, "correct": a.correct}
+                        for a in question.answers],
+            "chosen": sorted(chosen[question.id]), "correct": sorted(correct), "right": is_right,
+        })
+    # Whole percent, rounded down: then "score >= pass mark" and "right/total >= pass mark" agree.
+    attempt.score = right * 100 // len(questions)
+    attempt.passed = attempt.score >= course.pass_mark
+    attempt.details = details
+    attempt.submitted_at = utcnow()
+    db.session.flush()
+    if attempt.passed:
+        assignment = db.session.scalar(
+            select(Assignment).where(Assignment.user_id == user.id, Assignment.course_id == course.id))
+        complete_if_done(user, course, assignment)
+    db.session.flush()
+    logger.info("%s submitted quiz of %s: %s%% (%s)", user.username, course.slug, attempt.score,
+                "passed" if attempt.passed else "not passed")
+    return attempt
+
+
+def quiz_result(user: User, course: Course, attempt_id: int) -> QuizAttempt | None:
+    """A submitted attempt of the person for this course, or None."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.user_id != user.id or attempt.course_id != course.id or not attempt.submitted_at:
+        return None
+    return attempt
