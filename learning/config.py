@@ -318,6 +318,18 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "COURSES_DIR": env.get("LEARNING_COURSES_DIR") or str(PROJECT_ROOT / "courses"),
+        # Media of courses uploaded as a zip, stored by content hash.
+        "MEDIA_DIR": env.get("LEARNING_MEDIA_DIR") or str(instance_path / "media"),
+        # A course zip (upload or ``flask courses import``): refused before anything is stored when it exceeds
+        # these: the zip itself, its entries, what they unpack to, and how far one entry may unpack (zip bombs).
+        "COURSE_ZIP_MAX_MB": _int_between("LEARNING_COURSE_ZIP_MAX_MB", env.get("LEARNING_COURSE_ZIP_MAX_MB"),
+                                          20, 1, 2000),
+        "COURSE_ZIP_MAX_ENTRIES": _int_between("LEARNING_COURSE_ZIP_MAX_ENTRIES",
+                                               env.get("LEARNING_COURSE_ZIP_MAX_ENTRIES"), 500, 1, 100000),
+        "COURSE_ZIP_MAX_UNPACKED_MB": _int_between("LEARNING_COURSE_ZIP_MAX_UNPACKED_MB",
+                                                   env.get("LEARNING_COURSE_ZIP_MAX_UNPACKED_MB"), 100, 1, 10000),
+        "COURSE_ZIP_MAX_RATIO": _int_between("LEARNING_COURSE_ZIP_MAX_RATIO", env.get("LEARNING_COURSE_ZIP_MAX_RATIO"),
+                                             100, 2, 10000),
         # Privacy: may the project group see WHO has not acknowledged an announcement (audit-logged)?
         "SHOW_UNACKNOWLEDGED_NAMES": _flag(env.get("LEARNING_SHOW_UNACKNOWLEDGED_NAMES")),
         **_reminder_settings(env),
