@@ -318,8 +318,6 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "COURSES_DIR": env.get("LEARNING_COURSES_DIR") or str(PROJECT_ROOT / "courses"),
-        # Media of courses uploaded as a zip, stored by content hash.
-        "MEDIA_DIR": env.get("LEARNING_MEDIA_DIR") or str(instance_path / "media"),
         # A course zip (upload or ``flask courses import``): refused before anything is stored when it exceeds
         # these: the zip itself, its entries, what they unpack to, and how far one entry may unpack (zip bombs).
         "COURSE_ZIP_MAX_MB": _int_between("LEARNING_COURSE_ZIP_MAX_MB", env.get("LEARNING_COURSE_ZIP_MAX_MB"),

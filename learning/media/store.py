@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session
 
 from learning.db import after_commit, read_outside_transaction
 from learning.media.models import MediaItem
+from learning.training.exchange import media_path as course_file_path
+from learning.training.models import CourseFile
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +195,8 @@ def check_store(now: float, stale_seconds: float = 3600) -> StoreReport:
             expected.add(thumbnail_path(sha256))
         if captions:
             expected.add(path_for(captions, "vtt"))
+    # The files of courses uploaded as a zip live in the same folder (learning.training.exchange).
+    expected.update(course_file_path(sha256) for (sha256,) in read_outside_transaction(select(CourseFile.sha256)))
     root = media_dir()
     present = {path for path in root.rglob("*") if path.is_file()} if root.exists() else set()
     partials = sorted(path for path in present

@@ -1,13 +1,13 @@
 """courses managed as files or uploaded as a zip; media files of uploaded courses
 
 Revision ID: 0019
-Revises: 0016 (the lead re-chains onto 0018)
+Revises: 0018
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0019'
-down_revision = '0016'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 

@@ -221,3 +221,16 @@ def test_a_rolled_back_upload_of_known_content_leaves_no_partial_file(app, admin
             raise RuntimeError
     assert not [p for p in stored_files(media_dir) if p.name.startswith(".partial-")]
     assert len(stored_files(media_dir)) == 1
+
+
+def test_flask_media_check_keeps_the_files_of_uploaded_courses(app, admin, media_dir, runner):
+    """A course zip's images live in the same folder: the check counts them as used and never removes them."""
+    from tests.training.test_exchange import course_zip, upload
+
+    with app.test_request_context():
+        upload(course_zip())
+    course_files = [path for path in media_dir.rglob("*") if path.is_file()]
+    assert course_files
+    result = runner.invoke(args=["media", "check", "--remove"])
+    assert "unused" not in result.output.replace("0 unused", "")
+    assert all(path.exists() for path in course_files)
