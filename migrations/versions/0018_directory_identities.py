@@ -1,7 +1,7 @@
 """directory sign-in: outside identities of people, links awaiting an admin, the directory's last state
 
 Revision ID: 0018
-Revises: 0016 (re-chained onto 0017 at merge)
+Revises: 0017
 """
 import sqlalchemy as sa
 from alembic import op
