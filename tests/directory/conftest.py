@@ -7,7 +7,6 @@ import os
 import pytest
 
 from tests.directory.slapd import Slapd, available
-from tests.e2e.conftest import browser, demo_copy, demo_database, live_server, new_context  # noqa: F401  (test_browser.py)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Directory sign-in in a real browser: the login page's refusals, the pending links and the directory page
 pass axe in German and English and fit a 360 px phone screen (run with ``-m browser``; the browser fixtures
-come from tests/e2e through tests/directory/conftest.py)."""
+come from tests/browser.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from sqlalchemy import select
 from learning.db import db
 from learning.directory.models import LDAP, ExternalIdentity
 from learning.org.models import User
+from tests.browser import login_as, screenshot
 from tests.directory.slapd import free_port
-from tests.e2e.conftest import login_as, screenshot
 from tests.e2e.test_accessibility import _report, run_axe
 
 pytestmark = pytest.mark.browser

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from learning.auth.services import RESET, make_token, send_invitation
 from learning.db import db
 from learning.org.models import User
-from tests.e2e.conftest import ARTIFACTS, ROLES, login_as, screenshot, switch_language
+from tests.browser import ARTIFACTS, ROLES, login_as, screenshot, switch_language
 
 pytestmark = pytest.mark.browser
 

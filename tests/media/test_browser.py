@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import browser, demo_copy, demo_database, live_server, login_as, new_context, switch_language  # noqa: F401
+from tests.browser import login_as, switch_language
 from tests.e2e.test_accessibility import run_axe
 from tests.media import samples
 
