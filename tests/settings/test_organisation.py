@@ -98,3 +98,13 @@ def test_only_admins_change_the_organisation(client, people, login):
     login(client, people["project_group"].username)
     assert client.get("/admin/settings/organisation").status_code == 403
     assert _upload(client, _image("PNG"), "logo.png").status_code == 403
+
+
+def test_the_contacts_appear_where_people_look_for_them(app, client, people, login):
+    login(client, people["admin"].username)
+    client.submit("/admin/settings/organisation", {"organisation__name": "Stadt Musterstadt",
+                                                   "organisation__contact": "lernen@example.org",
+                                                   "organisation__accessibility_contact": "barrierefrei@example.org"})
+    statement = app.test_client().get("/accessibility").get_data(as_text=True)
+    assert "barrierefrei@example.org" in statement and "lernen@example.org" in statement
+    assert "Questions about your data: lernen@example.org" in client.get("/my-data").get_data(as_text=True)
