@@ -97,16 +97,16 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
         for index, row in enumerate(sheet.rows):
             cells = []
             for value in row:
+                number_format = None
+                if isinstance(value, Typed):  # unwrapped first: typed text is still only text
+                    value, number_format = value.value, xlsx_format(value.kind, value.digits)
+                elif index > 0 or not sheet.header:
+                    number_format = sheet.formats[len(cells)] if len(cells) < len(sheet.formats) else None
                 if isinstance(value, str):
                     cell = WriteOnlyCell(worksheet, xlsx_text(value))
                     cell.data_type = "s"  # openpyxl would store text starting with "=" as a formula
                     cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
                 else:
-                    number_format = None
-                    if isinstance(value, Typed):
-                        value, number_format = value.value, xlsx_format(value.kind, value.digits)
-                    elif index > 0 or not sheet.header:
-                        number_format = sheet.formats[len(cells)] if len(cells) < len(sheet.formats) else None
                     if isinstance(value, datetime) and value.tzinfo is not None:
                         value = value.replace(tzinfo=None)  # Excel knows no time zones: local time as shown
                     cell = WriteOnlyCell(worksheet, value)

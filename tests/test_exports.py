@@ -138,7 +138,8 @@ def _export():
         columns=[Column("Bereich"), Column("Abgeschlossen (%)", "percent"), Column("Personen", "int"),
                  Column("Stichtag", "date"), Column("Gezeigt", "yesno"), Column("Wert", "decimal", 2)],
         rows=[["Bürgerbüro", 87.5, 12, date(2027, 3, 31), True, Typed(-0.25, "decimal", 2)],
-              [HOSTILE[0], None, None, None, False, Typed("Fähigkeit", "text")]],
+              [HOSTILE[0], None, None, None, False, Typed("Fähigkeit", "text")],
+              ["Team", None, None, None, None, Typed(HOSTILE[3], "text")]],  # typed text is text all the same
         filters=[("Rollout-Phase", "Phase 2: Go-live"), ("Bereich", "Ordnungsamt")],
         organisation="Stadt Musterstadt", as_of=date(2027, 3, 30), created=datetime(2027, 3, 31, 9, 15),
         notes=["Kleine Gruppen bleiben leer."])
@@ -160,6 +161,7 @@ def test_a_german_csv_export_reads_back_in_german_excel(app):
     assert rows[0] == ["Bereich", "Abgeschlossen (%)", "Personen", "Stichtag", "Gezeigt", "Wert"]
     assert rows[1] == ["Bürgerbüro", "87,5", "12", "31.03.2027", "Ja", "-0,25"]  # a negative number stays a number
     assert rows[2] == ["'" + HOSTILE[0], "", "", "", "Nein", "Fähigkeit"]
+    assert rows[3] == ["Team", "", "", "", "", "'" + HOSTILE[3]]
     assert_csv_safe(rows)
     assert filename == "programm-dashboard_phase-2-go-live_ordnungsamt_2027-03-31.csv"
 
@@ -194,7 +196,7 @@ def test_an_xlsx_export_has_types_formats_a_frozen_header_and_a_localised_info_s
     assert first[4].value == "Ja" and sheet[3][4].value == "Nein"
     assert (first[5].value, first[5].number_format) == (-0.25, "0.00")
     assert_xlsx_safe(workbook)
-    assert_hostile_texts_inert(workbook, [HOSTILE[0]])
+    assert_hostile_texts_inert(workbook, [HOSTILE[0], HOSTILE[3]])
     info = {row[0].value: row[1] for row in workbook["Informationen"].iter_rows() if len(row) > 1}
     assert info["Stand der Zahlen"].value == datetime(2027, 3, 30) and info["Stand der Zahlen"].is_date
     assert info["Erstellt am"].number_format == "DD.MM.YYYY HH:MM" and info["Organisation"].value == "Stadt Musterstadt"
