@@ -172,7 +172,7 @@ class Organisation:
     def logo_url(self) -> str | None:
         from flask import url_for
 
-        return url_for("settings.logo", name=self.logo) if self.logo else None
+        return url_for("settings.logo", logo_file=self.logo) if self.logo else None
 
 
 def organisation() -> Organisation:

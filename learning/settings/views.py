@@ -80,7 +80,7 @@ def upload_logo():
             return redirect(url_for("settings.organisation_page"))
     form = organisation_form(current_settings())
     return render_template("settings/organisation.html", form=form, logo_form=logo_form,
-                           remove_form=ActionForm(prefix="remove")), 400
+                           remove_form=ActionForm(prefix="remove"))
 
 
 @bp.route("/organisation/logo/remove", methods=["POST"])
@@ -94,16 +94,16 @@ def remove_logo_view():
 
 
 @allow(PUBLIC)
-def logo(name: str):
+def logo(logo_file: str):
     """The current logo, for everyone (also on the sign-in page); any other name is not found."""
-    path = logo_path(name)
+    path = logo_path(logo_file)
     if path is None:
         abort(404)
     return send_file(path, mimetype="image/png", max_age=365 * 24 * 3600)
 
 
 # Served outside /admin: the sign-in page shows it to people who are not signed in.
-bp.record_once(lambda state: state.app.add_url_rule("/organisation/logo/<name>", "settings.logo", logo))
+bp.record_once(lambda state: state.app.add_url_rule("/organisation/logo/<logo_file>", "settings.logo", logo))
 
 
 @bp.app_template_global("organisation")
