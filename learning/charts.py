@@ -103,7 +103,9 @@ def bar_chart(chart_id: str, title: str, description: str, bars: list[tuple[str,
               high: float, marker: float | None = None, marker_label: str = "", number=_trimmed) -> Markup:
     """Horizontal bars from ``low``; a dashed line marks ``marker`` (the ADKAR barrier at 3)."""
     width = 640
-    left, right, top, row = 150, 24, 12, 36
+    # Room for the longest label (about 7.5 units a character at 14 px), so none is cut off at the left.
+    longest = max((len(label) for label, _value in bars), default=0)
+    left, right, top, row = min(300, max(150, round(16 + 7.5 * longest))), 24, 12, 36
     height = top + row * len(bars) + 36
     plot_w = width - left - right
 

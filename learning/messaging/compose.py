@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from learning.config import SUPPORTED_LOCALES
 from learning.mail import absolute_url
 from learning.messaging.reminders import Entry, ReminderKind
+from learning.settings.services import organisation_name
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ def compose_reminders(user, items: list[tuple[ReminderKind, dict]], today: date)
             "preferences_url": absolute_url("notifications.preferences"),
             "notifications_url": absolute_url("notifications.index"),
             "home_url": absolute_url("home.index"), "start_hour": hours[0], "end_hour": hours[1],
+            "organisation_name": organisation_name(),  # Administration → Organisation, signs the mail
         }
         text = env.get_template("messaging/mail/reminders.txt").render(context)
         html = env.get_template("messaging/mail/reminders.html").render(context)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, ngettext
+from flask_babel import format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from learning.audit.services import record, record_view
 from learning.charts import day_chart
-from learning.db import db
-from learning.exports import Sheet, csv_response, xlsx_response
+from learning.db import db, unit_of_work
+from learning.exports import Column, Export, export_response
 from learning.forms import ActionForm
 from learning.guards import int_arg
 from learning.i18n import local_today
@@ -26,7 +27,7 @@ from learning.org.models import Department, Team, User
 from learning.phases.models import RolloutPhase
 from learning.roles import Role
 from learning.security import allow
-from learning.settings.services import setting
+from learning.settings.services import organisation_name, setting
 from learning.surveys.instruments import construct_label
 from learning.surveys.stats import ADKAR_ELEMENTS
 
@@ -163,21 +164,49 @@ def programme():
                            form=ActionForm(), **data)
 
 
-def _export_rows(filters: dict, data: dict) -> list[list]:
-    metrics = dashboard_metrics()
-    header = [_("Unit"), _("Metric"), _("Value"), _("Based on (n)")]
-    rows = [header]
+UNIT_SUFFIX = {"percent": "%", "days": _l("days"), "hours": _l("hours"), "count": _l("number"),
+               "index": "0–100", "score7": "1–7", "nps": "−100 … +100"}
+
+
+def _export_column(metric: Metric) -> Column:
+    """The metric's column: its name with the unit in brackets; the barrier point as the element's name."""
+    if metric.unit == "barrier":
+        return Column(str(metric.label), "text", width=18)
+    unit = UNIT_SUFFIX.get(metric.unit)
+    label = f"{metric.label} ({unit})" if unit else str(metric.label)
+    kind = "percent" if metric.unit == "percent" else "int" if metric.unit == "count" else "decimal"
+    return Column(label, kind, 1)
+
+
+def _export_value(metric: Metric, cell) -> object:
+    if cell is None or cell.hidden or cell.value is None:
+        return None
+    if metric.unit == "barrier":
+        return format_metric(metric, cell.value)  # "Fähigkeit", not 4.0
+    return cell.value
+
+
+def programme_export(filters: dict, data: dict) -> Export:
+    """The dashboard as a table: one row per unit (the scope first), one column per figure, then the counts."""
     scope = filters["department"].name if filters["department"] else _("Whole organisation")
-    for metric in metrics:
-        cell = data["cells"].get(metric.key)
-        if cell is not None:
-            rows.append([scope, str(metric.label), cell.shown, None if cell.hidden else cell.n])
-    for row in data["rows"]:
-        for metric in metrics:
-            cell = row.cells.get(metric.key)
-            if cell is not None:
-                rows.append([row.name, str(metric.label), cell.shown, None if cell.hidden else cell.n])
-    return rows
+    metrics = dashboard_metrics()
+    columns = [Column(_("Unit"), width=32)] + [_export_column(m) for m in metrics] + [
+        Column(_("%(figure)s: based on (people)", figure=m.label), "int") for m in metrics]
+    units = [(scope, data["cells"])] + [(row.name, row.cells) for row in data["rows"]]
+    rows = []
+    for name, cells in units:
+        values = [_export_value(m, cells.get(m.key)) for m in metrics]
+        counts = [None if cells.get(m.key) is None or cells[m.key].hidden else cells[m.key].n for m in metrics]
+        rows.append([name, *values, *counts])
+    phase = filters["phase"]
+    return Export(
+        title=_("Programme dashboard"), name=_("programme-dashboard"), columns=columns, rows=rows,
+        organisation=organisation_name(), as_of=data["day"],
+        filters=[(_("Rollout phase"), (phase.title_en if get_locale().language == "en" and phase.title_en
+                                       else phase.title) if phase else _("All phases")),
+                 (_("Department"), scope)],
+        notes=[_("Groups of fewer than five people are never shown, nor any figure from which they could be "
+                 "worked out: such cells are empty.")])
 
 
 @bp.route("/programme/export.<any(csv, xlsx):fmt>")
@@ -192,14 +221,12 @@ def export(fmt: str):
     if data["day"] is None:
         flash(_("There are no figures yet to export."), "warning")
         return redirect(url_for("metrics.programme"))
-    rows = _export_rows(filters, data)
+    table = programme_export(filters, data)
     name = f"programme-{data['day'].isoformat()}"
-    record(current_user, "metrics.exported", None, f"{fmt} {name}", phase=filters["phase"].slug if filters["phase"]
-           else None, department=filters["department"].id if filters["department"] else None)
-    db.session.commit()
-    if fmt == "csv":
-        return csv_response(rows, f"{name}.csv")
-    return xlsx_response([Sheet(data["day"].isoformat(), rows)], f"{name}.xlsx")
+    with unit_of_work():
+        record(current_user, "metrics.exported", None, f"{fmt} {name}", phase=filters["phase"].slug
+               if filters["phase"] else None, department=filters["department"].id if filters["department"] else None)
+    return export_response(table, fmt)
 
 
 @bp.route("/programme/snapshot", methods=["POST"])

@@ -122,7 +122,8 @@ def create_person(data: PersonData, actor: User | None) -> User:
     _apply(user, data)
     db.session.add(user)
     db.session.flush()
-    record(actor, "user.created", user, summary=f"{user.full_name} <{user.email}>")
+    record(actor, "user.created", user, summary=f"{user.full_name} <{user.email}>",
+           roles_added=sorted(r.value for r in user.roles if r != Role.EMPLOYEE))
     logger.info("User %s created by %s", user.id, getattr(actor, "id", None))
     _announce({user.id})
     return user
@@ -135,8 +136,11 @@ def update_person(user: User, data: PersonData, actor: User | None) -> User:
     _check_unique(user, data)
     if actor is not None and user.id == actor.id and Role.ADMIN not in data.roles:
         raise ServiceError(_("You cannot take the administrator role away from yourself."), "roles")
+    before = user.roles
     _apply(user, data)
-    record(actor, "user.updated", user, summary=f"{user.full_name} <{user.email}>")
+    record(actor, "user.updated", user, summary=f"{user.full_name} <{user.email}>",
+           roles_added=sorted(r.value for r in user.roles - before),
+           roles_removed=sorted(r.value for r in before - user.roles))
     _announce({user.id})
     return user
 

@@ -1,8 +1,13 @@
 """Scheduled jobs that features plug in, from their module ``learning/<feature>/jobs.py`` (``learning.plugins``)::
 
-    @scheduled_job("metrics.snapshot", cron="15 2 * * *", misfire_grace_time=3600)
+    @scheduled_job("metrics.snapshot", cron="15 2 * * *", misfire_grace_time=3600,
+                   title=_l("Compute the dashboard figures"), explain=snapshot_in_words)
     def write_snapshots() -> dict[str, int]:
         ...  # runs in an app context; returns counts for the record of the run
+
+``title`` names the job for admins; ``explain(counts) -> list of phrases`` says what a run did in
+words ("128 mögliche Erinnerungen geprüft, 0 geplant"). The counts themselves stay on the admin
+page as technical detail.
 
 A job calls the same service as its CLI command; the scheduler records each run (start, end,
 result, counts) and runs a job only while it leads.
@@ -32,6 +37,19 @@ class ScheduledJob:
     misfire_grace_time: int
     run_at_start: bool
     description: str
+    title: object = ""
+    explain: Callable[[dict], list[str]] | None = None
+
+    @property
+    def name(self) -> str:
+        """The job's name for people (its title, else its description, else its id)."""
+        return str(self.title or self.description or self.id)
+
+    def in_words(self, counts: dict | None) -> str:
+        """What a run did, as one line in the reader's language ("" if the job says nothing about it)."""
+        if self.explain is None:
+            return ""
+        return ", ".join(self.explain(dict(counts or {})))
 
     def interval(self, config) -> timedelta | None:
         return self.every(config) if callable(self.every) else self.every
@@ -59,17 +77,25 @@ _JOBS: dict[str, ScheduledJob] = {}
 
 def scheduled_job(job_id: str, *, every: timedelta | Callable[[Any], timedelta] | None = None,
                   cron: str | None = None, misfire_grace_time: int, run_at_start: bool = False,
-                  description: str = ""):
+                  description: str = "", title: object = "", explain: Callable[[dict], list[str]] | None = None):
     """Register a job (decorator): ``every`` (a timedelta, or a function of the config) or ``cron``."""
     if (every is None) == (cron is None):
         raise ValueError(f"job {job_id}: give either every= or cron=")
 
     def register(func: Callable[[], dict | None]):
         _JOBS[job_id] = ScheduledJob(job_id, func, every, cron, misfire_grace_time, run_at_start,
-                                     description or ((func.__doc__ or "").strip().splitlines() or [""])[0])
+                                     description or ((func.__doc__ or "").strip().splitlines() or [""])[0],
+                                     title, explain)
         return func
 
     return register
+
+
+def job_named(job_id: str) -> ScheduledJob | None:
+    from learning.plugins import discover
+
+    discover()
+    return _JOBS.get(job_id)
 
 
 def scheduled_jobs() -> list[ScheduledJob]:

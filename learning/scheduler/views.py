@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from learning.guards import page_arg
 from learning.roles import Role
 from learning.scheduler import bp
-from learning.scheduler.registry import scheduled_jobs
+from learning.scheduler.registry import job_named, scheduled_jobs
 from learning.scheduler.services import current_leader, job_overview, runs_page
 from learning.security import allow
 
@@ -16,9 +16,23 @@ RESULTS = ("running", "ok", "error")
 RESULT_LABELS = {"running": _l("Running"), "ok": _l("Completed"), "error": _l("Failed")}
 
 
+def job_name(job_id: str) -> str:
+    job = job_named(job_id)
+    return job.name if job is not None else job_id
+
+
+def run_in_words(run) -> str:
+    """What a run did, in words ("128 mögliche Erinnerungen geprüft, 0 neu geplant")."""
+    job = job_named(run.job_id)
+    if run.result != "ok" or job is None:
+        return ""
+    return job.in_words(run.counts)
+
+
 @bp.context_processor
 def run_labels() -> dict:
-    return {"run_label": lambda result: str(RESULT_LABELS.get(result, result))}
+    return {"run_label": lambda result: str(RESULT_LABELS.get(result, result)), "job_name": job_name,
+            "run_in_words": run_in_words}
 
 
 @bp.route("/", endpoint="runs")

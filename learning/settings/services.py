@@ -1,4 +1,10 @@
-"""Runtime settings: their definitions, reading them (once per request) and changing them."""
+"""Runtime settings: their definitions, reading them (once per request) and changing them.
+
+Two kinds: the privacy and retention settings (flags and whole numbers, ``SETTINGS``) and the
+organisation's details (texts, ``ORGANISATION_SETTINGS``: name, contact for questions,
+accessibility contact; the logo's file name is set by ``learning.settings.logo``). Both are read
+in the same one query per request.
+"""
 
 from __future__ import annotations
 
@@ -21,13 +27,17 @@ class Setting:
     group: str
     label: object
     description: object
-    default: bool | int
+    default: bool | int | str
     minimum: int | None = None
-    maximum: int | None = None
+    maximum: int | None = None  # for a text: its longest length
 
     @property
     def is_flag(self) -> bool:
         return isinstance(self.default, bool)
+
+    @property
+    def is_text(self) -> bool:
+        return isinstance(self.default, str)
 
 
 GROUPS = {
@@ -63,7 +73,25 @@ SETTINGS = (
                "administrators (break-glass access) and for people outside the directory. Has no effect while no "
                "directory is configured."), False),
 )
-BY_KEY = {s.key: s for s in SETTINGS}
+
+# What the organisation shows of itself: in the header, on certificates, in mails and on prints.
+ORGANISATION_SETTINGS = (
+    Setting("organisation.name", "organisation", _l("Name of the organisation"),
+            _l("Shown next to the platform's name in the header, on certificates, in mails and on printed "
+               "reports, e.g. “Stadtverwaltung Musterstadt”. Leave empty to show only “Learning platform”."),
+            "", 0, 120),
+    Setting("organisation.contact", "organisation", _l("Contact for questions"),
+            _l("Who people can ask about the platform and about their data, e.g. “Projektgruppe Digitalisierung, "
+               "lernen@musterstadt.de, phone 1234”. Shown on the accessibility statement and on “What is stored "
+               "about me”."), "", 0, 300),
+    Setting("organisation.accessibility_contact", "organisation", _l("Contact for accessibility"),
+            _l("Who answers reports of barriers (BITV 2.0 asks for a contact in the accessibility statement), "
+               "e.g. an e-mail address and a phone number."), "", 0, 300),
+    Setting("organisation.logo", "organisation", _l("Logo"), _l("Set by uploading an image."), "", 0, 80),
+)
+TEXT_FORM_SETTINGS = tuple(s for s in ORGANISATION_SETTINGS if s.key != "organisation.logo")
+ALL_SETTINGS = SETTINGS + ORGANISATION_SETTINGS
+BY_KEY = {s.key: s for s in ALL_SETTINGS}
 
 
 def _stored() -> dict[str, object]:
@@ -76,7 +104,7 @@ def current_settings() -> dict[str, bool | int]:
         return g.settings
     stored = _stored()
     values = {}
-    for setting in SETTINGS:
+    for setting in ALL_SETTINGS:
         value = stored.get(setting.key, setting.default)
         try:
             values[setting.key] = _checked(setting, value)
@@ -91,8 +119,16 @@ def setting(key: str) -> bool | int:
     return current_settings()[key]
 
 
-def _checked(setting: Setting, value) -> bool | int:
+def _checked(setting: Setting, value) -> bool | int | str:
     """The value if the setting allows it; else a ``ServiceError`` whose ``field`` is the setting's key."""
+    if setting.is_text:
+        if not isinstance(value, str) or any(c in value for c in "\r\n"):
+            raise ServiceError(_("Please enter “%(setting)s” on one line.", setting=setting.label), setting.key)
+        value = value.strip()
+        if len(value) > setting.maximum:
+            raise ServiceError(_("“%(setting)s” may have at most %(max)d characters.", setting=setting.label,
+                                 max=setting.maximum), setting.key)
+        return value
     if setting.is_flag:
         if not isinstance(value, bool):
             raise ServiceError(_("Please switch “%(setting)s” on or off.", setting=setting.label), setting.key)
@@ -105,7 +141,7 @@ def _checked(setting: Setting, value) -> bool | int:
     return value
 
 
-def save_settings(values: dict[str, bool | int], actor) -> list[str]:
+def save_settings(values: dict[str, bool | int | str], actor) -> list[str]:
     """Store changed values (all or nothing: one out of range refuses them all), audit each change; flushed.
 
     Returns the changed keys.
@@ -126,3 +162,36 @@ def save_settings(values: dict[str, bool | int], actor) -> list[str]:
     db.session.flush()
     g.pop("settings", None)
     return changed
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """The organisation as pages, certificates, mails and prints show it (empty strings where not set)."""
+
+    name: str
+    contact: str
+    accessibility_contact: str
+    logo: str  # the logo's file name in the instance folder, or ""
+
+    @property
+    def logo_url(self) -> str | None:
+        from flask import url_for
+
+        return url_for("settings.logo", logo_file=self.logo) if self.logo else None
+
+
+def organisation() -> Organisation:
+    """The organisation's details from the settings (the same one query per request as every setting)."""
+    values = current_settings()
+    return Organisation(values["organisation.name"], values["organisation.contact"],
+                        values["organisation.accessibility_contact"], values["organisation.logo"])
+
+
+def organisation_name() -> str:
+    return current_settings()["organisation.name"]
+
+
+def retention_days() -> dict[str, int]:
+    """The retention periods in days, by setting key (for "what is stored about me")."""
+    values = current_settings()
+    return {s.key: values[s.key] for s in SETTINGS if s.group == "retention"}

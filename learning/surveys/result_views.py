@@ -13,14 +13,15 @@ from sqlalchemy import select
 
 from learning.charts import Series, bar_chart, line_chart
 from learning.db import db, unit_of_work
-from learning.exports import download
+from learning.exports import export_response
 from learning.guards import int_arg
 from learning.i18n import local_today
 from learning.org.models import Team
 from learning.roles import Role
 from learning.security import allow
+from learning.settings.services import organisation_name
 from learning.surveys import bp, stats
-from learning.surveys.export import export_csv, export_xlsx
+from learning.surveys.export import results_export
 from learning.surveys.instruments import construct_label
 from learning.surveys.managing import named_answers, record_export
 from learning.surveys.models import Survey
@@ -121,8 +122,7 @@ def _export(survey_id: int, kind: str):
     data = survey_results(survey, today=local_today())
     with unit_of_work():
         record_export(current_user, survey, kind)
-    filename = f"umfrage-{survey.id}-ergebnisse.{kind}"
-    return download(export_csv(data) if kind == "csv" else export_xlsx(data), filename)
+    return export_response(results_export(data, organisation_name()), kind)
 
 
 @bp.route("/<int:survey_id>/results.csv", endpoint="export_csv")

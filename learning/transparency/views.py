@@ -19,13 +19,14 @@ from learning.security import AUTHENTICATED, PUBLIC, allow
 from learning.transparency import bp
 from learning.transparency.forms import ActionForm, BarrierForm
 from learning.transparency.models import BarrierReport
-from learning.transparency.services import personal_data, personal_data_document, report_barrier, resolve_barrier
+from learning.transparency.plain import readable_personal_data
+from learning.transparency.services import personal_data_document, report_barrier, resolve_barrier
 
 
 @bp.route("/my-data")
 @allow(AUTHENTICATED)
 def my_data():
-    return render_template("transparency/my_data.html", sections=personal_data(current_user))
+    return render_template("transparency/my_data.html", purposes=readable_personal_data(current_user))
 
 
 @bp.route("/my-data.json")

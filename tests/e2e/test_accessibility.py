@@ -51,7 +51,8 @@ MUST_REACH = {
               "announcements.manage_detail", "phases.edit", "phases.faq", "metrics.programme", "settings.index",
               "transparency.barrier_reports", "onboarding.journey", "onboarding.overview", "onboarding.templates",
               "onboarding.template", "onboarding.template_new", "onboarding.template_settings",
-              "onboarding.template_task", "onboarding.template_task_new", "messaging.outbox", "scheduler.runs"},
+              "onboarding.template_task", "onboarding.template_task_new", "messaging.outbox", "scheduler.runs",
+              "settings.organisation_page"},
 }
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pytest
 from sqlalchemy import select
 
 from learning.audit.models import AuditEntry
 from learning.db import db
 from tests.browser import login_as, screenshot, switch_language
+from tests.test_exports import read_export_csv
 
 pytestmark = pytest.mark.browser
 
@@ -51,9 +49,11 @@ def test_paul_filters_the_programme_dashboard_and_exports_it(live_server, page):
 
     with page.expect_download() as download:
         main.locator("a", has_text="CSV").click()
-    rows = list(csv.reader(io.StringIO(open(download.value.path(), encoding="utf-8-sig").read()), delimiter=";"))
-    assert rows[0] == ["Einheit", "Kennzahl", "Wert", "Grundlage (n)"]
-    assert any(r[0] == "Bürgerservice" for r in rows[1:])
+    assert download.value.suggested_filename.startswith("kennzahlen-des-programms_elektronische-akte-e-akte_")
+    info, rows = read_export_csv(open(download.value.path(), "rb").read())
+    assert info["Rollout-Phase"] == "Elektronische Akte (E-Akte)" and info["Fachbereich"] == "Gesamte Verwaltung"
+    assert rows[0][:2] == ["Einheit", "Pflichtschulungen abgeschlossen (%)"]
+    assert any(r[0] == "Bürgerservice" and "," in r[1] for r in rows[1:])  # decimal comma
 
     page.goto("/programme?phase=gibt-es-nicht")
     assert page.locator("main .kern-alert--danger").count() == 1

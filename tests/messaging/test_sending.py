@@ -103,6 +103,20 @@ def test_demo_mode_captures_mail_for_the_sent_mail_page(app, plan, send, due):
         assert mail.message_id.startswith("<reminder.")
 
 
+def test_the_mail_is_signed_with_the_organisation_s_name(app, plan, send, due):
+    from learning.db import unit_of_work
+    from learning.settings.services import save_settings
+
+    with app.test_request_context(), unit_of_work():
+        save_settings({"organisation.name": "Stadt Musterstadt"}, None)
+    due("anna", email="anna@example.org")
+    plan(NINE)
+    assert send(NINE).mails == 1
+    with app.app_context():
+        mail = db.session.scalars(select(CapturedMail)).one()
+        assert "Lernplattform · Stadt Musterstadt" in mail.body
+
+
 # Faults: nothing lost, nothing twice -------------------------------------------------------------------------
 
 def test_smtp_down_then_up_loses_nothing_and_sends_nothing_twice(app, smtp, plan, send, due):

@@ -200,3 +200,12 @@ def test_the_outbox_can_be_searched_by_person_and_kind(app, client, login, peopl
     assert "Messages (6)" in page  # an unknown kind and an empty search filter nothing out
     page = client.get("/admin/mail/outbox?person=%25").get_data(as_text=True)
     assert "No messages with this status." in page  # a percent sign is no wildcard: nobody's name holds one
+
+
+def test_the_outbox_speaks_in_words_with_the_keys_behind_a_disclosure(client, login, rows):
+    rows()
+    login(client, "admin")
+    page = client.get("/admin/mail/outbox").get_data(as_text=True)
+    assert "Waiting: " in page and "failed: 1." in page
+    detail = page.split("<summary>Technical detail</summary>")[1].split("</details>")[0]
+    assert "outbox-key" in detail

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, timedelta
 
@@ -12,6 +11,7 @@ from sqlalchemy import select
 from learning.audit.models import AuditEntry
 from learning.db import db, unit_of_work
 from learning.metrics.services import snapshot
+from tests.test_exports import read_export_csv
 
 
 @pytest.fixture
@@ -83,20 +83,22 @@ def test_programme_dashboard_hides_small_departments_everywhere(app, client, peo
     assert "Finanzen" in text and "Ordnung" in text
     assert "not enough people to show" in text
 
-    rows = list(csv.reader(io.StringIO(client.get("/programme/export.csv").get_data(as_text=True).lstrip("\ufeff")),
-                           delimiter=";"))
+    info, rows = read_export_csv(client.get("/programme/export.csv").data)
+    header, body = rows[0], {r[0]: r for r in rows[1:]}
+    training = header.index("Mandatory training completed (%)")
+    based_on = header.index("Mandatory training completed: based on (people)")
     for department in ("Ordnung", "Bauen"):  # too small, and its complement
-        hidden = [r for r in rows if r[0] == department]
-        assert hidden and all(r[2] == "" and r[3] == "" for r in hidden)  # neither value nor n
-    finanzen = [r for r in rows if r[0] == "Finanzen" and r[1] == "Mandatory training completed"]
-    assert finanzen == [["Finanzen", "Mandatory training completed", "0.0", "6"]]
+        assert body[department][1:] == [""] * (len(header) - 1)  # neither value nor n
+    assert body["Finanzen"][training] == "0.0" and body["Finanzen"][based_on] == "6"
+    assert info["Rollout phase"] == "All phases" and info["Department"] == "Whole organisation"
 
     from openpyxl import load_workbook
 
-    sheet = load_workbook(io.BytesIO(client.get("/programme/export.xlsx").data)).active
-    values = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert all(r[2] is None and r[3] is None for r in values if r[0] in ("Ordnung", "Bauen"))
-    assert ["Finanzen", "Mandatory training completed", 0.0, 6] in values
+    book = load_workbook(io.BytesIO(client.get("/programme/export.xlsx").data))
+    values = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    assert all(v is None for r in values if r[0] in ("Ordnung", "Bauen") for v in r[1:])
+    finanzen = next(r for r in values if r[0] == "Finanzen")
+    assert finanzen[training] == 0.0 and finanzen[based_on] == 6
 
 
 def test_team_view_of_a_department_hides_the_small_sibling_too(app, client, people, login, landscape, make_team,
@@ -107,12 +109,11 @@ def test_team_view_of_a_department_hides_the_small_sibling_too(app, client, peop
     with app.test_request_context():
         snapshot(date.today())
     login(client, people["project_group"].username)
-    rows = list(csv.reader(io.StringIO(client.get(
-        f"/programme/export.csv?department={landscape['big'].id}").get_data(as_text=True).lstrip("\ufeff")),
-        delimiter=";"))
-    by_team = {r[0]: r for r in rows if r[1] == "Mandatory training completed"}
-    assert by_team["Einzelteam"][2] == "" and by_team["Kasse"][2] == ""  # the sibling is hidden as well
-    assert by_team["Finanzen"][2] == "0.0"  # the department as a whole is shown
+    _info, rows = read_export_csv(client.get(f"/programme/export.csv?department={landscape['big'].id}").data)
+    training = rows[0].index("Mandatory training completed (%)")
+    by_team = {r[0]: r for r in rows[1:]}
+    assert by_team["Einzelteam"][training] == "" and by_team["Kasse"][training] == ""  # the sibling is hidden too
+    assert by_team["Finanzen"][training] == "0.0"  # the department as a whole is shown
 
 
 def test_unknown_filters_are_refused_with_a_message(client, people, login, landscape):

@@ -304,3 +304,23 @@ def test_the_scheduler_page_runs_a_fixed_number_of_queries(client, login, people
 def test_only_admins_see_the_scheduler(client, login, people, role):
     login(client, people[role].username)
     assert client.get("/admin/scheduler/").status_code == 403
+
+
+def test_the_scheduler_page_says_in_words_what_each_run_did(app, client, login, people):
+    with app.app_context():
+        db.session.add_all([
+            JobRun(job_id="reminders.plan", instance="host:1", started_at=utcnow(), finished_at=utcnow(),
+                   result="ok", counts={"considered": 128, "queued": 0}),
+            JobRun(job_id="outbox.send", instance="host:1", started_at=utcnow(), finished_at=utcnow(),
+                   result="ok", counts={}),
+            JobRun(job_id="retention.apply", instance="host:1", started_at=utcnow(), finished_at=utcnow(),
+                   result="ok", counts={"audit_log": 3, "outbox": 0}),
+        ])
+        db.session.commit()
+    login(client, "admin")
+    page = client.get("/admin/scheduler/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    runs = page.split('id="runs-heading"')[1]
+    assert "128 mögliche Erinnerungen geprüft, 0 neu geplant" in runs
+    assert "nichts war fällig" in runs and "gelöscht: 3 Protokolleinträge" in runs
+    assert ">Erinnerungen planen<" in runs  # the job's name, its id only in the technical detail
+    assert "<summary>Technische Angaben</summary>" in runs and "<code>reminders.plan</code>" in runs

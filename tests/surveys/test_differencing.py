@@ -12,7 +12,6 @@ The organisation (``org`` in conftest): Amt A with teams A1 (7 people, led by ``
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from datetime import timedelta
@@ -30,6 +29,7 @@ from learning.surveys.models import SurveyWave
 from learning.surveys.results import ALL, department_node, survey_results, team_node
 from learning.surveys.taking import load_survey, questions_in_order
 from tests.surveys.conftest import RELEASED, TODAY, attached
+from tests.test_exports import read_export_csv
 
 OPEN = "2026-03-12 10:00 +01:00"  # the first round runs from 10 to 24 March
 OPEN_DAY = TODAY + timedelta(days=2)
@@ -37,6 +37,7 @@ CLOSED = "2026-03-25 10:00 +01:00"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="[^"]*"|value="[^"]*"[^>]*name="csrf_token"')
 SO_FAR = re.compile(r"So far \d+ of \d+ people have taken part\.")
 TOOK_PART = re.compile(r'(<td class="kern-table__cell">)\d+ of \d+(</td>)')  # the rounds table: whole audience
+PRINTED_ON = re.compile(r"Printed on: [^<]*")  # the printed report's date, which moves with the clock
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def watched(org, make_survey, answer, clock):
 def _page(client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, url
-    return CSRF.sub("", response.get_data(as_text=True))
+    return PRINTED_ON.sub("", CSRF.sub("", response.get_data(as_text=True)))
 
 
 def _xlsx_values(data: bytes) -> list[list]:
@@ -80,8 +81,9 @@ def _xlsx_values(data: bytes) -> list[list]:
 def _snapshot(client, survey_id: int, urls: list[str]) -> dict:
     """What the project group can read: results pages (participation count aside) and both exports."""
     seen = {url: TOOK_PART.sub(r"\1\2", SO_FAR.sub("", _page(client, url))) for url in urls}
-    seen["csv"] = client.get(f"/surveys/{survey_id}/results.csv").get_data()
-    seen["xlsx"] = _xlsx_values(client.get(f"/surveys/{survey_id}/results.xlsx").get_data())
+    # The tables (the info block names the time of the download, which differs by design).
+    seen["csv"] = read_export_csv(client.get(f"/surveys/{survey_id}/results.csv").get_data())[1]
+    seen["xlsx"] = _xlsx_values(client.get(f"/surveys/{survey_id}/results.xlsx").get_data())[0]
     return seen
 
 
@@ -105,7 +107,7 @@ def test_one_more_answer_changes_nothing_the_project_group_sees_while_the_round_
     # Nothing of the round is shown at all: no mean, no share, no comment, no rate per unit.
     assert "Mean:" not in page and "Annas Kommentar." not in page and "Kommentar A1 0." not in page
     assert "Took part" not in page and "Results not released yet" in page
-    rows = list(csv.reader(io.StringIO(after["csv"].decode("utf-8-sig"))))
+    rows = after["csv"]
     assert rows == [list(rows[0])]  # the header only
 
 
@@ -199,12 +201,13 @@ def test_a_unanimous_team_in_which_everybody_answered_gives_nothing_away(app, cl
     login(client, "projectgroup")
     page = client.get(f"/surveys/{survey_id}/results?department={org['departments']['A'].id}").get_data(as_text=True)
     assert "1.00" not in _row(page, "A1") and "hidden" in _row(page, "A1")
-    export = client.get(f"/surveys/{survey_id}/results.csv").get_data().decode("utf-8-sig")
-    a1_rows = [r for r in csv.reader(io.StringIO(export)) if r[2] == "team" and r[4] == "A1"]
-    assert a1_rows and all(r[6] == "" for r in a1_rows if r[5] not in ("responses", "response rate"))
+    _info, export = read_export_csv(client.get(f"/surveys/{survey_id}/results.csv").get_data())
+    counts = ("Answers (number)", "Response rate (%)")
+    a1_rows = [r for r in export if r[2] == "Team" and r[4] == "A1"]
+    assert a1_rows and all(r[6] == "" for r in a1_rows if r[5] not in counts)
     book = load_workbook(io.BytesIO(client.get(f"/surveys/{survey_id}/results.xlsx").get_data()))
-    xlsx_rows = [r for r in book["results"].iter_rows(values_only=True) if r[2] == "team" and r[4] == "A1"]
-    assert xlsx_rows and all(r[6] is None for r in xlsx_rows if r[5] not in ("responses", "response rate"))
+    xlsx_rows = [r for r in book["Data"].iter_rows(values_only=True) if r[2] == "Team" and r[4] == "A1"]
+    assert xlsx_rows and all(r[6] is None for r in xlsx_rows if r[5] not in counts)
 
 
 def test_a_unanimous_audience_in_which_everybody_answered_gives_nothing_away(app, client, login, org, make_survey,

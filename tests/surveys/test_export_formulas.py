@@ -14,7 +14,7 @@ from tests.test_exports import (
     assert_csv_safe,
     assert_hostile_texts_inert,
     assert_xlsx_safe,
-    read_csv,
+    read_export_csv,
     read_xlsx,
 )
 
@@ -53,13 +53,14 @@ def test_csv_export_writes_names_and_round_labels_as_text(client, login, hostile
     login(client, "projectgroup")
     response = client.get(f"/surveys/{hostile_survey}/results.csv")
     assert response.status_code == 200
-    rows = read_csv(response.data, ",")
+    info, rows = read_export_csv(response.data)
     assert_csv_safe(rows)
+    assert info["Survey"] == "'" + HOSTILE[0]  # the info block is written by the same rules
     header = rows[0]
-    column = {name: header.index(name) for name in ("wave_label", "department", "team")}
-    assert {row[column["wave_label"]] for row in rows[1:]} == {"'" + HOSTILE[2]}
-    assert {"'" + HOSTILE[0], "'" + HOSTILE[1]} <= {row[column["department"]] for row in rows[1:]}
-    assert {"'" + text for text in HOSTILE[2:]} <= {row[column["team"]] for row in rows[1:]}
+    column = {name: header.index(name) for name in ("Round", "Department", "Team")}
+    assert {row[column["Round"]] for row in rows[1:]} == {"'" + HOSTILE[2]}
+    assert {"'" + HOSTILE[0], "'" + HOSTILE[1]} <= {row[column["Department"]] for row in rows[1:]}
+    assert {"'" + text for text in HOSTILE[2:]} <= {row[column["Team"]] for row in rows[1:]}
 
 
 def test_xlsx_export_writes_names_title_and_round_labels_as_string_cells(client, login, hostile_survey):
@@ -69,6 +70,9 @@ def test_xlsx_export_writes_names_title_and_round_labels_as_string_cells(client,
     workbook = read_xlsx(response.data)
     assert_xlsx_safe(workbook)
     assert_hostile_texts_inert(workbook, HOSTILE)
-    assert workbook["about"]["B1"].value == HOSTILE[0] and workbook["about"]["B1"].data_type == "s"
-    everyone = {row[5]: row for row in workbook["results"].iter_rows(min_row=2, values_only=True) if row[2] == "all"}
-    assert everyone["responses"][6] == 26 and everyone["responses"][1] == HOSTILE[2]  # figures stay numbers
+    about = {row[0].value: row[1] for row in workbook["Information"].iter_rows() if len(row) > 1}
+    assert about["Survey"].value == HOSTILE[0] and about["Survey"].data_type == "s"
+    everyone = {row[5]: row for row in workbook["Data"].iter_rows(min_row=2, values_only=True)
+                if row[2] == "Whole organisation"}
+    answers = everyone["Answers (number)"]
+    assert answers[6] == 26 and answers[1] == HOSTILE[2]  # figures stay numbers

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -16,6 +16,7 @@ from learning.surveys import stats
 from learning.surveys.results import ALL, department_node, survey_results, team_node
 from learning.surveys.taking import load_survey
 from tests.surveys.conftest import RELEASED, TODAY
+from tests.test_exports import read_export_csv
 
 NOW = "2026-03-25 10:00 +01:00"  # the round (10 to 24 March) has closed: results released
 ADKAR_ALL = {i: 5 for i in range(10)}
@@ -165,19 +166,22 @@ def test_subtraction_across_filters_and_exports_fails(app, client, login, org, a
         row = page.split('scope="row">A3</th>')[1].split("</tr>")[0]
         assert "hidden" in row and "5,00" not in row and "1,00" not in row and "1.00" not in row
     export = client.get(f"/surveys/{answered}/results.csv")
-    rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
-    figures = {(r["unit_level"], r["department"], r["team"], r["figure"]): r for r in rows}
+    _info, table = read_export_csv(export.data)
+    rows = [dict(zip(table[0], row, strict=True)) for row in table[1:]]
+    figures = {(r["Level"], r["Department"], r["Team"], r["Figure (unit)"]): r for r in rows}
+    rate = "Response rate (%)"
     for (level, _department, team, figure), row in figures.items():
-        if team in ("A3", "A2", "Teams too small to show separately") and level == "team" and figure != "response rate":
-            assert row["value"] == "" and row["n"] == "" and row["shown"] == "no", (team, figure)
+        if team in ("A3", "A2", "Teams too small to show separately") and level == "Team" and figure != rate:
+            assert row["Value"] == "" and row["Based on (answers)"] == "" and row["Shown"] == "No", (team, figure)
     # Every parent minus its shown children leaves 0 or at least five answers, for every figure in the export.
-    for figure in {key[3] for key in figures if key[3] != "response rate"}:
-        parent = figures.get(("department", "Amt A", "", figure))
-        if parent is None or parent["shown"] != "yes":
+    for figure in {key[3] for key in figures if key[3] != rate}:
+        parent = figures.get(("Department", "Amt A", "", figure))
+        if parent is None or parent["Shown"] != "Yes":
             continue
-        children = [r for k, r in figures.items() if k[0] == "team" and k[1] == "Amt A" and k[3] == figure]
-        shown = sum(int(r["n"]) for r in children if r["shown"] == "yes")
-        assert int(parent["n"]) - shown in (0,) or int(parent["n"]) - shown >= 5, figure
+        children = [r for k, r in figures.items() if k[0] == "Team" and k[1] == "Amt A" and k[3] == figure]
+        shown = sum(int(r["Based on (answers)"]) for r in children if r["Shown"] == "Yes")
+        total = int(parent["Based on (answers)"])
+        assert total - shown in (0,) or total - shown >= 5, figure
     assert "Ich bin dagegen." not in export.get_data(as_text=True)  # no free text in exports
 
 
@@ -210,16 +214,25 @@ def test_exports_are_readable_aggregates_and_audited(app, client, login, org, an
     response = client.get(f"/surveys/{answered}/results.xlsx")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data))
-    sheet = workbook["results"]
+    sheet = workbook["Data"]
     header = [c.value for c in sheet[1]]
-    assert header == ["wave", "wave_label", "unit_level", "department", "team", "figure", "value", "n", "shown"]
-    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
-    everyone = {r[5]: r for r in rows if r[2] == "all"}
-    assert everyone["responses"][6] == 19 and everyone["scale awareness: score"][6] == pytest.approx((18 * 5 + 1) / 19,
-                                                                                                     abs=0.01)
-    assert all("Ich bin dagegen." not in str(v) for r in rows for v in r)
+    assert header == ["Round (number)", "Round", "Level", "Department", "Team", "Figure (unit)", "Value",
+                      "Based on (answers)", "Shown"]
+    assert sheet.freeze_panes == "A2" and sheet[1][0].font.b and sheet.column_dimensions["F"].width == 52
+    rows = [[c for c in row] for row in sheet.iter_rows(min_row=2)]
+    everyone = {r[5].value: r for r in rows if r[2].value == "Whole organisation"}
+    answers, score = everyone["Answers (number)"], everyone["Awareness: mean score (1–5)"]
+    assert answers[6].value == 19 and answers[6].number_format == "0" and answers[8].value == "Yes"
+    assert score[6].value == pytest.approx((18 * 5 + 1) / 19, abs=0.01) and score[6].number_format == "0.00"
+    share = everyone["Awareness: favourable answers (%)"][6]
+    assert share.value == pytest.approx(95.0) and share.number_format == '0.0" %"'  # 18 of 19, rounded to 0.95
+    assert all("Ich bin dagegen." not in str(c.value) for r in rows for c in r)
+    about = {r[0]: r[1] for r in workbook["Information"].iter_rows(values_only=True)}
+    assert about["Survey"] and "Created on" in about and "fewer than 5 answers" in about["Note"]
     csv_response = client.get(f"/surveys/{answered}/results.csv")
-    assert csv_response.mimetype == "text/csv"
+    assert csv_response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset named once
+    assert re.fullmatch(r'attachment; filename="survey-\d+-results_.+_\d{4}-\d{2}-\d{2}\.csv"',
+                        csv_response.headers["Content-Disposition"])
     with app.app_context():
         actions = [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert actions.count("survey.exported") == 2
@@ -314,3 +327,41 @@ def test_enps_is_shown_with_its_parts(app, client, login, org, make_survey, answ
     login(client, "projectgroup")
     page = client.get(f"/surveys/{survey_id}/results").get_data(as_text=True)
     assert "Promoters (9–10)" in page and "50 %" in page and "33 %" in page
+
+
+def test_the_export_reads_in_german_with_codes_resolved_to_words(app, org, make_survey, answer, time_machine):
+    """A German reader gets German headers and figure names, shares in percent, the barrier point as its name."""
+    from flask_babel import force_locale
+
+    from learning.exports import export_csv, export_xlsx
+    from learning.surveys.export import results_export
+
+    survey_id = make_survey("adkar")
+    for person in org["members"]["A1"][:6] + org["members"]["B1"][:5]:
+        answer(person, survey_id, _adkar((5, 5), (5, 4), (4, 4), (2, 3), (5, 5)))  # ability is the barrier
+    time_machine.move_to(NOW, tick=False)  # the round has closed
+    with app.test_request_context(), force_locale("de"):
+        table = results_export(survey_results(load_survey(survey_id), today=RELEASED), "Stadt Musterstadt")
+        info, rows = read_export_csv(export_csv(table))
+        book = load_xlsx(export_xlsx(table))
+    assert info["Organisation"] == "Stadt Musterstadt" and info["Runden"] == "alle freigegebenen Runden"
+    assert rows[0] == ["Runde (Nr.)", "Runde", "Ebene", "Fachbereich", "Team", "Kennzahl (Einheit)", "Wert",
+                       "Grundlage (Antworten)", "Gezeigt"]
+    everyone = {r[5]: r for r in rows[1:] if r[2] == "Gesamte Verwaltung"}
+    assert everyone["ADKAR-Hürde (erstes Element bei 3 oder darunter)"][6] == "Fähigkeit (Ability)"  # not 4.0
+    assert everyone["Antworten (Anzahl)"][6:] == ["11", "11", "Ja"]
+    assert everyone["Wissen (Knowledge): Mittelwert (1–5)"][6] == "4,00"  # decimal comma
+    assert everyone["ADKAR: in jedem Element bereit, 4 oder mehr (%)"][6] == "0,0"
+    assert not any(r[5].startswith(("scale ", "question ", "adkar")) for r in rows[1:])  # no codes
+    sheet = book["Daten"]
+    values = {r[5].value: r[6] for r in sheet.iter_rows(min_row=2) if r[2].value == "Gesamte Verwaltung"}
+    knowledge = values["Wissen (Knowledge): Mittelwert (1–5)"]
+    assert knowledge.value == 4.0 and knowledge.data_type == "n" and knowledge.number_format == "0.00"
+    assert values["ADKAR-Hürde (erstes Element bei 3 oder darunter)"].value == "Fähigkeit (Ability)"
+    assert "Hinweis" in {r[0] for r in book["Informationen"].iter_rows(values_only=True)}
+
+
+def load_xlsx(data: bytes):
+    from openpyxl import load_workbook
+
+    return load_workbook(io.BytesIO(data))

@@ -108,3 +108,52 @@ def test_the_html_rendered_from_a_text_is_not_listed_again(app, people, make_cou
     assert "body" in posts.columns
     assert not [c for c in posts.columns if c.endswith("_html") or c == "html_version"]
     assert [row["body"] for row in posts.rows if row["id"] == named_id] == ["Text"]
+
+
+# In plain language --------------------------------------------------------------------------------------------
+
+def test_every_column_of_every_personal_table_has_a_label_and_every_table_a_purpose(app):
+    from learning.transparency.plain import COLUMN_LABELS, TABLE_COLUMN_LABELS, TABLE_PURPOSES
+    from learning.transparency.services import LINKED
+
+    with app.app_context():
+        tables = [table for table, _ in personal_tables()] + [db.metadata.tables[name] for name in LINKED]
+        unlabelled = sorted(f"{t.name}.{c.name}" for t in tables for c in t.columns
+                            if c.name not in COLUMN_LABELS and (t.name, c.name) not in TABLE_COLUMN_LABELS
+                            and not (c.name.endswith("_html") or c.name == "html_version"))  # copies of a text
+        without_purpose = sorted(t.name for t in tables if t.name not in TABLE_PURPOSES)
+    assert unlabelled == [] and without_purpose == []
+
+
+def test_the_german_page_speaks_plainly(app, client, people, login, make_course, make_assignment, make_phase):
+    """Grouped by purpose with why and how long; labels instead of column names; dates, Ja/Nein, titles."""
+    import re
+
+    from learning.transparency.services import personal_tables
+
+    _activity(app, people, make_course, make_assignment, make_phase)
+    login(client, people["employee"].username)
+    page = client.get("/my-data", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    main = page.split('id="main"')[1].split("</main>")[0]
+    text = re.sub(r"<[^>]+>", " ", main)
+    for heading in ("Ihr Konto", "Schulung", "Feedback"):
+        assert f">{heading}</h2>" in main, heading
+    assert "Warum:" in text and "Wie lange:" in text and "365 Tage nach der letzten Nutzung gelöscht" in text
+    assert "Fällig am" in text and "01.12.2026" in text  # a date, not 2026-12-01
+    assert "Benannte Idee" in text and "Anonyme Sorge" not in text
+    assert "gespeichert, nicht angezeigt" in text and "********" not in text  # the password
+    with app.app_context():
+        columns = {c.name for table, _ in personal_tables() for c in table.columns if "_" in c.name}
+    shown = sorted(c for c in columns if re.search(rf"\b{c}\b", text))
+    assert shown == []  # no user_id, password_hash, completed_at ...
+    assert "{" not in text and "True" not in text and "False" not in text and "T00:00" not in text
+    assert re.search(r"Kurs\s*</dt>\s*<dd>[^<]*daten-kurs", main, re.I) or "daten-kurs" in text.lower()
+
+
+def test_the_download_stays_machine_readable(app, client, people, login, make_course, make_assignment, make_phase):
+    _activity(app, people, make_course, make_assignment, make_phase)
+    login(client, people["employee"].username)
+    document = json.loads(client.get("/my-data.json", headers={"Accept-Language": "de"}).data)
+    row = document["tables"]["assignment"]["rows"][0]
+    assert row["due_on"] == "2026-12-01" and "user_id" in row and row["mandatory"] in (True, False)
+    assert document["tables"]["user"]["rows"][0]["password_hash"] == HIDDEN_VALUE
