@@ -23,8 +23,8 @@ from learning.roles import Role
 
 # Category → (label, action prefixes). Views of individual data form a category of their own.
 CATEGORIES: dict[str, tuple[object, tuple[str, ...]]] = {
-    "people": (_l("People, roles and accounts"), ("user.", "account.", "department.", "team.")),
-    "training": (_l("Training, quizzes and certificates"), ("training.", "quiz.", "certificate.")),
+    "people": (_l("People, roles and accounts"), ("user.", "account.", "department.", "team.", "directory.")),
+    "training": (_l("Training, quizzes and certificates"), ("training.", "quiz.", "certificate.", "media.")),
     "onboarding": (_l("Onboarding"), ("onboarding.",)),
     "announcements": (_l("Announcements"), ("announcement.", "announcements.")),
     "feedback": (_l("Feedback"), ("feedback.",)),
@@ -131,6 +131,18 @@ SENTENCES: dict[str, object] = {
     "outbox.retry_failed": _l("%(actor)s queued %(count)s failed reminders again."),
     "barrier.reported": _l("%(actor)s reported an accessibility barrier (%(target)s)."),
     "barrier.resolved": _l("%(actor)s marked a reported barrier as resolved (%(target)s)."),
+    "directory.identity_linked": _l("%(actor)s linked the account of %(target)s with the directory."),
+    "directory.link_requested": _l(
+        "A directory sign-in asked to be linked with the account of %(target)s; an administrator must confirm it."),
+    "directory.link_confirmed": _l("%(actor)s confirmed the link of the account of %(target)s with the directory."),
+    "directory.link_refused": _l("%(actor)s refused to link the account of %(target)s with the directory."),
+    "media.upload": _l("%(actor)s added %(target)s to the media library."),
+    "media.describe": _l("%(actor)s changed the description of %(target)s in the media library."),
+    "media.delete": _l("%(actor)s deleted %(target)s from the media library."),
+    "training.course_created": _l("%(actor)s published the course %(target)s by uploading it."),
+    "training.course_updated": _l("%(actor)s updated the course %(target)s by uploading it."),
+    "training.course_archived": _l("%(actor)s archived the course %(target)s."),
+    "training.course_restored": _l("%(actor)s restored the course %(target)s."),
 }
 
 # What someone looked at, for ``record_view(actor, what, ...)`` (stored as ``view.<what>``).

@@ -59,7 +59,7 @@ PURPOSES: dict[str, tuple[object, object]] = {
 
 TABLE_PURPOSES = {
     "user": "account", "user_role": "account", "team_manager": "account", "device_session": "account",
-    "phase_contact": "account",
+    "phase_contact": "account", "external_identity": "account", "pending_link": "account",
     "assignment": "training", "assignment_rule": "training", "lesson_completion": "training",
     "quiz_attempt": "training", "course_completion": "training",
     "journey": "onboarding", "journey_task": "onboarding", "journey_template": "onboarding",
@@ -72,6 +72,7 @@ TABLE_PURPOSES = {
     "survey_response": "surveys", "survey_answer": "surveys",
     "notification": "notifications", "notification_preference": "notifications", "outbox": "notifications",
     "audit_log": "records", "barrier_report": "records", "platform_setting": "records",
+    "media_item": "other",
 }
 
 # How long, per purpose: a sentence, filled with the retention settings' days.
@@ -136,6 +137,13 @@ COLUMN_LABELS: dict[str, object] = {
     "opened_at": _l("Opened on"), "response_id": _l("Response"), "survey_id": _l("Survey"), "wave_id": _l("Round"),
     "taken_on": _l("Took part on"), "question_id": _l("Question"), "choices": _l("Chosen options"),
     "text": _l("Text"),
+    "source": _l("Sign-in service"), "subject": _l("Identifier in the directory"),
+    "last_sign_in_at": _l("Last sign-in with the directory"), "login": _l("User name in the directory"),
+    "requested_at": _l("Asked on"), "sha256": _l("Content fingerprint"), "extension": _l("File type"),
+    "size": _l("Size (bytes)"), "width": _l("Width (pixels)"), "height": _l("Height (pixels)"),
+    "alt_text": _l("Alternative text"), "captions_sha256": _l("Captions file"),
+    "captions_language": _l("Language of the captions"), "transcript": _l("Transcript"),
+    "uploaded_by_id": _l("Uploaded by"),
 }
 TABLE_COLUMN_LABELS: dict[tuple[str, str], object] = {
     ("survey_answer", "value"): _l("Answer (scale point)"),
