@@ -3,9 +3,27 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectMultipleField
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.meta import DefaultMeta
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from learning.guards import FIRST_DAY, LAST_DAY, day_in_range
+
+
+def _render_field(meta, field, render_kw):
+    """Render a field as WTForms does, but the CSRF token without an ``id``.
+
+    Every form carries a hidden ``csrf_token`` input; with its default ``id="csrf_token"`` a page with
+    several forms has the same id several times (invalid HTML, WCAG 4.1.1). Nothing refers to it by id.
+    """
+    if isinstance(field, CSRFTokenField):
+        render_kw = {**render_kw, "id": False}
+    return DefaultMeta.render_field(meta, field, render_kw)
+
+
+def render_csrf_tokens_without_id() -> None:
+    """Make every FlaskForm (of every feature) render its CSRF token without an id; called by create_app."""
+    FlaskForm.Meta.render_field = _render_field
 
 
 class ActionForm(FlaskForm):
