@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from learning.forms import ActionForm, RenderableMarkdown  # noqa: F401  (tick, remove, apply and switch-off buttons)
+from learning.forms import ActionForm, DayOffsetField, RenderableMarkdown  # noqa: F401  (tick, remove, apply and switch-off buttons)
 from learning.onboarding.models import (
     DESCRIPTION_MAX,
     NAME_MAX,
@@ -89,16 +89,10 @@ class TaskForm(FlaskForm):
         _l("Who does it"), choices=[(role.value, label) for role, label in OWNER_LABELS.items()],
         validators=[InputRequired(message=_l("Please choose who does this task."))],
     )
-    offset_days = IntegerField(
-        _l("Due, in days from the start date"),
-        validators=[InputRequired(message=_l("Please enter a number of days from %(min)d to %(max)d.",
-                                             min=OFFSET_MIN, max=OFFSET_MAX)),
-                    NumberRange(min=OFFSET_MIN, max=OFFSET_MAX,
-                                message=_l("Please enter a number of days from %(min)d to %(max)d.",
-                                           min=OFFSET_MIN, max=OFFSET_MAX))],
-        description=_l("0 is the first working day, -5 five days before it, 7 one week after it. From %(min)d to "
-                       "%(max)d.", min=OFFSET_MIN, max=OFFSET_MAX),
-        render_kw={"inputmode": "numeric", "min": OFFSET_MIN, "max": OFFSET_MAX},
+    offset_days = DayOffsetField(
+        _l("Due"), anchor=("start", _l("the first working day")), max_before=-OFFSET_MIN, max_after=OFFSET_MAX,
+        required_message=_l("Please enter on which day the task is due."),
+        description=_l("0 days after the first working day is the first working day itself."),
     )
     course_id = SelectField(
         _l("Linked course"), coerce=_optional_int,

@@ -157,7 +157,8 @@ def test_every_onboarding_page_passes_axe(live_server, new_context, language):
     page.goto(f"/onboarding/templates/{template_id}/tasks/new")
     page.locator("#title").fill("Parkausweis beantragen")
     page.locator("input[name=owner_role][value=it]").check()
-    page.locator("#offset_days").fill("-2")
+    page.locator("#offset_days-days").fill("2")
+    page.locator("#offset_days-direction").select_option("before")
     with page.expect_navigation():
         page.locator("main form[method=post] button[type=submit]").click()
     check(page, f"/onboarding/templates/{template_id}")  # with the "older version" notice

@@ -168,6 +168,11 @@ def test_german_pages(client, login, journey):
 # Templates ----------------------------------------------------------------------------------------------
 
 
+def _offset(days: str, direction: str = "after") -> dict:
+    """The due-day component as a browser sends it: "[days] days [after|before] the first working day"."""
+    return {"offset_days-days": days, "offset_days-direction": direction, "offset_days-anchor": "start"}
+
+
 def test_the_project_group_edits_a_template_and_applies_the_new_version(app, client, login, journey):
     login(client, "projectgroup")
     with app.app_context():
@@ -175,7 +180,7 @@ def test_the_project_group_edits_a_template_and_applies_the_new_version(app, cli
     listing = _text(client.get("/onboarding/templates"))
     assert "Standard" in listing
     response = client.submit(f"/onboarding/templates/{template_id}/tasks/new", {
-        "title": "Schlüssel ausgeben", "owner_role": "it", "offset_days": "-1", "course_id": "",
+        "title": "Schlüssel ausgeben", "owner_role": "it", **_offset("1", "before"), "course_id": "",
         "description": "Beim **Hausmeister**."})
     assert response.status_code == 302
     page = _text(client.get(f"/onboarding/templates/{template_id}"))
@@ -191,14 +196,15 @@ def test_the_project_group_edits_a_template_and_applies_the_new_version(app, cli
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"title": "", "owner_role": "it", "offset_days": "0"}, "Please enter a title."),
-    ({"title": "X", "owner_role": "", "offset_days": "0"}, "Please choose who does this task."),
-    ({"title": "X", "owner_role": "chef", "offset_days": "0"}, "Not a valid choice"),
-    ({"title": "X", "owner_role": "it", "offset_days": "-91"}, "Please enter a number of days from -90 to 365."),
-    ({"title": "X", "owner_role": "it", "offset_days": "400"}, "Please enter a number of days from -90 to 365."),
-    ({"title": "X", "owner_role": "it", "offset_days": "fünf"}, "Please enter a number of days from -90 to 365."),
-    ({"title": "X", "owner_role": "it", "offset_days": ""}, "Please enter a number of days from -90 to 365."),
-    ({"title": "X", "owner_role": "it", "offset_days": "2", "course_id": "12345"}, "Not a valid choice"),
+    ({"title": "", "owner_role": "it", **_offset("0")}, "Please enter a title."),
+    ({"title": "X", "owner_role": "", **_offset("0")}, "Please choose who does this task."),
+    ({"title": "X", "owner_role": "chef", **_offset("0")}, "Not a valid choice"),
+    ({"title": "X", "owner_role": "it", **_offset("91", "before")}, "Enter at most 90 days before or 365 days after."),
+    ({"title": "X", "owner_role": "it", **_offset("400")}, "Enter a whole number of days from 0 to 365."),
+    ({"title": "X", "owner_role": "it", **_offset("fünf")}, "Enter a whole number of days from 0 to 365."),
+    ({"title": "X", "owner_role": "it", **_offset("-5")}, "Enter a whole number of days from 0 to 365."),
+    ({"title": "X", "owner_role": "it", **_offset("")}, "Please enter on which day the task is due."),
+    ({"title": "X", "owner_role": "it", **_offset("2"), "course_id": "12345"}, "Not a valid choice"),
 ])
 def test_bad_task_input_shows_a_message_and_changes_nothing(app, client, login, journey, data, message):
     login(client, "admin")
@@ -218,7 +224,7 @@ def test_a_course_for_someone_elses_task_is_explained_on_the_form(app, client, l
     with app.app_context():
         template_id = db.session.scalar(select(JourneyTemplate.id))
     response = client.submit(f"/onboarding/templates/{template_id}/tasks/new", {
-        "title": "Kurs", "owner_role": "manager", "offset_days": "3", "course_id": str(course.id)})
+        "title": "Kurs", "owner_role": "manager", **_offset("3"), "course_id": str(course.id)})
     assert response.status_code == 200 and "Only a task of the new hire" in _text(response)
 
 
