@@ -122,3 +122,13 @@ def test_a_german_date_in_the_person_form_is_stored_and_shown_as_a_date(app, cli
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(User.start_date).where(User.email == "fern@example.org")) == date(2027, 4, 1)
+
+
+def test_a_publication_time_may_be_typed_in_german():
+    from datetime import UTC, datetime
+
+    from learning.announcements.forms import parse_local
+
+    assert parse_local("30.06.2026 09:00", "Europe/Berlin") == datetime(2026, 6, 30, 7, 0, tzinfo=UTC)
+    assert parse_local("2026-06-30T09:00", "Europe/Berlin") == datetime(2026, 6, 30, 7, 0, tzinfo=UTC)
+    assert parse_local("30.06.26 9 Uhr", "Europe/Berlin") is None
