@@ -16,6 +16,7 @@ from learning.onboarding.models import (
     OWNER_LABELS,
     TITLE_MAX,
 )
+from learning.org.forms import PersonPickerField
 
 
 def _strip(value):
@@ -104,15 +105,6 @@ class TaskForm(FlaskForm):
 
 
 class BuddyForm(FlaskForm):
-    buddy_id = SelectField(_l("Buddy"), coerce=_optional_int)
-
-    def set_choices(self, choices) -> None:
-        """``choices`` is a ``BuddyChoices``: the new hire's team first, then the rest of the department."""
-        options: dict = {None: [("", _l("No buddy yet"))]}
-        if choices.suggested:
-            options[str(_l("Suggested: the same team"))] = [(p.id, f"{p.first_name} {p.last_name}")
-                                                           for p in choices.suggested]
-        if choices.others:
-            options[str(_l("Other teams of the department"))] = [
-                (p.id, f"{p.first_name} {p.last_name} ({p.team.name})") for p in choices.others]
-        self.buddy_id.choices = options
+    buddy_id = PersonPickerField(
+        _l("Buddy"), multiple=False, empty_label=_l("No buddy yet"),
+        description=_l("Offered are colleagues of the same team; find others of the department by name."))

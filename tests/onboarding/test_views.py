@@ -94,7 +94,8 @@ def test_the_manager_sees_the_whole_journey_and_chooses_the_buddy(app, client, l
     page = _text(client.get(f"/onboarding/journeys/{journey.id}"))
     assert "Onboarding of Neue Kollegin" in page and "has no buddy yet" in page
     assert "Dienstvereinbarungen lesen" in page and "Gemeinsam zu Mittag essen" in page
-    assert re.search(r'<optgroup label="Suggested: the same team">.*Paula Pate', page)
+    # the buddy picker offers the same team without a search (name and unit, never an address)
+    assert re.search(r'type="radio" id="buddy_id-\d+" name="buddy_id" value="\d+"> <label[^>]*>Paula Pate', page)
     response = client.submit(f"/onboarding/journeys/{journey.id}/buddy", {"buddy_id": str(journey.buddy.id)})
     assert response.status_code == 302 and response.headers["Location"].endswith("#buddy")
     with app.app_context():
@@ -342,3 +343,20 @@ def test_journey_and_my_journey_pages_run_a_fixed_number_of_queries(app, client,
     add_tasks(range(1, 21))
     many = [_count(client, count_queries, url) for url in urls]
     assert few == many
+
+
+def test_the_buddy_picker_finds_candidates_only_for_the_new_hires_manager(app, client, login, journey, make_user):
+    make_user("fremd", first_name="Paul", last_name="Pateneu")  # no team: not in the department
+    url = f"/onboarding/journeys/{journey.id}/buddy-candidates"
+    login(client, "manager")
+    found = client.get(url, query_string={"q": "Pat"}).get_json()["people"]
+    assert [p["name"] for p in found] == ["Paula Pate"] and set(found[0]) == {"id", "name", "unit"}
+    # without JavaScript: the search button shows the matches on the journey page, nothing is saved
+    response = client.submit(f"/onboarding/journeys/{journey.id}/buddy",
+                             {"buddy_id": "", "buddy_id-q": "Pate", "buddy_id-search": "1"})
+    assert response.status_code == 200 and "1 person found: tick to choose." in _text(response)
+    with app.app_context():
+        assert db.session.get(Journey, journey.id).buddy_id is None
+    other = app.test_client()
+    login(other, "neu")
+    assert other.get(url, query_string={"q": "Pat"}).get_json()["people"] == []
