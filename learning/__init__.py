@@ -60,6 +60,7 @@ def configure_extensions(app: Flask) -> None:
     from learning import content
     from learning.db import end_session_quietly, ping_when_idle, render_migration_type
     from learning.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from learning.forms import render_csrf_tokens_without_id
     from learning.i18n import select_locale, select_timezone
     from learning.models import import_models
 
@@ -72,6 +73,7 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), compare_type=True,
                      render_as_batch=True, render_item=render_migration_type)
     csrf.init_app(app)
+    render_csrf_tokens_without_id()  # many forms on one page, no duplicate id="csrf_token"
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     content.listen()  # authored Markdown is rendered into its *_html columns on every flush

@@ -44,7 +44,7 @@ from markupsafe import Markup
 
 # Raised whenever the HTML that ``render`` makes for a text changes; stored HTML of an older version
 # is rendered again by ``flask content rerender``.
-RENDERER_VERSION = 2
+RENDERER_VERSION = 3  # 3: headings never skip a level (issue 18)
 
 # The longest Markdown text any form accepts (announcement bodies, phase texts); the renderer is
 # measured against it (tests/test_content.py).
@@ -256,14 +256,28 @@ def _parser(profile: Profile, image_src: Callable[[str], str | None]) -> markdow
 
 
 def _shift_headings(html: str, top: int | None) -> str:
-    """Move headings down so that the highest one is ``top``, keeping their order (never above h6)."""
+    """Fit the text's headings below the page's own: the highest becomes ``top``, none skips a level.
+
+    A text that starts at ``###`` is lifted to ``top`` as well (a lesson's headings once followed the
+    page's h1 as h3), and a jump such as ``##`` → ``####`` becomes one level; never deeper than h6.
+    """
     if top is None:
         return html
     levels = [int(level) for closing, level in HEADING_RE.findall(html) if not closing]
-    shift = top - min(levels) if levels else 0
-    if shift <= 0:
+    if not levels:
         return html
-    return HEADING_RE.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + shift)}", html)
+    lowest, previous, opened = min(levels), top - 1, [top]
+
+    def level(match: re.Match) -> str:
+        nonlocal previous
+        if match.group(1):  # the closing tag of the heading just opened (headings do not nest)
+            return f"</h{opened[-1]}"
+        new = max(top, min(6, top + int(match.group(2)) - lowest, previous + 1))
+        previous = new
+        opened.append(new)
+        return f"<h{new}"
+
+    return HEADING_RE.sub(level, html)
 
 
 def _is_external(href: str, own_host: str | None) -> bool:

@@ -12,12 +12,12 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
@@ -105,7 +105,7 @@ def build_message(recipient: str, subject: str, body: str, *, sender: str, messa
     message["From"] = _address(sender)
     message["To"] = _address(recipient)
     message["Subject"] = _header(subject)
-    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Date"] = format_datetime(datetime.now(UTC))  # RFC 5322: "+0000", not the obsolete "GMT" (nor "-0000")
     message["Message-ID"] = message_id or make_msgid(domain=sender_domain(sender))
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"  # no out-of-office replies to the platform

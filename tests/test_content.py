@@ -63,7 +63,10 @@ def test_headings_move_below_the_page_headings():
     assert "<h3>Title</h3>" in render("# Title\n\n## Sub", top_heading=3)
     assert "<h4>Sub</h4>" in render("# Title\n\n## Sub", top_heading=3)
     assert "<h2>Only</h2>" in render("## Only", top_heading=2)
-    assert "<h6>Deep</h6>" in render("# A\n\n###### Deep", top_heading=4)
+    assert "<h5>Deep</h5>" in render("# A\n\n###### Deep", top_heading=4)  # never skips a level
+    assert "<h2>Third</h2>" in render("### Third", top_heading=2)  # lifted to the top level
+    html = render("## A\n\n#### B\n\n## C\n\n### D\n\n###### E", top_heading=2)
+    assert [h[:4] for h in html.split("<")[1:] if h.startswith("h")] == ["h2>A", "h3>B", "h2>C", "h3>D", "h4>E"]
 
 
 # §2: no requests from staff Markdown; editorial images only from the media store ----------------
@@ -260,3 +263,15 @@ def test_text_the_renderer_does_not_take_is_shown_as_plain_paragraphs():
     assert too_complex(text)
     html = render(text, Profile.STAFF)
     assert "<strong>" not in html and "<script" not in html and html.startswith("<p>**a**")
+
+
+def test_a_lesson_follows_its_page_title_without_skipping_a_level():
+    from learning.training.lesson_html import lesson_html
+
+    class Course:
+        slug, language = "kurs", "de"
+
+    text = "# Titel\n\n### Erster Abschnitt\n\nText\n\n#### Unterpunkt\n\n### Zweiter"
+    html = lesson_html({"course": Course()}, text)
+    assert "Titel" not in html
+    assert "<h2>Erster Abschnitt</h2>" in html and "<h3>Unterpunkt</h3>" in html and "<h2>Zweiter</h2>" in html

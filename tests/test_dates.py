@@ -21,7 +21,7 @@ def test_the_person_form_refuses_a_start_date_out_of_range(app, client, people, 
     response = client.submit("/admin/people/new", {"first_name": "Fern", "last_name": "Datum",
                                                    "email": "fern@example.org", "start_date": day})
     assert response.status_code == 200
-    assert "Enter a date between 1900-01-01 and 2100-12-31." in response.get_data(as_text=True)
+    assert "Enter a date between 01.01.1900 and 31.12.2100." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(User.id).where(User.email == "fern@example.org")) is None
 
@@ -93,3 +93,42 @@ def test_jobs_report_a_start_date_out_of_range_and_go_on_with_the_others(app, ru
         with app.app_context():
             job.func()
             db.session.remove()
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("2027-03-31", date(2027, 3, 31)), ("31.03.2027", date(2027, 3, 31)), ("31.3.2027", date(2027, 3, 31)),
+    (" 1.1.2030 ", date(2030, 1, 1)),
+])
+def test_a_date_field_takes_iso_and_german_dates(text, day):
+    from learning.forms import parse_day
+
+    assert parse_day(text) == day
+
+
+@pytest.mark.parametrize("text", ["31.02.2027", "2027-3-31", "31/03/2027", "31.03.27", "morgen", "٣١.٠٣.٢٠٢٧",
+                                  "31.12.9999"])
+def test_a_date_field_refuses_anything_else_with_a_message(text):
+    from learning.forms import parse_day
+
+    with pytest.raises(ValueError, match="Enter a date"):
+        parse_day(text)
+
+
+def test_a_german_date_in_the_person_form_is_stored_and_shown_as_a_date(app, client, people, login):
+    login(client, "admin")
+    response = client.submit("/admin/people/new", {
+        "first_name": "Fern", "last_name": "Datum", "email": "fern@example.org", "username": "", "employee_number": "",
+        "start_date": "1.4.2027", "team_id": "", "locale": "", "roles": ["employee"]})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User.start_date).where(User.email == "fern@example.org")) == date(2027, 4, 1)
+
+
+def test_a_publication_time_may_be_typed_in_german():
+    from datetime import UTC, datetime
+
+    from learning.announcements.forms import parse_local
+
+    assert parse_local("30.06.2026 09:00", "Europe/Berlin") == datetime(2026, 6, 30, 7, 0, tzinfo=UTC)
+    assert parse_local("2026-06-30T09:00", "Europe/Berlin") == datetime(2026, 6, 30, 7, 0, tzinfo=UTC)
+    assert parse_local("30.06.26 9 Uhr", "Europe/Berlin") is None

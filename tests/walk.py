@@ -142,3 +142,48 @@ def post_forms(html: str) -> list[Form]:
     parser = _FormParser()
     parser.feed(html)
     return parser.forms
+
+
+class _StructureParser(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.ids: list[str] = []
+        self.headings: list[tuple[int, str]] = []
+        self._heading: list | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.append(a["id"])
+        if len(tag) == 2 and tag[0] == "h" and tag[1] in "123456":
+            self._heading = [int(tag[1]), ""]
+
+    def handle_data(self, data):
+        if self._heading is not None:
+            self._heading[1] += data
+
+    def handle_endtag(self, tag):
+        if self._heading is not None and tag == f"h{self._heading[0]}":
+            self.headings.append((self._heading[0], " ".join(self._heading[1].split())))
+            self._heading = None
+
+
+def duplicate_ids(html: str) -> list[str]:
+    """The ids that occur more than once on a page."""
+    parser = _StructureParser()
+    parser.feed(html)
+    return sorted({i for i in parser.ids if parser.ids.count(i) > 1})
+
+
+def heading_problems(html: str) -> list[str]:
+    """Headings that skip a level (h1 → h3) or are empty, in words."""
+    parser = _StructureParser()
+    parser.feed(html)
+    problems, previous = [], 0
+    for level, text in parser.headings:
+        if level > previous + 1:
+            problems.append(f"h{level} {text!r} after h{previous}")
+        if not text:
+            problems.append(f"empty h{level}")
+        previous = level
+    return problems

@@ -30,11 +30,14 @@ def _optional_int(value):
 
 
 def parse_local(text: str | None, timezone: str) -> datetime | None:
-    """A ``datetime-local`` value read in the organisation's time zone, as aware UTC; None if unreadable."""
+    """A ``datetime-local`` value (or a German ``30.06.2026 09:00``) in the organisation's time zone, as aware UTC.
+
+    None if unreadable.
+    """
     text = (text or "").strip()
     if not text:
         return None
-    for fmt in (LOCAL_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"):
+    for fmt in (LOCAL_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"):  # the last as typed in German
         try:
             local = datetime.strptime(text, fmt)
         except ValueError:
@@ -51,7 +54,7 @@ def format_local(value: datetime | None, timezone: str) -> str:
 
 def readable_datetime(form, field) -> None:
     if (field.data or "").strip() and parse_local(field.data, "UTC") is None:
-        raise ValidationError(_l("Enter a date and time such as 2026-06-30 09:00."))
+        raise ValidationError(_l("Enter a date and time such as 30.06.2026 09:00."))
 
 
 class AnnouncementForm(AudienceFields, FlaskForm):

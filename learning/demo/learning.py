@@ -27,6 +27,7 @@ from learning.training.models import (
     LessonCompletion,
     QuizAttempt,
 )
+from learning.training.quiz import passed_record
 from learning.training.rules import apply_rules
 from learning.training.sync import read_courses, sync_courses
 
@@ -102,7 +103,7 @@ def _seed_progress(today: date, courses: dict[str, Course], rng: random.Random) 
         if plan == "done":
             finished = _moment(started, 19)
             if course.questions:
-                details = [{"question": q.text, "right": True} for q in course.questions]
+                details = passed_record(course.questions)
                 attempts.append(QuizAttempt(user_id=user.id, course_id=course.id, started_at=_moment(started, 18),
                                             submitted_at=finished, score=100, passed=True, details=details))
             assignment.completed_at = finished

@@ -53,28 +53,32 @@ class CommentForm(FlaskForm):
         description=_l("At most %(max)d characters; Markdown is possible. Comments show your name.", max=COMMENT_MAX),
         render_kw={"rows": 5, "maxlength": COMMENT_MAX},
     )
-    official = BooleanField(_l("Official reply of the project group"),
-                            description=_l("Shown as the answer of the project group, also on “You said, we did”."))
 
 
-class StatusForm(FlaskForm):
-    status = SelectField(_l("New status"), validators=[DataRequired(message=_l("Please choose a new status."))])
-    reason = TextAreaField(
-        _l("Reason or explanation"), filters=[_strip],
-        validators=[Optional(), Length(max=REASON_MAX, message=_l("The reason may be at most %(max)d characters "
+class AnswerForm(FlaskForm):
+    """The project group's answer to a post in one form: a new status, an official reply, or both."""
+
+    status = SelectField(_l("Status"), validate_choice=True)
+    reply = TextAreaField(
+        _l("Reply of the project group"), filters=[_strip],
+        validators=[Optional(), Length(max=REASON_MAX, message=_l("The reply may be at most %(max)d characters "
                                                                   "long.")), RenderableMarkdown()],
-        description=_l("Required when you decline a post. Everyone who can see the post reads it, and its "
-                       "followers are told."),
-        render_kw={"rows": 3, "maxlength": REASON_MAX},
+        description=_l("Published as the official reply and, with a new status, as its reason; the post's "
+                       "followers are told. Required when you decline a post."),
+        render_kw={"rows": 5, "maxlength": REASON_MAX},
     )
 
-    def set_choices(self, statuses) -> None:
-        self.status.choices = [("", _l("Please choose"))] + [(s.value, STATUS_LABELS[s]) for s in statuses]
+    def set_choices(self, statuses, current_label: str) -> None:
+        self.status.choices = [("", _l("Keep “%(status)s”", status=current_label))] + [
+            (s.value, STATUS_LABELS[s]) for s in statuses]
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if self.status.data == "declined" and not self.reason.data:
-            self.reason.errors = [*self.reason.errors, _l("Please give a reason when you decline a post.")]
+        if self.status.data == "declined" and not self.reply.data:
+            self.reply.errors = [*self.reply.errors, _l("Please give a reason when you decline a post.")]
+            valid = False
+        elif valid and not self.status.data and not self.reply.data:
+            self.reply.errors = [*self.reply.errors, _l("Please write a reply or choose a new status.")]
             valid = False
         return valid
 

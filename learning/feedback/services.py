@@ -342,6 +342,23 @@ def change_status(actor: User, post: FeedbackPost, to_status: str, reason: str =
     return change
 
 
+def answer(actor: User, post: FeedbackPost, to_status: str | None, reply: str = "") -> FeedbackStatusChange | None:
+    """The project group's answer in one step: a new status, an official reply (the new status's reason), or both.
+
+    Returns the status change, or None when only a reply was written.
+    """
+    _require_moderator(actor)
+    reply = (reply or "").strip()
+    if not to_status and not reply:
+        raise ServiceError(_("Please write a reply or choose a new status."), "reply")
+    if to_status in {s.value for s in REASON_REQUIRED} and not reply:
+        raise ServiceError(_("Please give a reason when you decline a post."), "reply")
+    change = change_status(actor, post, to_status, reply) if to_status else None
+    if reply:
+        comment(actor, post, reply, official=True)
+    return change
+
+
 def hide(actor: User, post: FeedbackPost, reason: str) -> FeedbackStatusChange:
     """Hide a post from everyone but the project group and its author, who is told why."""
     _require_moderator(actor)

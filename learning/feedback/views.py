@@ -13,12 +13,12 @@ from learning.db import unit_of_work
 from learning.errors import NotAllowed, NotFound, ServiceError, show_on_form
 from learning.extensions import comment_limit, post_limit, vote_limit
 from learning.feedback import bp
-from learning.feedback.forms import ActionForm, CommentForm, HideForm, PostForm, StatusForm
+from learning.feedback.forms import ActionForm, AnswerForm, CommentForm, HideForm, PostForm
 from learning.feedback.models import HIDDEN, KIND_LABELS, STATUS_LABELS, FeedbackPost, PostKind, PostStatus
 from learning.feedback.services import (
     SORTS,
     allowed_transitions,
-    change_status,
+    answer,
     channel_for,
     channel_page,
     channels,
@@ -115,9 +115,15 @@ def done(channel: str):
     return render_template("feedback/done.html", phase=phase, groups=you_said_we_did(phase))
 
 
+def _answer_form(post: FeedbackPost, *, sent: bool) -> AnswerForm:
+    """The project group's answer form; ``sent``: filled from the request."""
+    form = AnswerForm(prefix="status") if sent else AnswerForm(prefix="status", formdata=None)
+    form.set_choices(allowed_transitions(post), STATUS_LABELS[PostStatus(post.status)])
+    return form
+
+
 def _render_post(phase: RolloutPhase, post: FeedbackPost, *, comment_form=None, status_form=None, hide_form=None):
-    status_form = status_form or StatusForm(prefix="status", formdata=None)
-    status_form.set_choices(allowed_transitions(post))
+    status_form = status_form or _answer_form(post, sent=False)
     return render_template(
         "feedback/post.html", phase=phase, post=post, state=post_state(current_user, post),
         is_author=post.is_author(current_user), action_form=ActionForm(),
@@ -212,7 +218,6 @@ def comment_action(channel: str, post_id: int):
     phase, post = _post_or_404(channel, post_id)
     form = CommentForm()
     if form.validate_on_submit():
-        official = bool(form.official.data) and is_moderator(current_user)
         if not comment_limit.allows(current_user.id):
             form.body.errors = [*form.body.errors, _(
                 "You have written several comments in a short time. Please wait a while before writing "
@@ -220,13 +225,12 @@ def comment_action(channel: str, post_id: int):
             return _render_post(phase, post, comment_form=form), 429
         try:
             with unit_of_work():
-                comment(current_user, post, form.body.data, official=official)
+                comment(current_user, post, form.body.data)
         except ServiceError as error:
             flash(str(error), "warning")
         else:
             comment_limit.count(current_user.id)
-            flash(_("Your official reply has been published.") if official
-                  else _("Your comment has been published."), "success")
+            flash(_("Your comment has been published."), "success")
         return _back_to_post(phase, post)
     return _render_post(phase, post, comment_form=form)
 
@@ -237,20 +241,24 @@ def comment_action(channel: str, post_id: int):
 @allow(*MODERATORS)
 def change_status_action(channel: str, post_id: int):
     phase, post = _post_or_404(channel, post_id)
-    form = StatusForm(prefix="status")
-    form.set_choices(allowed_transitions(post))
+    form = _answer_form(post, sent=True)
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                change = change_status(current_user, post, form.status.data, form.reason.data)
+                change = answer(current_user, post, form.status.data or None, form.reply.data)
         except NotAllowed:
             abort(403)
         except ServiceError as error:
             show_on_form(form, error, default="status")
         else:
-            flash(_("The status is now “%(status)s”. Everyone who follows the post will be told.",
-                    status=change.to_label), "success")
+            if change is None:
+                flash(_("Your official reply has been published."), "success")
+            else:
+                flash(_("The status is now “%(status)s”. Everyone who follows the post will be told.",
+                        status=change.to_label), "success")
             return _back_to_post(phase, post)
+    # Shown again with what was typed and chosen; the form's action ends in #answer, so the browser
+    # stays at the form instead of jumping to the top of the page.
     return _render_post(phase, post, status_form=form)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from learning.forms import ActionForm, RenderableMarkdown  # noqa: F401  (tick, remove, apply and switch-off buttons)
+from learning.forms import ActionForm, DayOffsetField, RenderableMarkdown  # noqa: F401  (tick, remove, apply and switch-off buttons)
 from learning.onboarding.models import (
     DESCRIPTION_MAX,
     NAME_MAX,
@@ -16,6 +16,7 @@ from learning.onboarding.models import (
     OWNER_LABELS,
     TITLE_MAX,
 )
+from learning.org.forms import PersonPickerField
 
 
 def _strip(value):
@@ -89,16 +90,10 @@ class TaskForm(FlaskForm):
         _l("Who does it"), choices=[(role.value, label) for role, label in OWNER_LABELS.items()],
         validators=[InputRequired(message=_l("Please choose who does this task."))],
     )
-    offset_days = IntegerField(
-        _l("Due, in days from the start date"),
-        validators=[InputRequired(message=_l("Please enter a number of days from %(min)d to %(max)d.",
-                                             min=OFFSET_MIN, max=OFFSET_MAX)),
-                    NumberRange(min=OFFSET_MIN, max=OFFSET_MAX,
-                                message=_l("Please enter a number of days from %(min)d to %(max)d.",
-                                           min=OFFSET_MIN, max=OFFSET_MAX))],
-        description=_l("0 is the first working day, -5 five days before it, 7 one week after it. From %(min)d to "
-                       "%(max)d.", min=OFFSET_MIN, max=OFFSET_MAX),
-        render_kw={"inputmode": "numeric", "min": OFFSET_MIN, "max": OFFSET_MAX},
+    offset_days = DayOffsetField(
+        _l("Due"), anchor=("start", _l("the first working day")), max_before=-OFFSET_MIN, max_after=OFFSET_MAX,
+        required_message=_l("Please enter on which day the task is due."),
+        description=_l("0 days after the first working day is the first working day itself."),
     )
     course_id = SelectField(
         _l("Linked course"), coerce=_optional_int,
@@ -110,15 +105,6 @@ class TaskForm(FlaskForm):
 
 
 class BuddyForm(FlaskForm):
-    buddy_id = SelectField(_l("Buddy"), coerce=_optional_int)
-
-    def set_choices(self, choices) -> None:
-        """``choices`` is a ``BuddyChoices``: the new hire's team first, then the rest of the department."""
-        options: dict = {None: [("", _l("No buddy yet"))]}
-        if choices.suggested:
-            options[str(_l("Suggested: the same team"))] = [(p.id, f"{p.first_name} {p.last_name}")
-                                                           for p in choices.suggested]
-        if choices.others:
-            options[str(_l("Other teams of the department"))] = [
-                (p.id, f"{p.first_name} {p.last_name} ({p.team.name})") for p in choices.others]
-        self.buddy_id.choices = options
+    buddy_id = PersonPickerField(
+        _l("Buddy"), multiple=False, empty_label=_l("No buddy yet"),
+        description=_l("Offered are colleagues of the same team; find others of the department by name."))

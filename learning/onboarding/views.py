@@ -46,6 +46,7 @@ from learning.onboarding.templates import (
     update_template,
 )
 from learning.org.models import Department, User
+from learning.org.picker import fill_picker, picker_answer
 from learning.roles import Role
 from learning.security import AUTHENTICATED, allow, is_safe_redirect
 from learning.training.models import Course
@@ -120,11 +121,16 @@ def _journey_page_or_404(journey_id: int):
         abort(404)
 
 
+def _offer_buddies(form: BuddyForm, page) -> None:
+    """The buddy picker: the people chosen or found among the candidates; without a search, the same team."""
+    candidates = buddy_candidates(page.journey, page.today)
+    fill_picker(form.buddy_id, within=candidates.ids, suggested=candidates.suggested)
+
+
 def _render_journey(page, buddy_form: BuddyForm | None = None):
     if buddy_form is None and page.who.manages and not page.journey.is_closed:
         buddy_form = BuddyForm(formdata=None, buddy_id=page.journey.buddy_id)
-    if buddy_form is not None:
-        buddy_form.set_choices(buddy_candidates(page.journey, page.today))
+        _offer_buddies(buddy_form, page)
     return render_template("onboarding/journey.html", page=page, buddy_form=buddy_form, action_form=ActionForm())
 
 
@@ -142,11 +148,13 @@ def set_buddy_action(journey_id: int):
         flash(_("Only a manager of the new hire can choose the buddy."), "warning")
         return redirect(url_for("onboarding.journey", journey_id=journey_id))
     form = BuddyForm()
-    form.set_choices(buddy_candidates(page.journey, page.today))
+    _offer_buddies(form, page)
+    if form.buddy_id.searching:  # the person picker without JavaScript: show the matches, save nothing
+        return _render_journey(page, form), 200
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                journey = set_buddy(current_user, journey_id, form.buddy_id.data)
+                journey = set_buddy(current_user, journey_id, form.buddy_id.person_id)
         except NotAllowed as exc:
             flash(str(exc), "warning")
         except ServiceError as exc:
@@ -162,6 +170,15 @@ def set_buddy_action(journey_id: int):
     if not form.buddy_id.errors:
         form.buddy_id.errors = [_("Please choose a colleague from the list.")]
     return _render_journey(page, form), 200
+
+
+@bp.route("/journeys/<int:journey_id>/buddy-candidates", endpoint="buddy_search")
+@allow(AUTHENTICATED)
+def buddy_search(journey_id: int):
+    """The buddy picker's search: candidates of this journey by name and unit; nobody for those who do not choose."""
+    page = _journey_page_or_404(journey_id)
+    within = buddy_candidates(page.journey, page.today).ids if page.who.manages and not page.journey.is_closed else ()
+    return picker_answer(request.args.get("q"), within=within)
 
 
 def _back_to_task(task_id: int):

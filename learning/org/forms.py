@@ -2,11 +2,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, EmailField, RadioField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.utils import unset_value
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from learning.forms import ActionForm, CheckboxesField, DayField  # noqa: F401  (ActionForm used by org views)
 from learning.org.audience import KIND_LABELS, REQUIRED_MESSAGES, AudienceKind
 from learning.org.audience import kind_of as audience_kind_of
+from learning.org.search import search_text
 from learning.roles import ROLE_LABELS, Role
 
 
@@ -57,6 +59,59 @@ class ImportForm(FlaskForm):
         render_kw={"accept": ".csv,.txt,text/csv,text/plain"})
     deactivate_missing = BooleanField(_l("Deactivate people who are not in the file"))
     dry_run = BooleanField(_l("Only check the file, change nothing"))
+
+
+# The person picker ------------------------------------------------------------------------------
+
+class PersonPickerField(SelectMultipleField):
+    """People chosen with the person picker (``person_picker`` macro; ``learning.org.picker``).
+
+    ``data`` is a list of user ids (at most one unless ``multiple``). Besides the ticked people the
+    form sends the search text (``<name>-q``); the search button (``<name>-search``, the picker
+    without JavaScript) asks the view to show the form again with the matches instead of saving.
+    The view fills the choices with :func:`learning.org.picker.fill_picker`.
+    """
+
+    def __init__(self, label=None, validators=None, *, multiple=True, empty_label=None, **kwargs):
+        super().__init__(label, validators, coerce=int, **kwargs)
+        self.multiple = multiple
+        self.empty_label = empty_label  # one person: the choice of nobody
+        self.query, self.searching = "", False
+        self.chosen, self.matches = [], []
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        if data is not unset_value and not isinstance(data, list | tuple):
+            data = [] if data is None else [data]
+        super().process(formdata, data, extra_filters)
+        if formdata is not None:
+            self.query = search_text(formdata.get(f"{self.name}-q"))
+            self.searching = f"{self.name}-search" in formdata
+
+    def process_formdata(self, valuelist):
+        values = [v.strip() for v in valuelist if v.strip()]
+        if not all(v.isascii() and v.isdigit() and len(v) < 19 for v in values):
+            self.data = []
+            raise ValueError(_l("Please choose a person from the list."))
+        self.data = list(dict.fromkeys(int(v) for v in values))
+
+    def offer(self, chosen, matches) -> None:
+        """The people to show: those chosen so far (ticked) and the matches of the search."""
+        self.chosen = chosen
+        shown = {person.id for person in chosen}
+        self.matches = [person for person in matches if person.id not in shown]
+        self.choices = [(person.id, person.name) for person in [*self.chosen, *self.matches]]
+
+    @property
+    def person_id(self) -> int | None:
+        """The one person chosen (a picker of one), or None."""
+        return self.data[0] if self.data else None
+
+    def pre_validate(self, form):
+        if not self.multiple and len(self.data or ()) > 1:
+            raise ValidationError(_l("Please choose one person."))
+        offered = {value for value, _label in self.choices}
+        if any(value not in offered for value in self.data or ()):
+            raise ValidationError(_l("Please choose a person from the list."))
 
 
 # The audience widget ----------------------------------------------------------------------------

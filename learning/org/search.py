@@ -32,3 +32,13 @@ def person_matches(needle: str) -> ColumnElement[bool]:
 def matching_people(needle: str) -> Select:
     """The ids of the people ``needle`` finds, as a subquery for ``column.in_(...)``."""
     return select(User.id).where(person_matches(needle))
+
+
+def name_matches(needle: str) -> ColumnElement[bool]:
+    """SQL on ``User``: the full name ("first last" or "last, first") contains ``needle``.
+
+    The person picker searches names only: a search by address or employee number would tell
+    whoever picks whose address or number it is.
+    """
+    return or_(contains(User.first_name + " " + User.last_name, needle),
+               contains(User.last_name + ", " + User.first_name, needle))

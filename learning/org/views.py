@@ -16,6 +16,7 @@ from learning.mail import MailError
 from learning.org import bp
 from learning.org.forms import ActionForm, DepartmentForm, PersonForm, TeamForm
 from learning.org.models import Department, Team, User, UserRole
+from learning.org.picker import picker_answer
 from learning.org.search import person_matches, search_text
 from learning.org.services import (
     PersonData,
@@ -45,6 +46,13 @@ def _all_teams():
         select(Team).join(Team.department).where(Team.active)
         .order_by(Department.name, Team.name).options(joinedload(Team.department))
     ).all()
+
+
+@bp.route("/people/search", endpoint="people_search")
+@allow(Role.PROJECT_GROUP, Role.ADMIN)
+def people_search():
+    """The person picker's search (phase contacts): active people by name, with their unit; nothing else."""
+    return picker_answer(request.args.get("q"))
 
 
 @bp.route("/people")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from learning.errors import ServiceError
 from learning.forms import CheckboxesField, DayField, RenderableMarkdown
+from learning.org.forms import PersonPickerField
 from learning.phases.models import STATUS_LABELS
 from learning.phases.services import (
     FIRST_YEAR,
@@ -66,17 +67,16 @@ class PhaseForm(FlaskForm):
     go_live = DayField(_l("Go-live date"), validators=[Optional()],
                        description=_l("The day the change takes effect. Leave empty while it is not fixed."))
     department_ids = CheckboxesField(_l("Affected departments"), coerce=int)
-    contact_ids = SelectMultipleField(_l("Contact persons"), coerce=int,
-                                      description=_l("Shown with name and email on the phase page. Hold Ctrl "
-                                                     "(Cmd on a Mac) to choose several people."))
+    contact_ids = PersonPickerField(_l("Contact persons"),
+                                    description=_l("Shown with name and email on the phase page."))
     goals = TextAreaField(_l("Goals"), validators=[_too_long(MAX_TEXT), RenderableMarkdown()],
                           description=MARKDOWN_HINT, render_kw={"rows": 8})
     changes = TextAreaField(_l("What changes for whom"), validators=[_too_long(MAX_TEXT), RenderableMarkdown()],
                             description=MARKDOWN_HINT, render_kw={"rows": 10})
 
-    def set_choices(self, departments, people) -> None:
+    def set_choices(self, departments) -> None:
+        """Offer the departments; the contact persons are offered by ``learning.org.picker.fill_picker``."""
         self.department_ids.choices = [(d.id, d.name) for d in departments]
-        self.contact_ids.choices = [(u.id, f"{u.last_name}, {u.first_name} ({u.email})") for u in people]
 
 
 class FaqForm(FlaskForm):

@@ -11,13 +11,13 @@ from learning.db import unit_of_work
 from learning.errors import NotFound, ServiceError, show_on_form
 from learning.forms import ActionForm
 from learning.i18n import local_today
+from learning.org.picker import fill_picker
 from learning.phases import bp
 from learning.phases.forms import FaqForm, PhaseForm
 from learning.phases.models import PhaseStatus, RolloutPhase
 from learning.phases.services import (
     PhaseData,
     add_faq,
-    contact_choices,
     department_choices,
     faq_entry,
     move_faq,
@@ -78,8 +78,11 @@ def edit(phase_slug: str | None):
     else:
         form = PhaseForm(obj=found, department_ids=[d.id for d in found.departments],
                          contact_ids=[u.id for u in found.contacts])
-    form.set_choices(department_choices(found), contact_choices())
-    if form.validate_on_submit():
+    form.set_choices(department_choices(found))
+    fill_picker(form.contact_ids)
+    if form.contact_ids.searching:  # the person picker without JavaScript: show the matches, save nothing
+        pass
+    elif form.validate_on_submit():
         data = PhaseData(slug=form.slug.data, title=form.title.data, title_en=form.title_en.data,
                          period=form.period.data, status=form.status.data, go_live=form.go_live.data,
                          goals=form.goals.data or "", changes=form.changes.data or "",

@@ -113,9 +113,9 @@ class SurveyForm(FlaskForm):
                                 description=_l("Free-text answers are shown only for groups with at least this many "
                                                "answers. Locked once the survey opens."))
     opens_on = DayField(_l("First day of the first round"),
-                         validators=[InputRequired(message=_l("Please enter a date such as 2026-06-01."))])
+                         validators=[InputRequired(message=_l("Please enter a date such as 01.06.2026."))])
     closes_on = DayField(_l("Last day of the first round"),
-                          validators=[InputRequired(message=_l("Please enter a date such as 2026-06-14."))])
+                          validators=[InputRequired(message=_l("Please enter a date such as 14.06.2026."))])
     wave_label = StringField(_l("Name of the first round"), filters=[_strip], validators=[Optional(), Length(max=100)],
                              description=_l('For example "before go-live". Optional.'), render_kw={"maxlength": 100})
 
@@ -183,9 +183,9 @@ class QuestionForm(FlaskForm):
 
 class WaveForm(FlaskForm):
     opens_on = DayField(_l("First day"), validators=[InputRequired(message=_l("Please enter a date such as "
-                                                                               "2026-06-01."))])
+                                                                               "01.06.2026."))])
     closes_on = DayField(_l("Last day"), validators=[InputRequired(message=_l("Please enter a date such as "
-                                                                               "2026-06-14."))])
+                                                                               "14.06.2026."))])
     label = StringField(_l("Name of the round"), filters=[_strip], validators=[Optional(), Length(max=100)],
                         description=_l('For example "after go-live". Optional.'), render_kw={"maxlength": 100})
 
@@ -195,7 +195,7 @@ class ClosingDateForm(FlaskForm):
 
     wave = HiddenField()
     closes_on = DayField(_l("New last day"), validators=[InputRequired(message=_l("Please enter a date such as "
-                                                                                   "2026-06-14."))],
+                                                                                   "14.06.2026."))],
                           description=_l("Possible only until the round closes: its results are released then, and "
                                          "a closed round cannot be reopened or extended."))
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, SelectField
+from wtforms.validators import DataRequired
 
-from learning.forms import ActionForm  # noqa: F401  (used by rule views)
+from learning.forms import ActionForm, DueRuleField  # noqa: F401  (ActionForm used by rule views)
 from learning.org.audience import AudienceKind
 from learning.org.forms import AudienceFields, audience_choice
 from learning.training.due import DueRule
@@ -18,15 +18,7 @@ def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-def valid_due_rule(form, field) -> None:
-    """Accept what DueRule.parse accepts; explain the format in the reader's language otherwise."""
-    if not (field.data or "").strip():
-        return
-    try:
-        DueRule.parse(field.data)
-    except ValueError:
-        raise ValidationError(_l("Enter a date such as 2026-06-30, or start, golive or assigned followed by + or - "
-                                 "and a number of days, such as start+14 or golive-7.")) from None
+DUE_ANCHORS = (("start", _l("the start date")), ("golive", _l("go-live")), ("assigned", _l("assignment")))
 
 
 class RuleForm(AudienceFields, FlaskForm):
@@ -42,11 +34,9 @@ class RuleForm(AudienceFields, FlaskForm):
     mandatory = BooleanField(_l("Mandatory"), default=True,
                              description=_l("Mandatory courses count for the completion rate; managers see "
                                             "who is overdue."))
-    due_rule = StringField(_l("Due date"), validators=[Optional(), Length(max=40), valid_due_rule],
-                           description=_l("Leave empty for no due date. A date such as 2026-06-30, or a number of "
-                                          "days from the start date (start+14), the go-live date (golive-7; "
-                                          "negative means before) or the day of assignment (assigned+30)."),
-                           render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    due_rule = DueRuleField(_l("Due date"), anchors=DUE_ANCHORS,
+                            description=_l("Leave both empty for no due date. The start date is the person's first "
+                                           "working day; go-live is the date of the course's rollout phase."))
 
     def set_choices(self, courses, departments, teams, phases, locale: str) -> None:
         """Offer the given courses, departments, teams and phases; remember each course's phase."""
@@ -68,7 +58,7 @@ class RuleForm(AudienceFields, FlaskForm):
             self.phase_id.errors = [*self.phase_id.errors,
                                     _l("This course belongs to no rollout phase. Please choose one.")]
             valid = False
-        if self.course_id.data and phase is None and not self.due_rule.errors and (self.due_rule.data or "").strip():
+        if self.course_id.data and phase is None and not self.due_rule.errors and self.due_rule.data:
             if DueRule.parse(self.due_rule.data).anchor == "golive":
                 self.due_rule.errors = [*self.due_rule.errors,
                                         _l("This course belongs to no rollout phase, so there is no go-live date "

@@ -126,16 +126,8 @@ def submit_quiz(user: User, attempt_id: int, answers: dict[int, list[int]]) -> Q
 
     details, right = [], 0
     for question in course.questions:
-        correct = {a.id for a in question.answers if a.correct}
-        is_right = chosen[question.id] == correct
-        right += is_right
-        details.append({
-            "question_id": question.id, "kind": question.kind, "text": question.text, "text_en": question.text_en,
-            "explanation": question.explanation, "explanation_en": question.explanation_en,
-            "answers": [{"id": a.id, "text": a.text, "text_en": a.text_en, "correct": a.correct}
-                        for a in question.answers],
-            "chosen": sorted(chosen[question.id]), "correct": sorted(correct), "right": is_right,
-        })
+        right += chosen[question.id] == {a.id for a in question.answers if a.correct}
+        details.append(answer_record(question, chosen[question.id]))
     # Whole percent, rounded down: then "score >= pass mark" and "right/total >= pass mark" agree.
     attempt.score = right * 100 // len(questions)
     attempt.passed = attempt.score >= course.pass_mark
@@ -150,6 +142,22 @@ def submit_quiz(user: User, attempt_id: int, answers: dict[int, list[int]]) -> Q
     logger.info("%s submitted quiz of %s: %s%% (%s)", user.username, course.slug, attempt.score,
                 "passed" if attempt.passed else "not passed")
     return attempt
+
+
+def answer_record(question: Question, chosen: set[int]) -> dict:
+    """What an attempt keeps of one question: its text, answers, the chosen and the correct ones (the result page)."""
+    correct = {a.id for a in question.answers if a.correct}
+    return {
+        "question_id": question.id, "kind": question.kind, "text": question.text, "text_en": question.text_en,
+        "explanation": question.explanation, "explanation_en": question.explanation_en,
+        "answers": [{"id": a.id, "text": a.text, "text_en": a.text_en, "correct": a.correct} for a in question.answers],
+        "chosen": sorted(chosen), "correct": sorted(correct), "right": chosen == correct,
+    }
+
+
+def passed_record(questions: Iterable[Question]) -> list[dict]:
+    """The details of an attempt that answered every question right (demo data, imports)."""
+    return [answer_record(q, {a.id for a in q.answers if a.correct}) for q in questions]
 
 
 def quiz_result(user: User, course: Course, attempt_id: int) -> QuizAttempt | None:

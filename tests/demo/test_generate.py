@@ -10,7 +10,7 @@ from learning.db import db
 from learning.demo.generate import generate
 from learning.org.models import Team, User
 from learning.roles import Role
-from learning.training.models import Assignment, CourseCompletion
+from learning.training.models import Assignment, CourseCompletion, QuizAttempt
 
 TODAY = date(2026, 11, 24)
 
@@ -41,6 +41,10 @@ def test_generates_a_consistent_organisation(app, _schema):
         overdue = db.session.scalar(select(func.count()).select_from(Assignment).where(
             Assignment.completed_at.is_(None), Assignment.due_on < TODAY))
         assert 0 < overdue < counts["assignments"]
+        # the generated quiz attempts look like real ones: every question with its text and answers
+        attempt = db.session.scalars(select(QuizAttempt)).first()
+        assert attempt.details and all(d["text"] and d["answers"] and d["right"] and d["chosen"] == d["correct"]
+                                       for d in attempt.details)
         first = _fingerprint()
         db.session.remove()
     _truncate(_schema)

@@ -79,13 +79,19 @@ def test_anonymous_concern_is_answered_and_planned(live_server, page):
     login_as(page, "paul")
     page.goto(f"/feedback/e-akte/{post_id}")
     assert "Anna" not in page.locator("main").inner_text()  # nothing shows who wrote it
-    page.locator("form[action$='/comments'] textarea").fill("Danke! Wir beschaffen zwei weitere Scanner.")
-    page.locator("form[action$='/comments'] input[type=checkbox]").check()  # an official reply
+    # A decline without a reason: the error at the form, the choice kept, the page opened at the form.
+    page.locator("#status-status").select_option("declined")
     with page.expect_navigation():
-        page.locator("form[action$='/comments'] button[type=submit]").click()
+        page.locator("form[action$='/status#answer'] button[type=submit]").click()
+    assert page.url.endswith("/status#answer")
+    assert page.locator("#status-status").input_value() == "declined"
+    assert page.locator("#status-reply-error").is_visible()
+    assert page.evaluate("window.scrollY") > 0, "the page jumped to the top"
+    # The reply and the new status in one form.
     page.locator("#status-status").select_option("planned")
+    page.locator("#status-reply").fill("Danke! Wir beschaffen zwei weitere Scanner.")
     with page.expect_navigation():
-        page.locator("form[action$='/status'] button[type=submit]").click()
+        page.locator("form[action$='/status#answer'] button[type=submit]").click()
     screenshot(page, "feedback-post-planned")
     text = page.locator("main").inner_text()
     assert "Wir beschaffen zwei weitere Scanner" in text

@@ -145,8 +145,8 @@ def test_the_project_groups_work_on_an_anonymous_post_names_nobody(app, client, 
     paul = app.test_client()
     login(paul, "projectgroup")
     base = f"/feedback/{channel.slug}/{post_id}"
-    paul.submit(f"{base}/comments", {"body": "Unsere Antwort", "official": "y"})
-    paul.submit(f"{base}/status", {"status-status": "answered", "status-reason": "Beantwortet"})
+    paul.submit(f"{base}/comments", {"body": "Unsere Antwort"})
+    paul.submit(f"{base}/status", {"status-status": "answered", "status-reply": "Beantwortet"})
     paul.submit(f"{base}/hide", {"hide-reason": "Test"})
     paul.submit(f"{base}/unhide")
     after = _snapshot(app)

@@ -55,8 +55,7 @@ def test_images_in_posts_comments_and_reasons_make_no_request(app, client, peopl
     login(client, "projectgroup")
     response = client.submit(f"/feedback/{channel.slug}/new", {"kind": "idea", "title": "Bild", "body": body})
     post_url = response.headers["Location"].split("?")[0]
-    client.submit(f"{post_url}/comments", {"body": body, "official": "y"})
-    client.submit(f"{post_url}/status", {"status-status": "planned", "status-reason": body})
+    client.submit(f"{post_url}/status", {"status-status": "planned", "status-reply": body})
     with app.app_context():
         assert _count(FeedbackComment) == 1 and _count(FeedbackStatusChange) == 1
     for url in (post_url, f"/feedback/{channel.slug}/done"):

@@ -118,8 +118,8 @@ def test_xss_payloads_are_neutralised(app, client, people, login, channel):
     response = client.submit(f"/feedback/{channel.slug}/new", {"kind": "idea", "title": XSS[:150], "body": XSS})
     url = response.headers["Location"]
     post_url = url.split("?")[0]
-    client.submit(f"{post_url}/comments", {"body": XSS, "official": "y"})
-    client.submit(f"{post_url}/status", {"status-status": "planned", "status-reason": XSS})
+    client.submit(f"{post_url}/comments", {"body": XSS})
+    client.submit(f"{post_url}/status", {"status-status": "planned", "status-reply": XSS})
     for page_url in (post_url, f"/feedback/{channel.slug}", f"/feedback/{channel.slug}/done", "/feedback/"):
         page = _page(client.get(page_url))
         _assert_neutralised(page)
@@ -147,19 +147,20 @@ def test_the_project_group_answers_and_moves_a_post(app, client, people, login, 
     login(client, "projectgroup")
     base = f"/feedback/{channel.slug}/{post.id}"
     page = _page(client.get(base))
-    assert "Change the status" in page and "Official reply of the project group" in page
+    assert "Answer the post" in page and "Reply of the project group" in page
+    assert 'action="' + base + '/status#answer"' in page  # back at the form after sending
     assert '<option value="implemented">' not in page  # not a valid step from "new"
 
-    response = client.submit(f"{base}/comments", {"body": "Wir bilden ein Scan-Team.", "official": "y"},
+    response = client.submit(f"{base}/status", {"status-status": "", "status-reply": "Wir bilden ein Scan-Team."},
                              follow_redirects=True)
     assert "Your official reply has been published." in _page(response)
 
     response = client.submit(f"{base}/status", {"status-status": "implemented"})
     assert response.status_code == 200 and "Not a valid choice" in _page(response)
-    response = client.submit(f"{base}/status", {"status-status": "declined", "status-reason": ""})
+    response = client.submit(f"{base}/status", {"status-status": "declined", "status-reply": ""})
     assert response.status_code == 200 and "Please give a reason when you decline a post." in _page(response)
 
-    response = client.submit(f"{base}/status", {"status-status": "planned", "status-reason": "Ab Juni."},
+    response = client.submit(f"{base}/status", {"status-status": "planned", "status-reply": "Ab Juni."},
                              follow_redirects=True)
     page = _page(response)
     assert "The status is now “Planned”." in page
@@ -169,6 +170,30 @@ def test_the_project_group_answers_and_moves_a_post(app, client, people, login, 
     login(author, "employee")
     page = _page(author.get(base))
     assert "Planned" in page and "Wir bilden ein Scan-Team." in page and "Official reply of the project group" in page
+
+
+def test_a_decline_without_reason_keeps_the_choice_and_shows_the_error_at_the_form(
+        app, client, people, login, channel, make_post):
+    post = make_post(channel, people["employee"])
+    login(client, "projectgroup")
+    base = f"/feedback/{channel.slug}/{post.id}"
+    response = client.submit(f"{base}/status", {"status-status": "declined", "status-reply": "  "})
+    assert response.status_code == 200  # no redirect that would lose what was chosen
+    page = _page(response)
+    answer = page.split('id="answer"', 1)[1]
+    assert '<option selected value="declined">' in answer or '<option value="declined" selected>' in answer
+    assert 'id="status-reply-error"' in answer and "Please give a reason when you decline a post." in answer
+    assert 'aria-invalid="true"' in answer and 'href="#status-reply"' in answer
+    assert f'action="{base}/status#answer"' in page
+
+    response = client.submit(f"{base}/status", {"status-status": "", "status-reply": ""})
+    assert "Please write a reply or choose a new status." in _page(response)
+    response = client.submit(f"{base}/status", {"status-status": "under_review", "status-reply": "x" * 1001})
+    page = _page(response)
+    assert "at most 1000 characters" in page and "x" * 1001 in page  # what was typed is kept
+    with app.app_context():
+        assert db.session.get(FeedbackPost, post.id).status == "new"
+        assert db.session.scalar(select(func.count()).select_from(FeedbackComment)) == 0
 
 
 def test_hide_and_unhide_through_the_pages(app, client, people, login, channel, make_post):
@@ -212,8 +237,8 @@ def test_you_said_we_did(app, client, people, login, channel, make_post, make_ph
     paul = app.test_client()
     login(paul, "projectgroup")
     base = f"/feedback/{channel.slug}/{done.id}"
-    paul.submit(f"{base}/comments", {"body": "Die Schulung enthält jetzt Übungsakten.", "official": "y"})
-    paul.submit(f"{base}/status", {"status-status": "implemented"})
+    paul.submit(f"{base}/status", {"status-status": "implemented",
+                                   "status-reply": "Die Schulung enthält jetzt Übungsakten."})
     login(client, "employee")
     page = _page(client.get(f"/feedback/{channel.slug}/done"))
     assert "You said, we did" in page and "Übungsakten in der Schulung" in page

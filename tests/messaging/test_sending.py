@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from datetime import date, timedelta
@@ -82,6 +83,13 @@ def test_a_reminder_mail_is_in_the_recipients_language_with_text_html_and_the_ri
         f"<reminder.{row.id}.{int(row.planned_at.timestamp())}@musterhausen.example>")
     assert en["Message-ID"] == rows[english.id].message_id != de["Message-ID"]
     assert _status(app) == {"sent": 2}
+    # RFC 5322's zone "+0000", not the obsolete "GMT"; no font size in rem, which SpamAssassin
+    # reads as invisible text (FONT_INVIS_MSGID), and none below 14 px.
+    assert re.fullmatch(r"\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} \+0000", de["Date"]), de["Date"]
+    assert "GMT" not in str(de["Date"])
+    sizes = re.findall(r"font-size:\s*([^;\"]+)", html)
+    assert sizes and all(re.fullmatch(r"\d+px", size) and int(size[:-2]) >= 14 for size in sizes), sizes
+    assert not re.search(r"\d(\.\d+)?r?em\b", html)
 
 
 def test_one_smtp_connection_carries_the_whole_batch(app, smtp, plan, send, due):

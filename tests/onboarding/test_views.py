@@ -94,7 +94,8 @@ def test_the_manager_sees_the_whole_journey_and_chooses_the_buddy(app, client, l
     page = _text(client.get(f"/onboarding/journeys/{journey.id}"))
     assert "Onboarding of Neue Kollegin" in page and "has no buddy yet" in page
     assert "Dienstvereinbarungen lesen" in page and "Gemeinsam zu Mittag essen" in page
-    assert re.search(r'<optgroup label="Suggested: the same team">.*Paula Pate', page)
+    # the buddy picker offers the same team without a search (name and unit, never an address)
+    assert re.search(r'type="radio" id="buddy_id-\d+" name="buddy_id" value="\d+"> <label[^>]*>Paula Pate', page)
     response = client.submit(f"/onboarding/journeys/{journey.id}/buddy", {"buddy_id": str(journey.buddy.id)})
     assert response.status_code == 302 and response.headers["Location"].endswith("#buddy")
     with app.app_context():
@@ -168,6 +169,11 @@ def test_german_pages(client, login, journey):
 # Templates ----------------------------------------------------------------------------------------------
 
 
+def _offset(days: str, direction: str = "after") -> dict:
+    """The due-day component as a browser sends it: "[days] days [after|before] the first working day"."""
+    return {"offset_days-days": days, "offset_days-direction": direction, "offset_days-anchor": "start"}
+
+
 def test_the_project_group_edits_a_template_and_applies_the_new_version(app, client, login, journey):
     login(client, "projectgroup")
     with app.app_context():
@@ -175,7 +181,7 @@ def test_the_project_group_edits_a_template_and_applies_the_new_version(app, cli
     listing = _text(client.get("/onboarding/templates"))
     assert "Standard" in listing
     response = client.submit(f"/onboarding/templates/{template_id}/tasks/new", {
-        "title": "Schlüssel ausgeben", "owner_role": "it", "offset_days": "-1", "course_id": "",
+        "title": "Schlüssel ausgeben", "owner_role": "it", **_offset("1", "before"), "course_id": "",
         "description": "Beim **Hausmeister**."})
     assert response.status_code == 302
     page = _text(client.get(f"/onboarding/templates/{template_id}"))
@@ -191,14 +197,15 @@ def test_the_project_group_edits_a_template_and_applies_the_new_version(app, cli
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"title": "", "owner_role": "it", "offset_days": "0"}, "Please enter a title."),
-    ({"title": "X", "owner_role": "", "offset_days": "0"}, "Please choose who does this task."),
-    ({"title": "X", "owner_role": "chef", "offset_days": "0"}, "Not a valid choice"),
-    ({"title": "X", "owner_role": "it", "offset_days": "-91"}, "Please enter a number of days from -90 to 365."),
-    ({"title": "X", "owner_role": "it", "offset_days": "400"}, "Please enter a number of days from -90 to 365."),
-    ({"title": "X", "owner_role": "it", "offset_days": "fünf"}, "Please enter a number of days from -90 to 365."),
-    ({"title": "X", "owner_role": "it", "offset_days": ""}, "Please enter a number of days from -90 to 365."),
-    ({"title": "X", "owner_role": "it", "offset_days": "2", "course_id": "12345"}, "Not a valid choice"),
+    ({"title": "", "owner_role": "it", **_offset("0")}, "Please enter a title."),
+    ({"title": "X", "owner_role": "", **_offset("0")}, "Please choose who does this task."),
+    ({"title": "X", "owner_role": "chef", **_offset("0")}, "Not a valid choice"),
+    ({"title": "X", "owner_role": "it", **_offset("91", "before")}, "Enter at most 90 days before or 365 days after."),
+    ({"title": "X", "owner_role": "it", **_offset("400")}, "Enter a whole number of days from 0 to 365."),
+    ({"title": "X", "owner_role": "it", **_offset("fünf")}, "Enter a whole number of days from 0 to 365."),
+    ({"title": "X", "owner_role": "it", **_offset("-5")}, "Enter a whole number of days from 0 to 365."),
+    ({"title": "X", "owner_role": "it", **_offset("")}, "Please enter on which day the task is due."),
+    ({"title": "X", "owner_role": "it", **_offset("2"), "course_id": "12345"}, "Not a valid choice"),
 ])
 def test_bad_task_input_shows_a_message_and_changes_nothing(app, client, login, journey, data, message):
     login(client, "admin")
@@ -218,7 +225,7 @@ def test_a_course_for_someone_elses_task_is_explained_on_the_form(app, client, l
     with app.app_context():
         template_id = db.session.scalar(select(JourneyTemplate.id))
     response = client.submit(f"/onboarding/templates/{template_id}/tasks/new", {
-        "title": "Kurs", "owner_role": "manager", "offset_days": "3", "course_id": str(course.id)})
+        "title": "Kurs", "owner_role": "manager", **_offset("3"), "course_id": str(course.id)})
     assert response.status_code == 200 and "Only a task of the new hire" in _text(response)
 
 
@@ -336,3 +343,20 @@ def test_journey_and_my_journey_pages_run_a_fixed_number_of_queries(app, client,
     add_tasks(range(1, 21))
     many = [_count(client, count_queries, url) for url in urls]
     assert few == many
+
+
+def test_the_buddy_picker_finds_candidates_only_for_the_new_hires_manager(app, client, login, journey, make_user):
+    make_user("fremd", first_name="Paul", last_name="Pateneu")  # no team: not in the department
+    url = f"/onboarding/journeys/{journey.id}/buddy-candidates"
+    login(client, "manager")
+    found = client.get(url, query_string={"q": "Pat"}).get_json()["people"]
+    assert [p["name"] for p in found] == ["Paula Pate"] and set(found[0]) == {"id", "name", "unit"}
+    # without JavaScript: the search button shows the matches on the journey page, nothing is saved
+    response = client.submit(f"/onboarding/journeys/{journey.id}/buddy",
+                             {"buddy_id": "", "buddy_id-q": "Pate", "buddy_id-search": "1"})
+    assert response.status_code == 200 and "1 person found: tick to choose." in _text(response)
+    with app.app_context():
+        assert db.session.get(Journey, journey.id).buddy_id is None
+    other = app.test_client()
+    login(other, "neu")
+    assert other.get(url, query_string={"q": "Pat"}).get_json()["people"] == []

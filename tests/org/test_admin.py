@@ -47,7 +47,7 @@ def test_bad_input_gets_messages_not_errors(client, people, login):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Invalid email address." in page
-    assert "Enter a date such as 2026-09-30." in page
+    assert "Enter a date such as 31.03.2027 (day, month, year)." in page
     assert "Not a valid choice." in page
     assert "Please check your entries" in page
 

@@ -66,7 +66,8 @@ def test_project_group_creates_and_edits_a_phase(app, client, people, login):
     ({"slug": "vorhanden"}, "Another phase already has this short name."),
     ({"title": ""}, "Please enter a title."),
     ({"title": "x" * 201}, "at most 200 characters"),
-    ({"go_live": "31.12.2026"}, "Enter a date such as 2026-09-30."),
+    ({"go_live": "31.13.2026"}, "Enter a date such as 31.03.2027 (day, month, year)."),
+    ({"go_live": "2026-12"}, "Enter a date such as 31.03.2027 (day, month, year)."),
     ({"go_live": "2040-01-01"}, "Enter a go-live date between 2020 and 2035."),
     ({"status": "finished"}, "Not a valid choice"),
     ({"goals": "x" * 20_001}, "at most 20000 characters"),
@@ -294,7 +295,10 @@ def test_pages_have_no_inline_styles_or_scripts(app, client, people, login, make
         response = client.get(url)
         page = response.get_data(as_text=True)
         assert response.status_code == 200, url
-        assert "style=" not in page and "<script" not in page, url
+        assert "style=" not in page, url
+        # scripts only from our own static files (the person picker), never inline
+        assert all(re.fullmatch(r'<script src="/static/js/[a-z-]+\.js" defer>', tag)
+                   for tag in re.findall(r"<script[^>]*>", page)), url
         assert not re.search(r"\son[a-z]+=", page), url
         assert page.count("<h1") == 1, url
 

@@ -496,8 +496,13 @@ def test_the_assign_command_prints_the_counts(app, make_user, make_course, make_
 # Pages ---------------------------------------------------------------------------------
 
 
+def _due(days="", direction="after", anchor="assigned", day="") -> dict:
+    """The due-rule component as a browser sends it: "[days] days [after|before] [anchor]" or a fixed date."""
+    return {"due_rule-days": days, "due_rule-direction": direction, "due_rule-anchor": anchor, "due_rule-date": day}
+
+
 def _rule_form(course, **changes) -> dict:
-    data = {"course_id": str(course.id), "audience": "everyone", "mandatory": "y", "due_rule": "assigned+30"}
+    data = {"course_id": str(course.id), "audience": "everyone", "mandatory": "y", **_due("30")}
     data.update(changes)
     return data
 
@@ -536,13 +541,34 @@ def test_editing_a_rule_updates_due_dates(app, client, people, login, make_cours
         apply_rules(local_today())
     login(client, "projectgroup")
     assert client.get(f"/learning/rules/{rule}").status_code == 200
-    response = client.submit(f"/learning/rules/{rule}", _rule_form(course, due_rule="2030-01-31"))
+    response = client.submit(f"/learning/rules/{rule}", _rule_form(course, **_due(day="31.1.2030")))  # German
     assert response.status_code == 302
     with app.app_context():
         dues = set(db.session.scalars(select(Assignment.due_on)))
         assert dues == {date(2030, 1, 31)}
         assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "training.rule_updated")).details[
             "updated"] == 4
+
+
+@pytest.mark.parametrize(("rule", "days", "direction", "anchor", "day"), [
+    ("golive-7", "7", "before", "golive", ""),
+    ("start+14", "14", "after", "start", ""),
+    ("2030-01-31", "", "after", "start", "2030-01-31"),
+])
+def test_a_due_rule_is_shown_as_a_number_and_two_choices_never_as_code(
+        app, client, people, login, make_course, make_phase, make_rule, rule, days, direction, anchor, day):
+    course = make_course(phase=make_phase())
+    rule_id = make_rule(course, due_rule=rule)
+    login(client, "projectgroup")
+    page = client.get(f"/learning/rules/{rule_id}").get_data(as_text=True)
+    assert f'name="due_rule-days" value="{days}"' in page and f'name="due_rule-date" value="{day}"' in page
+    assert re.search(rf'<option value="{direction}" selected>', page)
+    assert re.search(rf'<option value="{anchor}" selected>', page)
+    assert "start+14" not in page and "golive-7" not in page  # no code syntax, not even in the hint
+    response = client.submit(f"/learning/rules/{rule_id}", _rule_form(course, **_due(days, direction, anchor, day)))
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(AssignmentRule, rule_id).due_rule == rule
 
 
 def test_employees_cannot_reach_the_rule_pages(client, people, login, make_course, make_rule):
@@ -555,12 +581,17 @@ def test_employees_cannot_reach_the_rule_pages(client, people, login, make_cours
 
 
 @pytest.mark.parametrize(("changes", "message"), [
-    ({"due_rule": "next friday"}, "such as start+14 or golive-7"),
-    ({"due_rule": "2026-02-30"}, "such as start+14 or golive-7"),
+    (_due("next friday"), "Enter a whole number of days from 0 to 9999."),
+    (_due("12345"), "Enter a whole number of days from 0 to 9999."),
+    (_due(day="30.02.2026"), "Enter a date such as 31.03.2027 (day, month, year)."),
+    (_due(day="2026-02-30"), "Enter a date such as 31.03.2027 (day, month, year)."),
+    (_due(day="31.12.9999"), "Enter a date between 01.01.1900 and 31.12.2100."),
+    (_due("14", day="2030-01-31"), "Enter either a number of days or a fixed date, not both."),
+    (_due("14", anchor="tomorrow"), "Please choose what the days count from."),
     ({"audience": "departments"}, "Please choose at least one department."),
     ({"audience": "roles"}, "Please choose at least one role."),
     ({"audience": "phase"}, "This course belongs to no rollout phase. Please choose one."),
-    ({"due_rule": "golive+3"}, "there is no go-live date to count from"),
+    (_due("3", anchor="golive"), "there is no go-live date to count from"),
     ({"course_id": ""}, "Please choose a course."),
     ({"audience": "nobody"}, "Not a valid choice"),
 ])
@@ -627,17 +658,19 @@ def test_the_contradiction_message_is_german_for_german_readers(client, people, 
     assert "Das gilt nur für „Ausgewählte Fachbereiche“, gewählt ist aber „Alle Beschäftigten“." in page
 
 
-def test_the_due_rule_message_goes_through_the_catalogue(app, client, people, login, make_course, monkeypatch):
-    from learning.training import forms
-
-    seen = []
-    monkeypatch.setattr(forms, "_l", lambda text, **kw: seen.append(text) or text)
+def test_the_due_rule_component_speaks_german(app, client, people, login, make_course):
     course = make_course()
     login(client, "projectgroup")
-    page = client.submit("/learning/rules/new", _rule_form(course, due_rule="bald"),
-                         headers={"Accept-Language": "de"}).get_data(as_text=True)
+    german = {"Accept-Language": "de"}
+    form = client.get("/learning/rules/new", headers=german).get_data(as_text=True)
+    for words in (">Tage</label>", ">nach</option>", ">vor</option>", ">Arbeitsbeginn</option>", ">Go-live</option>",
+                  ">Zuweisung</option>", "oder ein festes Datum"):
+        assert words in form, words
+    page = client.submit("/learning/rules/new", _rule_form(course, **_due("bald")), headers=german)
+    page = page.get_data(as_text=True)
     assert 'lang="de"' in page and 'id="due_rule-error"' in page and 'aria-invalid="true"' in page
-    assert any("start+14 or golive-7" in text for text in seen)
+    assert "Geben Sie eine ganze Zahl von Tagen zwischen 0 und 9999 ein." in page
+    assert 'href="#due_rule"' in page and 'fieldset id="due_rule"' in page  # the summary leads to the group
 
 
 def test_switching_a_rule_off_withdraws_unless_another_rule_matches(app, client, people, login, make_course,
