@@ -15,6 +15,7 @@ TRANSLATIONS := learning/translations
 
 run: setup
 	LEARNING_DEMO=1 $(FLASK) db upgrade
+	LEARNING_DEMO=1 $(FLASK) content rerender
 	LEARNING_DEMO=1 $(FLASK) demo load --if-empty
 	LEARNING_DEMO=1 $(FLASK) courses sync
 	@# The scheduler (reminders, outbox, retention) runs beside the web server and stops with it.
