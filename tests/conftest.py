@@ -208,18 +208,20 @@ class _Cleaner:
         self.tables = [table.name for table in reversed(db.metadata.sorted_tables)]
         self.with_rows = text(" UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")"
                                                  for name in self.tables))
-        self.moved_sequences = text("SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename)"
-                                    " FROM pg_sequences WHERE last_value IS NOT NULL")
 
     def clean(self) -> None:
         with self.engine.begin() as conn:
             filled = set(conn.scalars(self.with_rows))
-            for name in self.tables:
-                if name in filled:
-                    conn.execute(text(f'DELETE FROM "{name}"'))
-            if self.postgresql:
-                for sequence in conn.scalars(self.moved_sequences).all():
-                    conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
+            deletes = [f'DELETE FROM "{name}"' for name in self.tables if name in filled]
+            if self.postgresql:  # one round trip; setval is what RESTART IDENTITY does
+                conn.connection.cursor().execute("; ".join([*deletes, _RESTART_MOVED_SEQUENCES]))
+            else:
+                for delete in deletes:
+                    conn.exec_driver_sql(delete)
+
+
+_RESTART_MOVED_SEQUENCES = ("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false)"
+                            " FROM pg_sequences WHERE last_value IS NOT NULL")
 
 
 @pytest.fixture(scope="session")
