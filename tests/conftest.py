@@ -264,9 +264,9 @@ def _new_app(database_url: str, instance_path, **overrides) -> Flask:
 class _KeptApp:
     """An app kept for the whole run (per worker), handed to one test after another as if it were new.
 
-    What a test may change of it is put back when the test ends: its settings (``app.config``), its
-    page cache, and the rate limiter's counts. The rate limiter is one object for all apps of the
-    process, so the storage this app was built with is put back in place when a test takes the app.
+    When a test ends, its settings (``app.config``) are put back and its page cache is dropped. The
+    rate limiter is one object for all apps of the process: when a test takes the app, the storage
+    this app was built with is put back in place and emptied.
     """
 
     def __init__(self, application: Flask):
@@ -302,10 +302,11 @@ def _kept_apps(_schema, tmp_path_factory):
 def kept_app(_kept_apps, _clean_database, _schema, tmp_path_factory):
     """The app of a configuration (extra settings as keyword arguments), built once per run.
 
-    Building an app compiles its routes and templates, and its engine compiles each SQL statement
-    once (a second of a test's time was that); the tests of one configuration share one app.
-    After each test its settings are put back and the database is emptied. A test that changes the
-    app itself (a route, a hook, its pool of connections) is marked ``fresh_app`` or uses ``make_app``.
+    A new app compiles its routes and templates again, and its new engine every SQL statement: that
+    was half of an ordinary test's time. The tests of one configuration share one app; its commits
+    are real, and after each test its settings are put back and the database is emptied. A test
+    that changes the app itself (a route, a hook, its pool of connections) is marked ``fresh_app``
+    or uses ``make_app``.
     """
     taken: list[_KeptApp] = []
 
