@@ -103,7 +103,7 @@ def _die(app, pooled, idle_for: float = 0.0) -> None:
         url = db.engine.url
     if url.get_backend_name() == "postgresql":
         pids = [raw.info.backend_pid for raw, _info in pooled]
-        engine = create_engine(url)
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")  # pg_stat_activity is read afresh per transaction
         with engine.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(:pids) AS pid"), {"pids": pids})
             while connection.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
