@@ -1,4 +1,5 @@
-"""Shared fixtures: an app per test on a clean database, factories, a login helper, real SMTP.
+"""Shared fixtures: one app per configuration for the run, a database emptied after each test, factories,
+a login helper, real SMTP.
 
 The database is SQLite by default; set LEARNING_TEST_DATABASE_URL (e.g.
 postgresql+psycopg://postgres@127.0.0.1:5432/test) to run the same suite on PostgreSQL.
@@ -17,15 +18,18 @@ from datetime import date
 
 import pytest
 import werkzeug.security
+from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from jinja2 import BytecodeCache
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.engine import Engine
 from werkzeug.routing.rules import Rule
 from werkzeug.security import generate_password_hash
 
 from learning import create_app
 from learning.db import db
+from learning.extensions import limiter
 from learning.org.models import Department, Team, User
 from learning.roles import Role
 
@@ -37,8 +41,9 @@ _PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")  # hashed onc
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
-# Speed without changing what is tested (issue 15 §5). The app is still created anew for every
-# test; three things it recomputes each time are pure functions of their input, so the suite
+# Speed without changing what is tested (issue 15 §5). Tests share an app per configuration
+# (``kept_app``); tests that need an app of their own (``make_app``, ``fresh_app``) still build one,
+# and three things it recomputes each time are pure functions of their input, so the suite
 # computes each of them once and remembers the result:
 
 class _RememberedScrypt:
@@ -95,6 +100,14 @@ class _TemplateCode(BytecodeCache):
 
 
 _TEMPLATE_CODE = _TemplateCode()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_without_fsync(dbapi_connection, connection_record):
+    """Commits of the tests need not survive a power cut: SQLite stops waiting for the disk at each one
+    (PostgreSQL: ``synchronous_commit = off`` on the test database, see ``_schema``)."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -163,12 +176,16 @@ def database_url(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def _schema(database_url, tmp_path_factory):
-    """Build the schema once per run with the migrations, from an empty database."""
+    """Build the schema once per run with the migrations, from an empty database.
+
+    On PostgreSQL the test database's commits stop waiting for the disk (``synchronous_commit``).
+    """
     if database_url.startswith("postgresql"):
         engine = create_engine(database_url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text(f'ALTER DATABASE "{engine.url.database}" SET synchronous_commit = off'))
         engine.dispose()
     app = create_app(_test_config(database_url, tmp_path_factory.mktemp("instance")))
     from flask_migrate import upgrade
@@ -177,6 +194,50 @@ def _schema(database_url, tmp_path_factory):
         upgrade()
         db.engine.dispose()
     return database_url
+
+
+class _Cleaner:
+    """Empties the tables a test wrote to, children first, and restarts their ids (PostgreSQL).
+
+    One statement finds the tables that hold rows, so a test that wrote to three tables costs three
+    DELETEs, not one per table of the schema. A sequence a failed insert moved on is restarted too,
+    as ``TRUNCATE ... RESTART IDENTITY`` of every table did.
+    """
+
+    def __init__(self, url: str):
+        self.engine = create_engine(url)
+        self.postgresql = self.engine.dialect.name == "postgresql"
+        self.tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        self.with_rows = text(" UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")"
+                                                 for name in self.tables))
+
+    def clean(self) -> None:
+        with self.engine.begin() as conn:
+            filled = set(conn.scalars(self.with_rows))
+            deletes = [f'DELETE FROM "{name}"' for name in self.tables if name in filled]
+            if self.postgresql:  # one round trip; setval is what RESTART IDENTITY does
+                conn.connection.cursor().execute("; ".join([*deletes, _RESTART_MOVED_SEQUENCES]))
+            else:
+                for delete in deletes:
+                    conn.exec_driver_sql(delete)
+
+
+_RESTART_MOVED_SEQUENCES = ("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false)"
+                            " FROM pg_sequences WHERE last_value IS NOT NULL")
+
+
+@pytest.fixture(scope="session")
+def _cleaner(_schema):
+    cleaner = _Cleaner(_schema)
+    yield cleaner
+    cleaner.engine.dispose()
+
+
+@pytest.fixture
+def _clean_database(_cleaner):
+    """Empty the database after a test that had an app."""
+    yield
+    _cleaner.clean()
 
 
 def _test_config(database_url: str, instance_path, **overrides) -> dict:
@@ -195,15 +256,84 @@ def _test_config(database_url: str, instance_path, **overrides) -> dict:
     return config
 
 
+def _new_app(database_url: str, instance_path, **overrides) -> Flask:
+    application = create_app(_test_config(database_url, instance_path, **overrides))
+    application.jinja_env.bytecode_cache = _TEMPLATE_CODE
+    application.test_client_class = FormClient
+    return application
+
+
+class _KeptApp:
+    """An app kept for the whole run (per worker), handed to one test after another as if it were new.
+
+    When a test ends, its settings (``app.config``) are put back and its page cache is dropped. The
+    rate limiter is one object for all apps of the process: when a test takes the app, the storage
+    this app was built with is put back in place and emptied.
+    """
+
+    def __init__(self, application: Flask):
+        self.app = application
+        self.config = dict(application.config)
+        self.limiter = {name: vars(limiter)[name] for name in _LIMITER_STATE}
+
+    def take(self) -> Flask:
+        vars(limiter).update(self.limiter)
+        if limiter.enabled:
+            limiter.reset()
+        return self.app
+
+    def give_back(self) -> None:
+        self.app.config.clear()
+        self.app.config.update(self.config)
+        self.app.extensions.pop("page_cache", None)
+
+
+_LIMITER_STATE = ("_storage", "_limiter", "enabled")
+
+
+@pytest.fixture(scope="session")
+def _kept_apps(_schema, tmp_path_factory):
+    kept: dict[tuple, _KeptApp] = {}
+    yield kept
+    for entry in kept.values():
+        with entry.app.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture
-def make_app(_schema, tmp_path):
-    """Create an app on the test database; extra settings as keyword arguments."""
+def kept_app(_kept_apps, _clean_database, _schema, tmp_path_factory):
+    """The app of a configuration (extra settings as keyword arguments), built once per run.
+
+    A new app compiles its routes and templates again, and its new engine every SQL statement: that
+    was half of an ordinary test's time. The tests of one configuration share one app; its commits
+    are real, and after each test its settings are put back and the database is emptied. A test
+    that changes the app itself (a route, a hook, its pool of connections) is marked ``fresh_app``
+    or uses ``make_app``.
+    """
+    taken: list[_KeptApp] = []
+
+    def get(**overrides) -> Flask:
+        key = tuple(sorted((name, repr(value)) for name, value in overrides.items()))
+        if key not in _kept_apps:
+            _kept_apps[key] = _KeptApp(_new_app(_schema, tmp_path_factory.mktemp("instance"), **overrides))
+        entry = _kept_apps[key]
+        if entry not in taken:
+            taken.append(entry)
+            entry.take()
+        return entry.app
+
+    yield get
+    for entry in taken:
+        entry.give_back()
+
+
+@pytest.fixture
+def make_app(_clean_database, _schema, tmp_path):
+    """Create a new app on the test database; extra settings as keyword arguments."""
     apps = []
 
     def factory(**overrides):
-        application = create_app(_test_config(_schema, tmp_path / "instance", **overrides))
-        application.jinja_env.bytecode_cache = _TEMPLATE_CODE
-        application.test_client_class = FormClient
+        application = _new_app(_schema, tmp_path / "instance", **overrides)
         apps.append(application)
         return application
 
@@ -212,24 +342,14 @@ def make_app(_schema, tmp_path):
         with application.app_context():
             db.session.remove()
             db.engine.dispose()
-    _truncate(_schema)
-
-
-def _truncate(url: str) -> None:
-    engine = create_engine(url)
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
-    engine.dispose()
 
 
 @pytest.fixture
-def app(make_app):
-    return make_app()
+def app(request, kept_app, make_app):
+    """The app of the test: the run's default one, or a new one for a test marked ``fresh_app``."""
+    if request.node.get_closest_marker("fresh_app"):
+        return make_app()
+    return kept_app()
 
 
 @pytest.fixture

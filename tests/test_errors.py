@@ -54,6 +54,7 @@ def test_a_signed_in_person_gets_the_503_when_the_database_is_gone(app, client, 
     assert client.get(page).status_code == 200  # back: still signed in
 
 
+@pytest.mark.fresh_app  # adds an after_request hook
 def test_a_database_gone_while_the_request_ends_keeps_the_answer(app, client, login, people, monkeypatch):
     with app.app_context():
         dialect = db.engine.dialect
@@ -102,7 +103,7 @@ def _die(app, pooled, idle_for: float = 0.0) -> None:
         url = db.engine.url
     if url.get_backend_name() == "postgresql":
         pids = [raw.info.backend_pid for raw, _info in pooled]
-        engine = create_engine(url)
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")  # pg_stat_activity is read afresh per transaction
         with engine.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(:pids) AS pid"), {"pids": pids})
             while connection.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
@@ -129,6 +130,7 @@ def _pings(app, monkeypatch) -> list:
     return pings
 
 
+@pytest.mark.fresh_app  # the pool holds only this test's connections
 def test_a_connection_in_steady_use_is_not_pinged_one_that_lay_idle_is(app, client, login, people, monkeypatch):
     login(client, "employee")
     pings = _pings(app, monkeypatch)
@@ -141,6 +143,7 @@ def test_a_connection_in_steady_use_is_not_pinged_one_that_lay_idle_is(app, clie
     assert pings
 
 
+@pytest.mark.fresh_app  # the pool holds only this test's connections, and they die
 def test_a_connection_that_died_while_idle_is_replaced_before_a_request_uses_it(app, client, login, people,
                                                                               caplog):
     login(client, "employee")
@@ -152,6 +155,7 @@ def test_a_connection_that_died_while_idle_is_replaced_before_a_request_uses_it(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # no statement ever failed
 
 
+@pytest.mark.fresh_app  # the pool holds only this test's connections, and they die
 def test_a_connection_that_died_in_steady_use_costs_the_read_of_the_person_a_second_try(app, client, login,
                                                                                       people, caplog):
     login(client, "employee")

@@ -23,9 +23,7 @@ def _fingerprint() -> list[tuple]:
     ).all()
 
 
-def test_generates_a_consistent_organisation(app, _schema):
-    from tests.conftest import _truncate
-
+def test_generates_a_consistent_organisation(app, _cleaner):
     with app.app_context():
         counts = generate(120, seed=7, today=TODAY)
         assert counts["people"] == db.session.scalar(select(func.count()).select_from(User)) == 120
@@ -47,7 +45,7 @@ def test_generates_a_consistent_organisation(app, _schema):
                                        for d in attempt.details)
         first = _fingerprint()
         db.session.remove()
-    _truncate(_schema)
+    _cleaner.clean()
     with app.app_context():
         generate(120, seed=7, today=TODAY)
         assert _fingerprint() == first

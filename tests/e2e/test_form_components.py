@@ -12,7 +12,7 @@ from sqlalchemy import select
 from learning.db import db
 from learning.phases.models import RolloutPhase
 from learning.training.models import AssignmentRule, Course
-from tests.e2e.conftest import login_as, switch_language
+from tests.browser import login_as, switch_language
 from tests.e2e.test_accessibility import _report, run_axe
 from tests.e2e.test_journeys import PHONE, _horizontal_overflow
 

@@ -15,7 +15,7 @@ from learning.org.models import User
 from learning.phases.models import RolloutPhase
 from learning.surveys.models import Survey
 from learning.training.models import CourseCompletion
-from tests.e2e.conftest import login_as
+from tests.browser import login_as
 from tests.e2e.test_accessibility import _report, run_axe
 from tests.e2e.test_journeys import PHONE, _horizontal_overflow
 

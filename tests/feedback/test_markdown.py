@@ -18,8 +18,8 @@ from learning.feedback.services import comment, create_post
 
 
 @pytest.fixture
-def app(make_app):
-    return make_app(FEEDBACK_POST_LIMIT="2 per hour", FEEDBACK_COMMENT_LIMIT="2 per hour",
+def app(kept_app):
+    return kept_app(FEEDBACK_POST_LIMIT="2 per hour", FEEDBACK_COMMENT_LIMIT="2 per hour",
                     FEEDBACK_VOTE_LIMIT="1 per hour")
 
 

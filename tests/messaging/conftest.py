@@ -146,9 +146,9 @@ def mail_server():
 
 
 @pytest.fixture
-def app(make_app):
+def app(kept_app):
     """The app of these tests: an open budget (any hour, no digest) unless a test sets ``app.config``."""
-    return make_app(MAIL_FROM="Lernplattform <lernplattform@musterhausen.example>", **OPEN_BUDGET)
+    return kept_app(MAIL_FROM="Lernplattform <lernplattform@musterhausen.example>", **OPEN_BUDGET)
 
 
 @pytest.fixture

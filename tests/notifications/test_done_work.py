@@ -29,8 +29,8 @@ NOW = berlin(DAY, 9)
 
 
 @pytest.fixture
-def app(make_app):
-    return make_app(MAIL_FROM="Lernplattform <lernplattform@musterhausen.example>", REMINDER_ACK_DAYS=3,
+def app(kept_app):
+    return kept_app(MAIL_FROM="Lernplattform <lernplattform@musterhausen.example>", REMINDER_ACK_DAYS=3,
                     **OPEN_BUDGET)
 
 
