@@ -187,6 +187,13 @@ def organisation() -> Organisation:
                         values["organisation.accessibility_contact"], values["organisation.logo"])
 
 
+def default_organisation() -> Organisation:
+    """The organisation's details as the settings' defaults say (the database cannot be asked)."""
+    values = {setting.key: setting.default for setting in ALL_SETTINGS}
+    return Organisation(values["organisation.name"], values["organisation.contact"],
+                        values["organisation.accessibility_contact"], values["organisation.logo"])
+
+
 def organisation_name() -> str:
     return current_settings()["organisation.name"]
 

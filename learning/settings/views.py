@@ -4,8 +4,9 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
-from learning.db import unit_of_work
+from learning.db import db, unit_of_work
 from learning.errors import ServiceError, show_on_form
 from learning.forms import ActionForm
 from learning.roles import Role
@@ -18,6 +19,7 @@ from learning.settings.services import (
     SETTINGS,
     TEXT_FORM_SETTINGS,
     current_settings,
+    default_organisation,
     organisation,
     save_settings,
 )
@@ -108,5 +110,12 @@ bp.record_once(lambda state: state.app.add_url_rule("/organisation/logo/<logo_fi
 
 @bp.app_template_global("organisation")
 def organisation_global():
-    """``organisation()`` in every template: name, contacts and logo URL (header, certificates, prints)."""
-    return organisation()
+    """``organisation()`` in every template: name, contacts and logo URL (header, certificates, prints).
+
+    The 503 page (database unreachable) renders the same header: it shows the defaults then.
+    """
+    try:
+        return organisation()
+    except OperationalError:
+        db.session.rollback()
+        return default_organisation()
