@@ -4,7 +4,8 @@ A feature adds what a person has to do with ``@next_source("feature", order=...)
 ``learning/<feature>/next.py`` (found by ``learning.plugins.discover``). A source takes the user
 and today's date and returns :class:`NextItem` s; it reads them with a fixed number of set-based
 queries (one statement for all of the person's items, never one per item), so the list costs the
-same whatever the data size (``bench/pages.py`` prints its cost).
+same whatever the data size (``bench/pages.py`` prints its cost). A source may stop at its
+``SHOWN`` most urgent items: no more are shown, and the cards below the list have the rest.
 
 The list is ordered by urgency, then by the source's ``order``, then by due date:
 
@@ -74,7 +75,7 @@ def next_source(name: str, order: int = 50):
 @dataclass
 class NextList:
     items: list[NextItem]  # the ones shown
-    more: int  # how many further items there are
+    more: int  # how many further items the sources returned (a source may stop at SHOWN)
 
     def __bool__(self) -> bool:
         return bool(self.items)

@@ -51,7 +51,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -227,22 +227,28 @@ def _insert_statement():
 
 
 def _queue(kind: ReminderKind, rows: list[Planned], now: datetime) -> int:
-    """Insert the rows, ignoring those already there; return how many were new.
+    """Insert the rows, ignoring those already there; return how many were new."""
+    return len(_queue_returning(kind, rows, now))
+
+
+def _queue_returning(kind: ReminderKind, rows: list[Planned], now: datetime) -> list:
+    """Insert the rows, ignoring those already there; return the new ones (id, user_id, subject_key, ...).
 
     One compiled INSERT ... ON CONFLICT DO NOTHING RETURNING, which SQLAlchemy sends in batches
-    ("insertmanyvalues"); the ids returned are those of the rows actually inserted.
+    ("insertmanyvalues"); the rows returned are those actually inserted.
     """
     if not rows:
-        return 0
+        return []
     statement = (_insert_statement()
                  .on_conflict_do_nothing(index_elements=["user_id", "kind", "subject_key", "period_key"])
-                 .returning(Outbox.id))
+                 .returning(Outbox.id, Outbox.user_id, Outbox.subject_key, Outbox.period_key, Outbox.payload,
+                            Outbox.mandatory))
     values = [{"user_id": r.user_id, "kind": kind.name, "subject_key": r.subject_key, "period_key": r.period_key,
                "payload": r.payload, "mandatory": r.mandatory, "status": OutboxStatus.QUEUED.value,
                "planned_at": now, "next_attempt_at": now, "attempts": 0, "deferrals": 0} for r in rows]
-    inserted = 0
+    inserted = []
     for start in range(0, len(values), INSERT_CHUNK):
-        inserted += len(db.session.execute(statement, values[start:start + INSERT_CHUNK]).all())
+        inserted += db.session.execute(statement, values[start:start + INSERT_CHUNK]).all()
     return inserted
 
 
@@ -299,6 +305,43 @@ def plan_reminders(now: datetime | None = None, *, dry_run: bool = False,
     logger.info("Reminders planned%s: %d due, %d new", " (dry run)" if dry_run else "", result.considered,
                 result.new)
     return result
+
+
+def announce_now(kind_name: str, rows: Iterable[Planned], now: datetime | None = None) -> int:
+    """Queue reminders the moment their cause happens and show them in the notification centre at once.
+
+    For news a person should not wait for (a course just assigned to them): the rows are queued as
+    a planner's would be (conflict-ignore on the outbox key, so never twice), the kind's checker
+    makes their details, and each person who has not switched the kind off gets the notification
+    now. The sender mails the rows later with the person's next digest; their ``notified_at`` is
+    set, so it does not notify again. Flushes only: runs in the caller's unit of work, and nothing
+    is shown if that rolls back. A fixed number of queries per ``INSERT_CHUNK`` rows.
+    Returns how many notifications were added.
+    """
+    from learning.notifications.services import Delivered, add_notifications, preferences_for
+
+    kind = kind_named(kind_name)
+    if kind is None or kind.still_due is None:
+        raise LookupError(f"unknown reminder kind {kind_name!r}")
+    ctx = PlanContext.at(now)
+    rows = _unique(rows)
+    notified = 0
+    for start in range(0, len(rows), INSERT_CHUNK):
+        queued = [Pending(r.id, r.user_id, r.subject_key, r.period_key, r.payload or {}, r.mandatory)
+                  for r in _queue_returning(kind, rows[start:start + INSERT_CHUNK], ctx.now)]
+        if not queued:
+            continue
+        details = kind.still_due(queued, ctx)
+        preferences = preferences_for({item.user_id for item in queued})
+        delivered = [Delivered(item.id, item.user_id, kind.name, item.subject_key, details[item.id])
+                     for item in queued if item.id in details
+                     and preferences[item.user_id].wants(kind.name, item.mandatory or not kind.optional)]
+        notified += add_notifications(delivered, ctx.now)
+        if delivered:
+            db.session.execute(update(Outbox).where(Outbox.id.in_([d.outbox_id for d in delivered]))
+                               .values(notified_at=ctx.now))
+    db.session.flush()
+    return notified
 
 
 def retention_floor_days() -> int:
