@@ -4,7 +4,8 @@ A feature registers a kind in its module ``learning/<feature>/reminders.py`` (im
 ``learning.plugins.discover``, like every plug-in)::
 
     task_due = reminder_kind("onboarding.task_due", label=_l("Onboarding task due"),
-                             description=_l("..."), optional=True, lookback_days=30)
+                             description=_l("..."), optional=True, lookback_days=30,
+                             applies_to=shows_in_navigation)   # optional: whom it can concern
 
     @task_due.planner
     def plan_task_due(ctx: PlanContext) -> Iterable[Planned]:
@@ -137,6 +138,11 @@ class ReminderKind:
     describe: Describer | None = None
     after_planning: Callable[[PlanContext, list[Planned]], None] | None = None
     still_open: ShownWhile | None = None  # None: the notification stays listed until read
+    # Whom the kind can concern at all (user -> bool); the settings list a kind only to them. None: everyone.
+    applies_to: Callable[[Any], bool] | None = None
+
+    def concerns(self, user) -> bool:
+        return self.applies_to is None or bool(self.applies_to(user))
 
     # Decorators, so that a feature module reads like a table of contents.
     def planner(self, function: Planner) -> Planner:
@@ -169,10 +175,15 @@ _KINDS: dict[str, ReminderKind] = {}
 
 
 def reminder_kind(name: str, *, label, description="", optional: bool = True, order: int = 50,
-                  lookback_days: int | Callable[[Any], int] = 31) -> ReminderKind:
-    """Register (or replace) the reminder kind ``name``; attach its functions with the decorators."""
+                  lookback_days: int | Callable[[Any], int] = 31,
+                  applies_to: Callable[[Any], bool] | None = None) -> ReminderKind:
+    """Register (or replace) the reminder kind ``name``; attach its functions with the decorators.
+
+    ``applies_to(user)`` says whether the kind can concern a person at all (e.g. managers only);
+    the notification settings list it only to them.
+    """
     kind = ReminderKind(name=name, label=label, description=description, optional=optional, order=order,
-                        lookback_days=lookback_days)
+                        lookback_days=lookback_days, applies_to=applies_to)
     _KINDS[name] = kind
     return kind
 
@@ -188,8 +199,9 @@ def kind_named(name: str) -> ReminderKind | None:
     return _KINDS.get(name)
 
 
-def optional_kinds() -> list[ReminderKind]:
-    return [k for k in registered_kinds() if k.optional]
+def optional_kinds(user=None) -> list[ReminderKind]:
+    """The kinds a person may switch off; with ``user``, only those that can concern them."""
+    return [k for k in registered_kinds() if k.optional and (user is None or k.concerns(user))]
 
 
 # Planning -----------------------------------------------------------------------------------------
