@@ -244,6 +244,8 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
         "COURSES_DIR": env.get("LEARNING_COURSES_DIR") or str(PROJECT_ROOT / "courses"),
+        # The organisation's name on certificates (and wherever a page names who runs the platform).
+        "ORGANISATION_NAME": (env.get("LEARNING_ORGANISATION_NAME") or "").strip(),
         # Privacy: may the project group see WHO has not acknowledged an announcement (audit-logged)?
         "SHOW_UNACKNOWLEDGED_NAMES": _flag(env.get("LEARNING_SHOW_UNACKNOWLEDGED_NAMES")),
         **_reminder_settings(env),
@@ -267,6 +269,8 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         except ValueError:
             raise ConfigError(f"LEARNING_{name} looks like '10 per hour', not {config[name]!r}") from None
     config.update(overrides)
+    if config["DEMO"] and not config.get("ORGANISATION_NAME"):
+        config["ORGANISATION_NAME"] = "Gemeinde Musterhausen"  # the demo municipality
     base = urlsplit(config["BASE_URL"])
     if base.scheme not in {"http", "https"} or not base.netloc:
         raise ConfigError(

@@ -98,7 +98,7 @@ def preferences():
         except ServiceError as error:
             show_on_form(form, error, default="kinds")
         else:
-            flash(_("Your notification settings are saved."), "success")
+            flash(_("Your notification settings are saved."), "saved")
             return redirect(url_for("notifications.preferences"))
     config = current_app.config
     return render_template("notifications/preferences.html", form=form, kinds=kinds, action_form=ActionForm(),
