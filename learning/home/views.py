@@ -85,6 +85,13 @@ def accessibility():
     return render_template("home/accessibility.html")
 
 
+@bp.route("/glossary")
+@allow(AUTHENTICATED)
+def glossary():
+    """Plain-language explanations of the survey and dashboard terms (``ui.term`` links here)."""
+    return render_template("home/glossary.html")
+
+
 @bp.route("/favicon.ico")
 @allow(PUBLIC)
 def favicon():
