@@ -11,7 +11,7 @@ KERN := node_modules/@kern-ux/native/dist
 CHROMIUM := /usr/bin/chromium
 TRANSLATIONS := learning/translations
 
-.PHONY: run test bench setup translations chromium wrk lint messages clean
+.PHONY: run test bench setup translations chromium slapd wrk lint messages clean
 
 run: setup
 	LEARNING_DEMO=1 $(FLASK) db upgrade
@@ -24,7 +24,7 @@ run: setup
 
 # Two workers (pytest-xdist), each on a database of its own; TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
-test: setup chromium
+test: setup chromium slapd
 	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks print their figures and mark each target met or MISSED (about 15–20 minutes; BENCH_ARGS=--quick).
@@ -61,6 +61,18 @@ chromium:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Browser tests need Debian's chromium at $(CHROMIUM): sudo apt-get install chromium"; fi; }
+
+# The directory tests start their own OpenLDAP (tests/directory/slapd.py) from Debian's slapd. The package
+# is installed without a directory of its own, and its system service is stopped and disabled: nothing listens
+# on port 389 afterwards.
+slapd:
+	@test -x /usr/sbin/slapd -a -x /usr/bin/ldapsearch || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null; \
+	    if [ -d /run/systemd/system ]; then systemctl disable --now slapd.service >/dev/null 2>&1 || true; \
+	    else invoke-rc.d slapd stop >/dev/null 2>&1 || true; update-rc.d slapd disable >/dev/null 2>&1 || true; fi; \
+	  else echo "Directory tests need Debian's slapd: sudo apt-get install slapd ldap-utils (then stop its service)"; fi; }
 
 # The load generator of the benchmarks, from Debian's packages like Chromium.
 wrk:

@@ -7,6 +7,7 @@ that a wrong value stops the start with one clear line instead of a traceback la
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -132,6 +133,28 @@ def _mail_hours(value: str | None) -> tuple[int, int]:
     return hours
 
 
+def _media_settings(env: dict, instance_path: Path) -> dict:
+    """The media store (README: "Media"): where files live, size limits and image processing."""
+    mib = 1024 * 1024
+    return {
+        "MEDIA_DIR": env.get("LEARNING_MEDIA_DIR") or str(instance_path / "media"),
+        "MEDIA_MAX_IMAGE_BYTES": _int_between(
+            "LEARNING_MEDIA_MAX_IMAGE_MB", env.get("LEARNING_MEDIA_MAX_IMAGE_MB"), 10, 1, 100) * mib,
+        "MEDIA_MAX_PDF_BYTES": _int_between(
+            "LEARNING_MEDIA_MAX_PDF_MB", env.get("LEARNING_MEDIA_MAX_PDF_MB"), 20, 1, 500) * mib,
+        "MEDIA_MAX_VIDEO_BYTES": _int_between(
+            "LEARNING_MEDIA_MAX_VIDEO_MB", env.get("LEARNING_MEDIA_MAX_VIDEO_MB"), 100, 1, 2000) * mib,
+        "MEDIA_MAX_CAPTIONS_BYTES": _int_between(
+            "LEARNING_MEDIA_MAX_CAPTIONS_KB", env.get("LEARNING_MEDIA_MAX_CAPTIONS_KB"), 512, 1, 10240) * 1024,
+        # Larger images are scaled down to this longest edge; images with more pixels than this are
+        # refused before they are decoded (a decompression bomb: a small file that unpacks to gigabytes).
+        "MEDIA_MAX_IMAGE_EDGE": _int_between(
+            "LEARNING_MEDIA_MAX_IMAGE_EDGE", env.get("LEARNING_MEDIA_MAX_IMAGE_EDGE"), 1600, 200, 10000),
+        "MEDIA_MAX_IMAGE_PIXELS": _int_between(
+            "LEARNING_MEDIA_MAX_MEGAPIXELS", env.get("LEARNING_MEDIA_MAX_MEGAPIXELS"), 40, 1, 500) * 1_000_000,
+    }
+
+
 def _reminder_settings(env: dict) -> dict:
     """Reminders, the mail budget, sending and the scheduler (README: "Reminders and the scheduler")."""
     weekday = env.get("LEARNING_DIGEST_WEEKDAY", "monday").strip().lower()
@@ -186,6 +209,57 @@ def _reminder_settings(env: dict) -> dict:
     if not settings["MAIL_WEEKENDS"] and settings["DIGEST_WEEKDAY"] >= 5:
         raise ConfigError("LEARNING_DIGEST_WEEKDAY falls on a weekend, when no mail is sent "
                           "(set LEARNING_MAIL_WEEKENDS=1 or choose a weekday)")
+    return settings
+
+
+def _ldap_filter(name: str, value: str) -> str:
+    """A filter in parentheses with balanced parentheses: the search ANDs it with the login attribute."""
+    depth = 0
+    for char in value:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            break
+    if not (value.startswith("(") and value.endswith(")")) or depth != 0:
+        raise ConfigError(f"{name} must be an LDAP filter in parentheses such as "
+                          f"(&(objectCategory=person)(objectClass=user)), not {value!r}")
+    return value
+
+
+def _directory_settings(env: dict) -> dict:
+    """Sign-in with the organisation's directory (README: "Sign-in with the directory (LDAP / Active Directory)")."""
+    url = env.get("LEARNING_LDAP_URL", "").strip()
+    settings = {
+        "LDAP_URL": url,
+        "LDAP_STARTTLS": _flag(env.get("LEARNING_LDAP_STARTTLS")),
+        "LDAP_BIND_DN": env.get("LEARNING_LDAP_BIND_DN", "").strip(),
+        "LDAP_BIND_PASSWORD": env.get("LEARNING_LDAP_BIND_PASSWORD", ""),
+        "LDAP_BASE_DN": env.get("LEARNING_LDAP_BASE_DN", "").strip(),
+        "LDAP_USER_FILTER": _ldap_filter("LEARNING_LDAP_USER_FILTER", env.get(
+            "LEARNING_LDAP_USER_FILTER", "").strip() or "(&(objectCategory=person)(objectClass=user))"),
+        "LDAP_LOGIN_ATTRIBUTE": env.get("LEARNING_LDAP_LOGIN_ATTRIBUTE", "").strip() or "sAMAccountName",
+        "LDAP_ID_ATTRIBUTE": env.get("LEARNING_LDAP_ID_ATTRIBUTE", "").strip() or "objectGUID",
+        "LDAP_CA_FILE": env.get("LEARNING_LDAP_CA_FILE", "").strip(),
+        "LDAP_TIMEOUT": _int_between("LEARNING_LDAP_TIMEOUT", env.get("LEARNING_LDAP_TIMEOUT"), 10, 1, 120),
+    }
+    for key in ("LDAP_LOGIN_ATTRIBUTE", "LDAP_ID_ATTRIBUTE"):
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", settings[key]):
+            raise ConfigError(f"LEARNING_{key} must be an attribute name such as sAMAccountName, not {settings[key]!r}")
+    if not url:
+        return settings
+    parts = urlsplit(url)
+    if parts.scheme not in {"ldap", "ldaps"} or not parts.hostname or parts.path not in {"", "/"}:
+        raise ConfigError(f"LEARNING_LDAP_URL must look like ldaps://dc1.example.local:636 or "
+                          f"ldap://dc1.example.local:389, not {url!r}")
+    if parts.scheme == "ldaps" and settings["LDAP_STARTTLS"]:
+        raise ConfigError("LEARNING_LDAP_STARTTLS applies to ldap:// URLs only; ldaps:// is encrypted already")
+    if not settings["LDAP_BASE_DN"]:
+        raise ConfigError("LEARNING_LDAP_BASE_DN is missing: where people are searched, e.g. "
+                          "OU=Staff,DC=example,DC=local")
+    if bool(settings["LDAP_BIND_DN"]) != bool(settings["LDAP_BIND_PASSWORD"]):
+        raise ConfigError("LEARNING_LDAP_BIND_DN and LEARNING_LDAP_BIND_PASSWORD go together: the service account "
+                          "that searches the directory (both empty for an anonymous search)")
+    if settings["LDAP_CA_FILE"] and not Path(settings["LDAP_CA_FILE"]).is_file():
+        raise ConfigError(f"LEARNING_LDAP_CA_FILE is not a readable file: {settings['LDAP_CA_FILE']!r}")
     return settings
 
 
@@ -246,9 +320,21 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         "COURSES_DIR": env.get("LEARNING_COURSES_DIR") or str(PROJECT_ROOT / "courses"),
         # The organisation's name on certificates (and wherever a page names who runs the platform).
         "ORGANISATION_NAME": (env.get("LEARNING_ORGANISATION_NAME") or "").strip(),
+        # A course zip (upload or ``flask courses import``): refused before anything is stored when it exceeds
+        # these: the zip itself, its entries, what they unpack to, and how far one entry may unpack (zip bombs).
+        "COURSE_ZIP_MAX_MB": _int_between("LEARNING_COURSE_ZIP_MAX_MB", env.get("LEARNING_COURSE_ZIP_MAX_MB"),
+                                          20, 1, 2000),
+        "COURSE_ZIP_MAX_ENTRIES": _int_between("LEARNING_COURSE_ZIP_MAX_ENTRIES",
+                                               env.get("LEARNING_COURSE_ZIP_MAX_ENTRIES"), 500, 1, 100000),
+        "COURSE_ZIP_MAX_UNPACKED_MB": _int_between("LEARNING_COURSE_ZIP_MAX_UNPACKED_MB",
+                                                   env.get("LEARNING_COURSE_ZIP_MAX_UNPACKED_MB"), 100, 1, 10000),
+        "COURSE_ZIP_MAX_RATIO": _int_between("LEARNING_COURSE_ZIP_MAX_RATIO", env.get("LEARNING_COURSE_ZIP_MAX_RATIO"),
+                                             100, 2, 10000),
         # Privacy: may the project group see WHO has not acknowledged an announcement (audit-logged)?
         "SHOW_UNACKNOWLEDGED_NAMES": _flag(env.get("LEARNING_SHOW_UNACKNOWLEDGED_NAMES")),
         **_reminder_settings(env),
+        **_directory_settings(env),
+        **_media_settings(env, instance_path),
     }
     if config["RATELIMIT_STORAGE_URI"].split(":", 1)[0] not in {"memory", "redis", "rediss", "redis+unix"}:
         raise ConfigError(

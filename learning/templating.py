@@ -35,6 +35,7 @@ NAVIGATION = [
     NavItem("training.catalogue", _l("Courses"), ("training.catalogue", "training.course", "training.lesson",
                                                   "training.quiz", "training.certificate")),
     NavItem("training.rules", _l("Assignment rules"), ("training.rule",)),
+    NavItem("training.manage_courses", _l("Manage courses"), ("training.manage_courses",)),
     NavItem("onboarding.index", _l("Onboarding"), ("onboarding.",),
             visible="learning.onboarding.access:shows_in_navigation"),
     NavItem("surveys.index", _l("Surveys"), ("surveys.",)),

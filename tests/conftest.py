@@ -29,7 +29,8 @@ from learning.db import db
 from learning.org.models import Department, Team, User
 from learning.roles import Role
 
-pytest_plugins = ["tests.training.factories"]  # course, assignment and phase factories
+# Course, assignment and phase factories; the browser fixtures (live server, Chromium, watched pages).
+pytest_plugins = ["tests.training.factories", "tests.browser"]
 
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")  # hashed once: scrypt is slow on purpose

@@ -24,6 +24,7 @@ from learning.audit.services import record
 from learning.auth.devices import expired, keep_device, note_seen, sign_out_device, start_device_session, token_hash
 from learning.auth.models import DeviceSession
 from learning.db import after_commit, db, read_outside_transaction, unit_of_work, utcnow
+from learning.directory.services import local_password_allowed, sign_in_with_directory
 from learning.errors import ServiceError
 from learning.i18n import local_today
 from learning.mail import absolute_url, send_mail
@@ -135,12 +136,16 @@ def authenticate(login: str, password: str, user_agent: str | None = None) -> Us
 
     Unknown names, deactivated accounts and accounts without a password cost one password check
     too (against a dummy hash), so the time of the answer does not tell which accounts exist.
+    Without a matching local password, a configured directory is asked (it may raise
+    ``SignInNotPossible``: unreachable, or a link awaits an administrator).
     """
     user = find_login(login)
     usable = user is not None and user.active and bool(user.password_hash)
     matches = check_password_hash(user.password_hash if usable else DUMMY_HASH, password)
-    if not (usable and matches):
-        return None
+    if not (usable and matches and local_password_allowed(user)):
+        user = sign_in_with_directory(login, password)
+        if user is None:
+            return None
     user.last_login_at = utcnow()
     start_device_session(user, user_agent)
     db.session.flush()

@@ -17,6 +17,7 @@ from learning.auth.services import (
     user_for_token,
 )
 from learning.db import unit_of_work
+from learning.directory.services import SignInNotPossible
 from learning.errors import ServiceError, show_on_form
 from learning.extensions import limiter
 from learning.forms import ActionForm
@@ -32,7 +33,8 @@ def _login_key() -> str:
 
 
 def _failed(response) -> bool:
-    return response.status_code != 302
+    """A sign-in that failed for a wrong password; "temporarily not possible" does not count towards a lockout."""
+    return response.status_code != 302 and not g.get("sign_in_not_counted")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -47,13 +49,18 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         with unit_of_work():
-            user = authenticate(form.username.data, form.password.data, request.headers.get("User-Agent"))
+            try:
+                user = authenticate(form.username.data, form.password.data, request.headers.get("User-Agent"))
+            except SignInNotPossible as error:  # caught inside: what it recorded (a pending link) is committed
+                user, g.sign_in_not_counted = None, True
+                show_on_form(form, error)
         if user is not None:
             login_user(user, remember=form.remember.data)
             return redirect_back(form.next.data)
-        # One answer for unknown names, wrong passwords and accounts without a password.
-        form.password.errors.append(_("User name or password is not correct. If you have not set a password yet, "
-                                      "use “First sign-in or forgotten password” below."))
+        if not g.get("sign_in_not_counted"):
+            # One answer for unknown names, wrong passwords and accounts without a password.
+            form.password.errors.append(_("User name or password is not correct. If you have not set a password "
+                                          "yet, use “First sign-in or forgotten password” below."))
     return render_template("auth/login.html", form=form)
 
 

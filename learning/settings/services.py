@@ -34,6 +34,7 @@ GROUPS = {
     "managers": _l("What managers see of individuals"),
     "surveys": _l("Survey reporting thresholds"),
     "retention": _l("Retention periods"),
+    "sign_in": _l("Sign-in"),
 }
 
 # The privacy floor of DESIGN.md is each threshold's minimum: a setting can be stricter, never laxer.
@@ -57,6 +58,10 @@ SETTINGS = (
     Setting("retention.audit_days", "retention", _l("Audit log (days)"),
             _l("Audit entries older than this are deleted. Staff councils often ask for one to three years."),
             1095, 180, 3650),
+    Setting("sign_in.hide_local_passwords", "sign_in", _l("Hide local sign-in when a directory is configured"),
+            _l("People with a directory account then sign in only with it; local passwords keep working for "
+               "administrators (break-glass access) and for people outside the directory. Has no effect while no "
+               "directory is configured."), False),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 

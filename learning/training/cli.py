@@ -1,4 +1,4 @@
-"""``flask courses ...``: sync courses from their files and assign them by the rules."""
+"""``flask courses ...``: sync courses from their files, export and import course zips, assign them by the rules."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from learning.i18n import in_english
 
-courses_cli = AppGroup("courses", help="Courses: sync them from files, assign them by the rules.")
+courses_cli = AppGroup("courses", help="Courses: sync them from files, export and import them as zips, assign them.")
 commands = (courses_cli,)
 
 
@@ -21,8 +21,11 @@ commands = (courses_cli,)
 def sync(directory: Path | None, check: bool) -> None:
     """Check every course in DIRECTORY (default: the courses folder), then sync them into the database.
 
-    Every problem is printed as FILE:LINE: reason; with any problem nothing is written. A course
-    naming a rollout phase the database does not know is loaded without the phase link (a warning).
+    Every problem is printed as FILE:LINE: reason; with any problem nothing is written. The
+    accessibility check of the lessons is part of the check: its errors are problems, its warnings
+    are printed. A course naming a rollout phase the database does not know is loaded without the
+    phase link (a warning). Courses uploaded in the browser are never touched: a folder of the
+    same name is skipped (a warning), and they are not archived when no folder names them.
     With --check no database is needed: phase references are checked only where one with the
     schema is reachable.
     """
@@ -46,7 +49,56 @@ def sync(directory: Path | None, check: bool) -> None:
         return
     with unit_of_work():
         result = sync_courses(specs)
+    for slug in result.skipped:
+        click.echo(f"{root / slug}: warning: course {slug!r} was uploaded in the browser and is not managed as "
+                   "files: this folder is not synced (rename it, or archive the uploaded course first)", err=True)
     click.echo(f"Courses from {root}: {result.summary()}")
+
+
+@courses_cli.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Where to write the zip (default: SLUG.zip in the current folder).")
+@in_english
+def export(slug: str, output: Path | None) -> None:
+    """Export course SLUG as a zip in the courses/ folder format (for an upload or the courses folder)."""
+    from learning.errors import ServiceError
+    from learning.training.exchange import course_for_exchange, export_course
+
+    try:
+        data = export_course(course_for_exchange(slug))
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    output = output or Path(f"{slug}.zip")
+    output.write_bytes(data)
+    click.echo(f"Course {slug} exported to {output} ({len(data)} bytes).")
+
+
+@courses_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@in_english
+def import_zip(file: Path) -> None:
+    """Import a course zip as an upload in the browser does: checked like `sync --check`, all or nothing.
+
+    A course managed as files (from the courses folder) is never overwritten by an import.
+    """
+    from learning.db import unit_of_work
+    from learning.training.exchange import CourseImportError, ZipLimits, import_course
+
+    limits = ZipLimits.from_config(current_app.config)
+    if file.stat().st_size > limits.max_bytes:
+        raise click.ClickException(f"{file} is larger than {limits.max_bytes // (1024 * 1024)} MB "
+                                   "(LEARNING_COURSE_ZIP_MAX_MB).")
+    try:
+        with file.open("rb") as data, unit_of_work():
+            result = import_course(data, limits=limits)
+    except CourseImportError as error:
+        for line in (*error.problems, *error.warnings):
+            click.echo(line, err=True)
+        raise click.ClickException(f"{error} ({file})") from None
+    for line in result.warnings:
+        click.echo(line, err=True)
+    click.echo(f"Imported {file}: {result.summary()}")
 
 
 @courses_cli.command("assign")

@@ -1,9 +1,10 @@
-"""Forms of the training pages for the project group: assignment rules."""
+"""Forms of the training pages for the project group: assignment rules, course upload."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -74,3 +75,11 @@ class RuleForm(AudienceFields, FlaskForm):
                                            "to count from.")]
                 valid = False
         return valid
+
+
+class CourseUploadForm(FlaskForm):
+    file = FileField(_l("Course (ZIP file)"), validators=[
+        FileRequired(_l("Please choose a ZIP file.")), FileAllowed(["zip"], _l("Please choose a ZIP file."))],
+        description=_l("One course folder as a zip, as the export writes it: course.toml, the lessons, the quiz "
+                       "and the images."),
+        render_kw={"accept": ".zip,application/zip"})

@@ -1,4 +1,4 @@
-"""Training: courses synced from files, lessons, quizzes, assignment rules and progress."""
+"""Training: courses synced from files or uploaded as a zip, lessons, quizzes, assignment rules and progress."""
 
 from __future__ import annotations
 
@@ -39,6 +39,16 @@ class ShowAnswers(enum.StrEnum):
 DEFAULT_MAX_ATTEMPTS = 3
 
 
+class CourseSource(enum.StrEnum):
+    """Where a course is maintained: its folder in ``courses/`` (``flask courses sync``) or a zip uploaded online.
+
+    A sync never touches an uploaded course, and an upload never overwrites a course managed as files.
+    """
+
+    FILES = "files"
+    UPLOAD = "upload"
+
+
 class Course(Localized, TimestampMixin, db.Model):
     __page_cache__ = Shown.EVERYONE
 
@@ -63,6 +73,7 @@ class Course(Localized, TimestampMixin, db.Model):
     language: Mapped[str] = mapped_column(String(5), default="de")
     content_hash: Mapped[str] = mapped_column(String(64))
     archived_at: Mapped[datetime | None]
+    source: Mapped[str] = mapped_column(String(10), default=CourseSource.FILES, server_default="files")
 
     phase: Mapped[RolloutPhase | None] = relationship()
     lessons: Mapped[list[Lesson]] = relationship(
@@ -70,6 +81,9 @@ class Course(Localized, TimestampMixin, db.Model):
     )
     questions: Mapped[list[Question]] = relationship(
         back_populates="course", order_by="Question.position", cascade="all, delete-orphan"
+    )
+    files: Mapped[list[CourseFile]] = relationship(
+        back_populates="course", order_by="CourseFile.path", cascade="all, delete-orphan"
     )
 
     def __str__(self) -> str:
@@ -82,6 +96,25 @@ class Course(Localized, TimestampMixin, db.Model):
     @property
     def has_quiz(self) -> bool:
         return bool(self.questions)
+
+    @property
+    def managed_as_files(self) -> bool:
+        return self.source == CourseSource.FILES
+
+
+class CourseFile(db.Model):
+    """A media file of an uploaded course: its path in the course folder, its content in the media store by hash."""
+
+    __page_cache__ = Shown.EVERYONE
+    __table_args__ = (UniqueConstraint("course_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(String(300))  # as in the zip, below the course folder: "images/plan.png"
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+
+    course: Mapped[Course] = relationship(back_populates="files")
 
 
 class Lesson(Localized, TimestampMixin, db.Model):

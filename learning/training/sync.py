@@ -2,8 +2,11 @@
 
 ``read_courses`` checks every course folder and reports each problem as ``FILE:LINE: reason``
 (a warning, such as a rollout phase this database does not know, does not stop the sync);
-``sync_courses`` writes only a clean set, upserting by slug and keeping learners' progress:
-lessons are matched by file name, removed lessons and courses are archived, never deleted.
+The accessibility check of the lessons (``learning.training.accessibility``) is part of the
+reading: its errors are problems, its warnings warnings. ``sync_courses`` writes only a clean set,
+upserting by slug and keeping learners' progress: lessons are matched by file name, removed lessons
+and courses are archived, never deleted. Only courses managed as files are touched: a course
+uploaded as a zip in the browser is left alone, even when a folder of the same name appears.
 """
 
 from __future__ import annotations
@@ -21,8 +24,18 @@ from sqlalchemy.orm import selectinload
 
 from learning.db import db, read_outside_transaction, utcnow
 from learning.phases.models import RolloutPhase
+from learning.training.accessibility import Finding, check_lesson
 from learning.training.due import DueRule
-from learning.training.models import DEFAULT_MAX_ATTEMPTS, Answer, Course, Lesson, Question, QuestionKind, ShowAnswers
+from learning.training.models import (
+    DEFAULT_MAX_ATTEMPTS,
+    Answer,
+    Course,
+    CourseSource,
+    Lesson,
+    Question,
+    QuestionKind,
+    ShowAnswers,
+)
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 LESSON_RE = re.compile(r"^(\d{1,3})-[a-z0-9][a-z0-9-]*$")
@@ -110,10 +123,12 @@ class SyncResult:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     archived: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # a folder named like a course uploaded in the browser
 
     def summary(self) -> str:
         return (f"created: {len(self.created)}, updated: {len(self.updated)}, "
-                f"unchanged: {len(self.unchanged)}, archived: {len(self.archived)}")
+                f"unchanged: {len(self.unchanged)}, archived: {len(self.archived)}"
+                + (f", skipped (uploaded in the browser): {len(self.skipped)}" if self.skipped else ""))
 
 
 def _hash(data) -> str:
@@ -417,9 +432,29 @@ def read_courses(root: Path, phases: set[str] | None,
         problems.extend(reader.problems)
         if warnings is not None:
             warnings.extend(reader.warnings)
-        if spec is not None:
+        if spec is None:
+            continue
+        findings = accessibility_findings(spec, folder)
+        problems.extend(Problem(folder / f.file, f.line, f"accessibility: {f.reason}") for f in findings if f.error)
+        if warnings is not None:
+            warnings.extend(Problem(folder / f.file, f.line, f"accessibility: {f.reason}", warning=True)
+                            for f in findings if not f.error)
+        if not any(f.error for f in findings):
             specs.append(spec)
     return specs, problems
+
+
+def accessibility_findings(spec: CourseSpec, folder: Path | None = None) -> list[Finding]:
+    """The accessibility check of every lesson of a course, German and English (``folder``: for captions files)."""
+    files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()] if folder else []
+    findings: list[Finding] = []
+    for lesson in spec.lessons:
+        findings += check_lesson(f"{lesson.slug}.md", lesson.title, lesson.body, lesson=lesson.slug,
+                                 course_files=files)
+        if lesson.body_en is not None:
+            findings += check_lesson(f"{lesson.slug}.en.md", lesson.title_en, lesson.body_en, lesson=lesson.slug,
+                                     course_files=files)
+    return findings
 
 
 def known_phases() -> set[str]:
@@ -445,7 +480,10 @@ def phases_if_available() -> set[str] | None:
 # Writing -------------------------------------------------------------------------------------
 
 def sync_courses(specs: list[CourseSpec]) -> SyncResult:
-    """Upsert checked courses by slug; archive courses no longer present (the caller's unit of work commits)."""
+    """Upsert checked courses by slug; archive courses no longer present (the caller's unit of work commits).
+
+    Courses uploaded in the browser are neither updated nor archived: a folder of the same name is skipped.
+    """
     result = SyncResult()
     existing = {c.slug: c for c in db.session.scalars(
         select(Course).options(selectinload(Course.lessons),
@@ -454,27 +492,31 @@ def sync_courses(specs: list[CourseSpec]) -> SyncResult:
     now = utcnow()
     for spec in specs:
         course = existing.pop(spec.slug, None)
+        if course is not None and not course.managed_as_files:
+            result.skipped.append(spec.slug)
+            continue
         phase_id = phases.get(spec.phase) if spec.phase else None  # an unknown phase: loaded without the link
         if (course is not None and course.content_hash == spec.content_hash and course.archived_at is None
                 and course.phase_id == phase_id):
             result.unchanged.append(spec.slug)
             continue
         if course is None:
-            course = Course(slug=spec.slug)
+            course = Course(slug=spec.slug, source=CourseSource.FILES)
             db.session.add(course)
             result.created.append(spec.slug)
         else:
             result.updated.append(spec.slug)
-        _apply_course(course, spec, phase_id, now)
+        apply_course(course, spec, phase_id, now)
     for course in existing.values():
-        if course.archived_at is None:
+        if course.managed_as_files and course.archived_at is None:
             course.archived_at = now
             result.archived.append(course.slug)
     db.session.flush()
     return result
 
 
-def _apply_course(course: Course, spec: CourseSpec, phase_id: int | None, now) -> None:
+def apply_course(course: Course, spec: CourseSpec, phase_id: int | None, now) -> None:
+    """Write a checked course onto its row: lessons matched by slug (removed ones archived), a changed quiz rebuilt."""
     for name in ("title", "title_en", "summary", "summary_en", "minutes", "mandatory", "pass_mark", "language",
                  "show_answers"):
         setattr(course, name, getattr(spec, name))
@@ -499,7 +541,7 @@ def _apply_course(course: Course, spec: CourseSpec, phase_id: int | None, now) -
     for lesson in lessons.values():  # removed from the folder: archived, progress kept
         if lesson.archived_at is None:
             lesson.archived_at = now
-    if _questions_of(course) != [asdict(q) for q in spec.questions]:
+    if quiz_of(course) != [asdict(q) for q in spec.questions]:
         # Attempts keep a snapshot of what was asked, so the quiz can simply be rebuilt.
         course.questions = [
             Question(position=n, kind=q.kind, text=q.text, text_en=q.text_en, explanation=q.explanation,
@@ -510,7 +552,8 @@ def _apply_course(course: Course, spec: CourseSpec, phase_id: int | None, now) -
         ]
 
 
-def _questions_of(course: Course) -> list[dict]:
+def quiz_of(course: Course) -> list[dict]:
+    """The course's quiz as it is compared with a ``CourseSpec``'s questions."""
     return [
         asdict(QuestionSpec(kind=q.kind, text=q.text, explanation=q.explanation, text_en=q.text_en,
                             explanation_en=q.explanation_en,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import mimetypes
 from contextlib import suppress
 from datetime import date, datetime
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, send_from_directory, url_for
 from flask_babel import format_datetime, get_locale, ngettext, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,6 +27,7 @@ from learning.i18n import local_today
 from learning.security import AUTHENTICATED, PUBLIC, allow
 from learning.training import bp
 from learning.training.certificates import certificate_for, may_view_certificate, record_certificate_view
+from learning.training.exchange import course_file, media_path
 from learning.training.models import Course, Lesson, QuestionKind
 from learning.training.quiz import no_attempts_left_message, quiz_result, start_quiz, submit_quiz
 from learning.training.services import (
@@ -205,6 +207,12 @@ def media(slug: str, filename: str):
     if Path(filename).suffix.lower() not in IMAGE_SUFFIXES:
         abort(404)
     course = _course_or_404(slug)
+    if not course.managed_as_files:  # uploaded: from the media store, by content hash
+        stored = course_file(course, filename)
+        if stored is None:
+            abort(404)
+        return send_file(media_path(stored.sha256), mimetype=mimetypes.guess_type(filename)[0], max_age=3600,
+                         etag=stored.sha256, conditional=True)
     folder = safe_join(current_app.config["COURSES_DIR"], course.slug)
     if folder is None:
         abort(404)
@@ -324,4 +332,4 @@ def verify(code: str):
     return (response, 200) if completion else (response, 404)
 
 
-from learning.training import rule_views  # noqa: E402,F401
+from learning.training import exchange_views, rule_views  # noqa: E402,F401

@@ -67,6 +67,9 @@ TABLE_LABELS = {
     "survey_response": _l("Your responses to named surveys: details"),
     "survey_answer": _l("Your answers in named surveys"),
     "platform_setting": _l("Settings you changed"),
+    "external_identity": _l("Your account in the organisation's directory (its fixed identifier)"),
+    "pending_link": _l("Directory sign-ins waiting to be linked to your account"),
+    "media_item": _l("Files you uploaded to the media library"),
 }
 
 

@@ -1,13 +1,13 @@
 """a general feedback channel: posts that belong to no rollout phase (feedback_post.phase_id may be NULL)
 
 Revision ID: 0020
-Revises: 0016 (the lead re-chains it after 0019 at merge)
+Revises: 0019
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0020'
-down_revision = '0016'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

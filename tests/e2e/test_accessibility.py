@@ -19,7 +19,7 @@ from sqlalchemy import select
 from learning.auth.services import RESET, make_token, send_invitation
 from learning.db import db
 from learning.org.models import User
-from tests.e2e.conftest import ARTIFACTS, ROLES, login_as, screenshot, switch_language
+from tests.browser import ARTIFACTS, ROLES, login_as, screenshot, switch_language
 
 pytestmark = pytest.mark.browser
 
@@ -43,10 +43,11 @@ MUST_REACH = {
     "mara": {"metrics.team", "surveys.team_results", "onboarding.index", "onboarding.journey"},
     "paul": {"metrics.programme", "surveys.new", "surveys.manage", "surveys.questions",
              "surveys.preview", "surveys.edit", "surveys.question_new", "surveys.question_edit",
-             "surveys.section_edit", "surveys.answer", "onboarding.overview", "onboarding.templates"},
+             "surveys.section_edit", "surveys.answer", "onboarding.overview", "onboarding.templates",
+             "training.manage_courses"},
     "admin": {"org.users", "org.user_new", "org.user_edit", "org.units", "org.import_people", "audit.log",
               "messaging.captured_mail", "training.rules", "training.rule_edit", "training.rule_people",
-              "training.certificate", "announcements.manage", "announcements.manage_new",
+              "training.certificate", "training.manage_courses", "announcements.manage", "announcements.manage_new",
               "announcements.manage_detail", "phases.edit", "phases.faq", "metrics.programme", "settings.index",
               "transparency.barrier_reports", "onboarding.journey", "onboarding.overview", "onboarding.templates",
               "onboarding.template", "onboarding.template_new", "onboarding.template_settings",
@@ -262,4 +263,30 @@ def test_audience_widget_errors_pass_axe(new_context, language):
         assert page.locator("#department_ids-error").count() == 1, path
         problems += run_axe(page, language)
         screenshot(page, f"audience-error-{language}-{path.strip('/').replace('/', '-')}")
+    assert not problems, _report(problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_course_upload_errors_pass_axe(new_context, language):
+    """The course upload sent without a file, then with a zip whose course has problems and warnings."""
+    import io
+    import zipfile
+
+    page, _watcher = _signed_in_context(new_context, "paul", language)
+    problems = []
+    submit_empty(page, "/learning/manage/courses")
+    problems += run_axe(page, language)
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("neuer-kurs/course.toml", 'title = "Neu"\nsummary = "Neu."\nminutes = 10\n')
+        archive.writestr("neuer-kurs/01-start.md", "# Start\n\n### Zu tief\n\nMehr [hier](https://example.org).\n")
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "neuer-kurs.zip", "mimeType": "application/zip", "buffer": buffer.getvalue()}])
+    with page.expect_navigation():
+        page.locator("main form[method=post]").first.locator("button[type=submit]").click()
+    assert page.locator("#upload-problems li").count() == 1, "the course's problem is listed"
+    assert page.locator("#upload-warnings li").count() == 1, "the course's warning is listed"
+    problems += run_axe(page, language)
+    screenshot(page, f"course-upload-problems-{language}")
     assert not problems, _report(problems)

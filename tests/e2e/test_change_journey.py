@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from learning.db import db
 from learning.org.models import User
-from tests.e2e.conftest import login_as, screenshot, sign_out
+from tests.browser import login_as, screenshot, sign_out
 
 TITLE = "Neue Telefonanlage ab Montag"
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from learning.audit.models import AuditEntry
 from learning.db import db
-from tests.e2e.conftest import login_as, screenshot, switch_language
+from tests.browser import login_as, screenshot, switch_language
 
 pytestmark = pytest.mark.browser
 

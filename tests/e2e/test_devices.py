@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import login_as, switch_language
+from tests.browser import login_as, switch_language
 from tests.e2e.test_accessibility import _report, run_axe
 from tests.e2e.test_journeys import PHONE, _horizontal_overflow, _path
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import login_as, screenshot, switch_language
+from tests.browser import login_as, screenshot, switch_language
 from tests.e2e.test_accessibility import run_axe
 
 pytestmark = pytest.mark.browser

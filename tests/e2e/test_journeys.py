@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.conftest import ROLES, login_as, screenshot, sign_out, switch_language
+from tests.browser import ROLES, login_as, screenshot, sign_out, switch_language
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from learning.db import db
 from learning.notifications.models import Notification, NotificationPreference
 from learning.org.models import User
-from tests.e2e.conftest import login_as, screenshot, switch_language
+from tests.browser import login_as, screenshot, switch_language
 from tests.e2e.test_accessibility import run_axe
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from learning.db import db
 from learning.onboarding.models import Journey, JourneyTask, JourneyTemplate
 from learning.org.models import User
-from tests.e2e.conftest import login_as, screenshot, sign_out
+from tests.browser import login_as, screenshot, sign_out
 from tests.e2e.test_accessibility import LANGUAGES, _report, _signed_in_context, run_axe
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from learning.db import db
 from learning.org.models import User
 from learning.surveys.models import Survey, SurveyParticipation, SurveyResponse
-from tests.e2e.conftest import login_as, screenshot, sign_out, switch_language
+from tests.browser import login_as, screenshot, sign_out, switch_language
 from tests.e2e.test_accessibility import _report, run_axe
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from learning.db import db
 from learning.training.models import Course, Question
-from tests.e2e.conftest import login_as, screenshot, switch_language
+from tests.browser import login_as, screenshot, switch_language
 
 COURSE = "e-akte-grundlagen"
 

@@ -80,8 +80,8 @@ def test_the_plan_gives_the_assignments_due_date(app, leon, course, people):
 
 
 def test_my_learning_and_the_plan_show_the_same_date(app, client, login, leon, course):
-    login(client, "lbrandt")
     with time_machine.travel(MOMENT, tick=False):
+        login(client, "lbrandt")  # signed in at the travelled time: a sign-in "from the future" is not valid
         plan_page = client.get("/onboarding/my-journey", headers={"Accept-Language": "de"}).get_data(as_text=True)
         learning_page = client.get("/learning/", headers={"Accept-Language": "de"}).get_data(as_text=True)
     task = re.search(r'Kurs Datenschutz abschließen</p>.*?Fällig am ([^<(]+)', plan_page, re.S).group(1).strip()

@@ -280,9 +280,9 @@ def test_rules_are_shown_before_starting(client, people, login, make_course):
 
 def test_pause_is_shown_with_the_time_of_the_next_attempt(client, people, login, make_course):
     course = make_course(attempt_pause_minutes=120)
-    login(client, "employee")
     url = f"/learning/courses/{course.slug}/quiz"
     with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), tick=False):
+        login(client, "employee")  # signed in at the travelled time: a sign-in "from the future" is not valid
         response = client.submit(url, _form_data(course, _answers(course, single=1), _start(client, course)))
         page = client.get(response.headers["Location"]).get_data(as_text=True)
         assert "Pause before the next attempt" in page and "12:00" in page  # 11:00 UTC in Berlin

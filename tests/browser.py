@@ -1,4 +1,5 @@
-"""Browser fixtures: the demo municipality on a live server, one Chromium per run, watched pages.
+"""Browser fixtures, a plug-in of tests/conftest.py for tests/e2e and every feature's browser tests:
+the demo municipality on a live server, one Chromium per run, watched pages.
 
 Every page a test opens is watched: a request to any origin but the live server, a console
 error (Chromium reports CSP violations there) or an uncaught script error fails the test.

@@ -1,0 +1,37 @@
+"""A real OpenLDAP server for the directory tests: one per test run (per xdist worker)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.directory.slapd import Slapd, available
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory):
+    """Debian's slapd with a test CA, on free ports; seeded with the people of ``tests/directory/slapd.py``."""
+    if not available():
+        message = "Debian's slapd, slapadd and openssl are needed: apt-get install slapd ldap-utils openssl"
+        if os.environ.get("LEARNING_TEST_FORBID_SKIPS"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    server = Slapd(tmp_path_factory.mktemp("slapd")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ldap_app(make_app, slapd):
+    """An app that signs people in with the test directory over plain LDAP; keywords change settings."""
+
+    def factory(**overrides):
+        return make_app(**slapd.app_config(**overrides))
+
+    return factory
+
+
+@pytest.fixture
+def directory_client(ldap_app):
+    return ldap_app().test_client()
