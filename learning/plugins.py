@@ -41,6 +41,11 @@ The extension points (``EXTENSION_POINTS`` below lists them for tools and tests)
     @home_panel("feature/_home.html", order=50)
     def card(user, today: date) -> dict | None     the template's context; None: not for this person
 
+``next.py`` — items of the start page's *What to do next* list, ``learning.home.upnext``::
+
+    @next_source("feature", order=50)
+    def items(user, today: date) -> Iterable[NextItem]     a fixed number of set-based queries
+
 ``retention.py`` — records deleted after a period, ``learning.transparency.retention``::
 
     @retention_rule("name", "settings.key_days", order=50)
@@ -83,6 +88,7 @@ EXTENSION_POINTS = (
     ExtensionPoint("metrics", "learning.metrics.services:metric_source", "a metric source"),
     ExtensionPoint("calendar", "learning.notifications.calendar:calendar_source", "a calendar source"),
     ExtensionPoint("cards", "learning.home.panels:home_panel", "a card on the home page"),
+    ExtensionPoint("next", "learning.home.upnext:next_source", "items of the What to do next list"),
     ExtensionPoint("retention", "learning.transparency.retention:retention_rule", "a retention rule"),
     ExtensionPoint("roadmap", "learning.phases.services:roadmap_figure", "a figure on the roadmap"),
     ExtensionPoint("receivers", "learning.org.signals:people_changed.connect", "a receiver of a signal"),

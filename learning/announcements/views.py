@@ -258,7 +258,7 @@ def _edit(announcement: Announcement | None):
             show_on_form(form, error, default="title")
         else:
             flash(_("The announcement has been saved.") if announcement is None
-                  else _("The changes have been saved."), "success")
+                  else _("The changes have been saved."), "saved")
             return redirect(url_for("announcements.manage_detail", announcement_id=saved.id))
     published = announcement is not None and announcement.publish_at is not None and announcement.publish_at <= utcnow()
     return render_template("announcements/manage/form.html", form=form, announcement=announcement,

@@ -19,6 +19,7 @@ from learning.demo.programme import load_phases
 from learning.demo.surveys import load_surveys
 from learning.org.models import Department, Team, User
 from learning.roles import Role
+from learning.settings.models import PlatformSetting
 
 DEMO_PASSWORD = "demo"
 MAIL_DOMAIN = "musterhausen.example"
@@ -120,6 +121,8 @@ def load_demo(today: date, seed: int = 2030) -> dict[str, int]:
         for team_name in team_names[1:]:
             if head not in teams[team_name].managers:
                 teams[team_name].managers.append(head)
+    # Administration → Organisation: the name in the header, on certificates, in mails and on prints.
+    db.session.add(PlatformSetting(key="organisation.name", value="Gemeinde Musterhausen"))
     db.session.commit()
     phases = load_phases(today)
     learning = load_learning(today, phases)

@@ -1,5 +1,7 @@
 """Demo feedback: questions, ideas, concerns and praise from the staff of Gemeinde Musterhausen.
 
+Two posts are in the general channel, which belongs to no phase.
+
 Posts in the done phase "onlinedienste" and the active phase "e-akte" went through the whole
 workflow, so that their "You said, we did" pages have content; paul answers for the project group.
 Status changes older than three days count as already delivered; newer ones wait for the reminders.
@@ -113,6 +115,17 @@ POSTS = [
      "Bisher liegt meine Personalakte verschlossen im Personalamt. Wer wird die digitale Akte sehen können – "
      "auch meine Führungskraft?", 10,
      [("under_review", 1, "")], None, []),
+    # The general channel (no phase): the platform and the change as a whole.
+    (None, "question", ("Kasse", 1), 20, "Kann ich die Lernplattform auch auf dem Diensthandy nutzen?",
+     "Im Außendienst habe ich oft nur das Diensthandy dabei. Funktionieren die Kurse auch dort?", 7,
+     [("answered", 2, "")],
+     (2, "Ja. Die Plattform ist für kleine Bildschirme gebaut; Kurse, Quiz und Befragungen gehen auch auf dem "
+         "Diensthandy. Für längere Lektionen empfehlen wir trotzdem den Arbeitsplatz."),
+     []),
+    (None, "idea", ("Bürgerbüro", 2), 5, "Sprechstunde der Projektgruppe einmal im Monat",
+     "Manche Fragen lassen sich im Gespräch schneller klären als schriftlich. Wie wäre eine offene Sprechstunde "
+     "der Projektgruppe, zum Beispiel am ersten Dienstag im Monat?", 5,
+     [], None, [("anna", 1, "Gute Idee, ich wäre dabei.")]),
 ]
 
 DELIVERED_AFTER_DAYS = 3
@@ -142,13 +155,13 @@ def load_feedback(today: date, phases: dict[str, RolloutPhase], seed: int = 2030
 
     count = 0
     for slug, kind, who, days_ago, title, body, votes, steps, reply, comments in POSTS:
-        phase = phases.get(slug)
-        if phase is None:
+        phase = phases.get(slug) if slug is not None else None  # None: the general channel
+        if slug is not None and phase is None:
             continue
         author = person(who)
         posted_on = today - timedelta(days=days_ago)
-        post = FeedbackPost(phase_id=phase.id, kind=kind, title=title, body=body, anonymous=author is None,
-                            author_id=author.id if author else None, created_on=posted_on,
+        post = FeedbackPost(phase_id=phase.id if phase else None, kind=kind, title=title, body=body,
+                            anonymous=author is None, author_id=author.id if author else None, created_on=posted_on,
                             created_at=_at(posted_on, 8 + rng.randint(0, 8)) if author else None,
                             status="new", vote_count=0)
         db.session.add(post)

@@ -30,8 +30,8 @@ class PostForm(FlaskForm):
         validators=[DataRequired(message=_l("Please enter your text.")),
                     Length(max=BODY_MAX, message=_l("The text may be at most %(max)d characters long.")),
                     RenderableMarkdown()],
-        description=_l("At most %(max)d characters. You can use Markdown: **bold**, *italic*, lists with - "
-                       "and links.", max=BODY_MAX),
+        description=_l("At most %(max)d characters. Write as in an e-mail: a blank line starts a new paragraph, "
+                       "a line starting with a dash (-) becomes a list item.", max=BODY_MAX),
         render_kw={"rows": 8, "maxlength": BODY_MAX},
     )
     anonymous = BooleanField(
@@ -50,7 +50,7 @@ class CommentForm(FlaskForm):
         validators=[DataRequired(message=_l("Please enter your comment.")),
                     Length(max=COMMENT_MAX, message=_l("A comment may be at most %(max)d characters long.")),
                     RenderableMarkdown()],
-        description=_l("At most %(max)d characters; Markdown is possible. Comments show your name.", max=COMMENT_MAX),
+        description=_l("At most %(max)d characters. Comments show your name.", max=COMMENT_MAX),
         render_kw={"rows": 5, "maxlength": COMMENT_MAX},
     )
 

@@ -1,4 +1,7 @@
-"""Feedback channels: one per rollout phase, with posts, votes, comments and a status history.
+"""Feedback channels: one per rollout phase and one general channel, with posts, votes, comments, a status history.
+
+A post of the general channel belongs to no phase (``phase_id`` is NULL): questions about the
+platform or the change as a whole. Its channel's slug in URLs is ``GENERAL_CHANNEL``.
 
 Anonymity: an anonymous post stores no author and no exact time. ``author_id`` is NULL and
 ``created_at`` is NULL; only ``created_on``, the organisation's calendar day, is kept (for every
@@ -23,6 +26,7 @@ from learning.org.models import User
 from learning.pagecache import Shown
 from learning.phases.models import RolloutPhase
 
+GENERAL_CHANNEL = "general"  # the URL slug of the channel that belongs to no phase
 TITLE_MAX = 150
 BODY_MAX = 5000
 COMMENT_MAX = 3000
@@ -88,7 +92,8 @@ class FeedbackPost(db.Model):
     __tablename__ = "feedback_post"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phase_id: Mapped[int] = mapped_column(ForeignKey("rollout_phase.id"), index=True)
+    # NULL: the general channel, which belongs to no phase
+    phase_id: Mapped[int | None] = mapped_column(ForeignKey("rollout_phase.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     body: Mapped[str] = mapped_column(Text)  # Markdown
@@ -103,7 +108,7 @@ class FeedbackPost(db.Model):
     created_on: Mapped[date] = mapped_column(index=True)  # the local calendar day, for every post
     created_at: Mapped[datetime | None]  # exact time for named posts only; NULL when anonymous
 
-    phase: Mapped[RolloutPhase] = relationship()
+    phase: Mapped[RolloutPhase | None] = relationship()
     author: Mapped[User | None] = relationship()
     comments: Mapped[list[FeedbackComment]] = relationship(
         back_populates="post", order_by="FeedbackComment.id", cascade="all, delete-orphan", passive_deletes=True,
@@ -117,6 +122,11 @@ class FeedbackPost(db.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def channel_slug(self) -> str:
+        """The slug of the post's channel in URLs: its phase's, or the general channel's."""
+        return self.phase.slug if self.phase_id is not None else GENERAL_CHANNEL
 
     @property
     def kind_label(self) -> str:

@@ -77,7 +77,7 @@ def status_change_still_due(items: Sequence[Pending], ctx: PlanContext) -> dict[
                 continue
         elif (post.id, item.user_id) not in following:
             continue
-        result[item.id] = {"post_id": post.id, "channel": post.phase.slug, "title": post.title,
+        result[item.id] = {"post_id": post.id, "channel": post.channel_slug, "title": post.title,
                            "from_status": change.from_status, "to_status": change.to_status,
                            "reason": change.reason or ""}
     return result

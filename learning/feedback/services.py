@@ -28,6 +28,7 @@ from learning.feedback.models import (
     BODY_MAX,
     CLOSED_STATUSES,
     COMMENT_MAX,
+    GENERAL_CHANNEL,
     HIDDEN,
     OPEN_STATUSES,
     REASON_MAX,
@@ -97,8 +98,33 @@ def _visible_to(user):
 
 # Channels -------------------------------------------------------------------------------------
 
-def channel_for(slug: str) -> RolloutPhase:
-    """The phase whose channel ``slug`` names; ``NotFound`` otherwise."""
+class GeneralChannel:
+    """The channel that belongs to no rollout phase: the platform and the change as a whole.
+
+    It stands where a channel's phase stands (``id``, ``slug``, ``title``, ``period``), so every
+    service and page of a channel serves it too: its posts are those whose ``phase_id`` is NULL
+    (``FeedbackPost.phase_id == channel.id`` compares with ``IS NULL`` for it).
+    """
+
+    id = None
+    slug = GENERAL_CHANNEL
+    period = None
+    title_en = None
+    general = True
+
+    @property
+    def title(self) -> str:
+        return _("General")
+
+
+GENERAL = GeneralChannel()
+Channel = RolloutPhase | GeneralChannel
+
+
+def channel_for(slug: str) -> Channel:
+    """The channel ``slug`` names: the general one or a phase's; ``NotFound`` otherwise."""
+    if slug == GENERAL_CHANNEL:
+        return GENERAL
     phase = db.session.scalar(select(RolloutPhase).where(RolloutPhase.slug == slug))
     if phase is None:
         raise NotFound(_("This feedback channel does not exist."))
@@ -107,13 +133,13 @@ def channel_for(slug: str) -> RolloutPhase:
 
 @dataclass
 class ChannelSummary:
-    phase: RolloutPhase
+    phase: Channel
     open_posts: int
     posts: int
 
 
 def channels() -> list[ChannelSummary]:
-    """Every phase with the number of its open and of all its visible posts (two queries)."""
+    """The general channel, then every phase, with the number of open and of all visible posts (two queries)."""
     phases = db.session.scalars(select(RolloutPhase).order_by(RolloutPhase.period, RolloutPhase.title)).all()
     counts = {row.phase_id: row for row in db.session.execute(
         select(FeedbackPost.phase_id, func.count().label("posts"),
@@ -122,18 +148,18 @@ def channels() -> list[ChannelSummary]:
         .where(FeedbackPost.hidden.is_(False)).group_by(FeedbackPost.phase_id)
     )}
     return [ChannelSummary(p, int(counts[p.id].open_posts) if p.id in counts else 0,
-                           int(counts[p.id].posts) if p.id in counts else 0) for p in phases]
+                           int(counts[p.id].posts) if p.id in counts else 0) for p in [GENERAL, *phases]]
 
 
 @dataclass
 class ChannelPage:
-    phase: RolloutPhase
+    phase: Channel
     page: Page  # of FeedbackPost
     voted: set[int] = field(default_factory=set)
     comments: dict[int, int] = field(default_factory=dict)
 
 
-def channel_page(user: User, phase: RolloutPhase, *, kind: str = "", status: str = "", q: str = "",
+def channel_page(user: User, phase: Channel, *, kind: str = "", status: str = "", q: str = "",
                  sort: str = "newest", page: int = 1, per_page: int = PER_PAGE) -> ChannelPage:
     """One page of a channel's posts, filtered and sorted, with the person's votes and comment counts.
 
@@ -169,7 +195,7 @@ def channel_page(user: User, phase: RolloutPhase, *, kind: str = "", status: str
     return ChannelPage(phase=phase, page=result, voted=voted, comments=comments)
 
 
-def top_open_posts(phase: RolloutPhase, limit: int = 3) -> dict:
+def top_open_posts(phase: Channel, limit: int = 3) -> dict:
     """The most-voted open posts of a phase and how many are open, for the phase page (two queries)."""
     visible_open = (FeedbackPost.phase_id == phase.id, FeedbackPost.hidden.is_(False),
                     FeedbackPost.status.in_(OPEN_STATUSES))
@@ -183,7 +209,7 @@ def top_open_posts(phase: RolloutPhase, limit: int = 3) -> dict:
 
 # One post ---------------------------------------------------------------------------------------
 
-def post_for(user: User, phase: RolloutPhase, post_id: int) -> FeedbackPost:
+def post_for(user: User, phase: Channel, post_id: int) -> FeedbackPost:
     """The post with its comments and history, if the person may see it; ``NotFound`` otherwise."""
     post = db.session.scalar(
         select(FeedbackPost).where(FeedbackPost.id == post_id, FeedbackPost.phase_id == phase.id)
@@ -220,7 +246,7 @@ def allowed_transitions(post: FeedbackPost) -> tuple[PostStatus, ...]:
 
 # Writing ----------------------------------------------------------------------------------------
 
-def create_post(user: User, phase: RolloutPhase, *, kind: str, title: str, body: str, anonymous: bool,
+def create_post(user: User, phase: Channel, *, kind: str, title: str, body: str, anonymous: bool,
                 today: date | None = None) -> FeedbackPost:
     """Publish a post in the phase's channel; an anonymous one keeps no trace of its author."""
     if kind not in PostKind.__members__.values():
@@ -421,7 +447,7 @@ class DoneItem:
     change: FeedbackStatusChange | None  # the change that brought the post to its status
 
 
-def you_said_we_did(phase: RolloutPhase) -> dict[PostStatus, list[DoneItem]]:
+def you_said_we_did(phase: Channel) -> dict[PostStatus, list[DoneItem]]:
     """Implemented, in-progress and planned posts of a phase with the project group's answer (three queries)."""
     posts = db.session.scalars(
         select(FeedbackPost).where(FeedbackPost.phase_id == phase.id, FeedbackPost.hidden.is_(False),

@@ -13,6 +13,7 @@ from learning.home import bp
 from learning.home.forms import LanguageForm
 from learning.home.panels import panels_for
 from learning.home.services import managed_teams, my_colleagues, org_figures, recent_audit
+from learning.home.upnext import next_items
 from learning.i18n import local_today
 from learning.pagecache import per_person_page
 from learning.roles import Role
@@ -31,8 +32,8 @@ def _shows_only_own_data() -> bool:
 def index():
     user = current_user
     today = local_today()
-    context = {"my_team": my_colleagues(user), "learning": my_learning(user, today),
-               "panels": panels_for(user, today)}
+    context = {"next": next_items(user, today), "my_team": my_colleagues(user),
+               "learning": my_learning(user, today), "panels": panels_for(user, today)}
     if user.has_role(Role.MANAGER):
         context["managed"] = managed_teams(user)
     if user.has_role(Role.PROJECT_GROUP, Role.ADMIN):
@@ -82,6 +83,13 @@ def healthz():
 @allow(PUBLIC)
 def accessibility():
     return render_template("home/accessibility.html")
+
+
+@bp.route("/glossary")
+@allow(AUTHENTICATED)
+def glossary():
+    """Plain-language explanations of the survey and dashboard terms (``ui.term`` links here)."""
+    return render_template("home/glossary.html")
 
 
 @bp.route("/favicon.ico")

@@ -4,7 +4,8 @@ A feature registers a kind in its module ``learning/<feature>/reminders.py`` (im
 ``learning.plugins.discover``, like every plug-in)::
 
     task_due = reminder_kind("onboarding.task_due", label=_l("Onboarding task due"),
-                             description=_l("..."), optional=True, lookback_days=30)
+                             description=_l("..."), optional=True, lookback_days=30,
+                             applies_to=shows_in_navigation)   # optional: whom it can concern
 
     @task_due.planner
     def plan_task_due(ctx: PlanContext) -> Iterable[Planned]:
@@ -51,7 +52,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -137,6 +138,11 @@ class ReminderKind:
     describe: Describer | None = None
     after_planning: Callable[[PlanContext, list[Planned]], None] | None = None
     still_open: ShownWhile | None = None  # None: the notification stays listed until read
+    # Whom the kind can concern at all (user -> bool); the settings list a kind only to them. None: everyone.
+    applies_to: Callable[[Any], bool] | None = None
+
+    def concerns(self, user) -> bool:
+        return self.applies_to is None or bool(self.applies_to(user))
 
     # Decorators, so that a feature module reads like a table of contents.
     def planner(self, function: Planner) -> Planner:
@@ -169,10 +175,15 @@ _KINDS: dict[str, ReminderKind] = {}
 
 
 def reminder_kind(name: str, *, label, description="", optional: bool = True, order: int = 50,
-                  lookback_days: int | Callable[[Any], int] = 31) -> ReminderKind:
-    """Register (or replace) the reminder kind ``name``; attach its functions with the decorators."""
+                  lookback_days: int | Callable[[Any], int] = 31,
+                  applies_to: Callable[[Any], bool] | None = None) -> ReminderKind:
+    """Register (or replace) the reminder kind ``name``; attach its functions with the decorators.
+
+    ``applies_to(user)`` says whether the kind can concern a person at all (e.g. managers only);
+    the notification settings list it only to them.
+    """
     kind = ReminderKind(name=name, label=label, description=description, optional=optional, order=order,
-                        lookback_days=lookback_days)
+                        lookback_days=lookback_days, applies_to=applies_to)
     _KINDS[name] = kind
     return kind
 
@@ -188,8 +199,9 @@ def kind_named(name: str) -> ReminderKind | None:
     return _KINDS.get(name)
 
 
-def optional_kinds() -> list[ReminderKind]:
-    return [k for k in registered_kinds() if k.optional]
+def optional_kinds(user=None) -> list[ReminderKind]:
+    """The kinds a person may switch off; with ``user``, only those that can concern them."""
+    return [k for k in registered_kinds() if k.optional and (user is None or k.concerns(user))]
 
 
 # Planning -----------------------------------------------------------------------------------------
@@ -227,22 +239,28 @@ def _insert_statement():
 
 
 def _queue(kind: ReminderKind, rows: list[Planned], now: datetime) -> int:
-    """Insert the rows, ignoring those already there; return how many were new.
+    """Insert the rows, ignoring those already there; return how many were new."""
+    return len(_queue_returning(kind, rows, now))
+
+
+def _queue_returning(kind: ReminderKind, rows: list[Planned], now: datetime) -> list:
+    """Insert the rows, ignoring those already there; return the new ones (id, user_id, subject_key, ...).
 
     One compiled INSERT ... ON CONFLICT DO NOTHING RETURNING, which SQLAlchemy sends in batches
-    ("insertmanyvalues"); the ids returned are those of the rows actually inserted.
+    ("insertmanyvalues"); the rows returned are those actually inserted.
     """
     if not rows:
-        return 0
+        return []
     statement = (_insert_statement()
                  .on_conflict_do_nothing(index_elements=["user_id", "kind", "subject_key", "period_key"])
-                 .returning(Outbox.id))
+                 .returning(Outbox.id, Outbox.user_id, Outbox.subject_key, Outbox.period_key, Outbox.payload,
+                            Outbox.mandatory))
     values = [{"user_id": r.user_id, "kind": kind.name, "subject_key": r.subject_key, "period_key": r.period_key,
                "payload": r.payload, "mandatory": r.mandatory, "status": OutboxStatus.QUEUED.value,
                "planned_at": now, "next_attempt_at": now, "attempts": 0, "deferrals": 0} for r in rows]
-    inserted = 0
+    inserted = []
     for start in range(0, len(values), INSERT_CHUNK):
-        inserted += len(db.session.execute(statement, values[start:start + INSERT_CHUNK]).all())
+        inserted += db.session.execute(statement, values[start:start + INSERT_CHUNK]).all()
     return inserted
 
 
@@ -299,6 +317,43 @@ def plan_reminders(now: datetime | None = None, *, dry_run: bool = False,
     logger.info("Reminders planned%s: %d due, %d new", " (dry run)" if dry_run else "", result.considered,
                 result.new)
     return result
+
+
+def announce_now(kind_name: str, rows: Iterable[Planned], now: datetime | None = None) -> int:
+    """Queue reminders the moment their cause happens and show them in the notification centre at once.
+
+    For news a person should not wait for (a course just assigned to them): the rows are queued as
+    a planner's would be (conflict-ignore on the outbox key, so never twice), the kind's checker
+    makes their details, and each person who has not switched the kind off gets the notification
+    now. The sender mails the rows later with the person's next digest; their ``notified_at`` is
+    set, so it does not notify again. Flushes only: runs in the caller's unit of work, and nothing
+    is shown if that rolls back. A fixed number of queries per ``INSERT_CHUNK`` rows.
+    Returns how many notifications were added.
+    """
+    from learning.notifications.services import Delivered, add_notifications, preferences_for
+
+    kind = kind_named(kind_name)
+    if kind is None or kind.still_due is None:
+        raise LookupError(f"unknown reminder kind {kind_name!r}")
+    ctx = PlanContext.at(now)
+    rows = _unique(rows)
+    notified = 0
+    for start in range(0, len(rows), INSERT_CHUNK):
+        queued = [Pending(r.id, r.user_id, r.subject_key, r.period_key, r.payload or {}, r.mandatory)
+                  for r in _queue_returning(kind, rows[start:start + INSERT_CHUNK], ctx.now)]
+        if not queued:
+            continue
+        details = kind.still_due(queued, ctx)
+        preferences = preferences_for({item.user_id for item in queued})
+        delivered = [Delivered(item.id, item.user_id, kind.name, item.subject_key, details[item.id])
+                     for item in queued if item.id in details
+                     and preferences[item.user_id].wants(kind.name, item.mandatory or not kind.optional)]
+        notified += add_notifications(delivered, ctx.now)
+        if delivered:
+            db.session.execute(update(Outbox).where(Outbox.id.in_([d.outbox_id for d in delivered]))
+                               .values(notified_at=ctx.now))
+    db.session.flush()
+    return notified
 
 
 def retention_floor_days() -> int:

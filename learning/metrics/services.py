@@ -40,6 +40,8 @@ class Metric:
     per_unit: bool = True
     # (act below, good from) for the heatmap's colours where the unit has no obvious scale
     bands: tuple[float, float] | None = None
+    # The anchor of its explanation on the glossary page (home.glossary), for jargon such as the eNPS.
+    term: str | None = None
 
 
 @dataclass(frozen=True)

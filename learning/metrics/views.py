@@ -47,7 +47,7 @@ def format_metric(metric: Metric, value: float | None) -> str:
     if metric.unit == "hours":
         return f"{format_decimal(value, format='#,##0.#')} h"
     if metric.unit == "barrier":
-        return construct_label(ADKAR_ELEMENTS[int(value) - 1]) if value else _("none")
+        return construct_label(ADKAR_ELEMENTS[int(value) - 1]) if value else _("none found")
     if metric.unit == "score7":
         return _("%(value)s of 7", value=format_decimal(value, format="0.0"))
     if metric.unit == "nps":

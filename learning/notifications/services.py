@@ -80,16 +80,17 @@ def _row_for(user: User) -> NotificationPreference:
 
 
 def save_preferences(user: User, *, digest: str, enabled_kinds: list[str]) -> Preferences:
-    """Store how the person wants reminders; optional kinds not enabled are switched off."""
+    """Store how the person wants reminders; listed optional kinds not enabled are switched off."""
     if digest not in {d.value for d in Digest}:
         raise ServiceError(_("Please choose how often you want to get mail."))
-    optional = {kind.name for kind in optional_kinds()}
-    unknown = set(enabled_kinds) - optional
+    listed = {kind.name for kind in optional_kinds(user)}  # the kinds the settings show this person
+    unknown = set(enabled_kinds) - listed
     if unknown:
         raise ServiceError(_("Please choose only from the reminders listed."))
     row = _row_for(user)
     row.digest = digest
-    row.muted_kinds = sorted(optional - set(enabled_kinds))
+    # Kinds not listed (they cannot concern the person now) keep their earlier choice.
+    row.muted_kinds = sorted((listed - set(enabled_kinds)) | (set(row.muted_kinds or ()) - listed))
     db.session.flush()
     logger.info("Reminder preferences of %s: %s, muted %s", user.id, digest, row.muted_kinds)
     return _from_row(row)

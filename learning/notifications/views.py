@@ -88,7 +88,7 @@ def _calendar_url(token: str | None) -> str | None:
 @allow(AUTHENTICATED)
 def preferences():
     current = preferences_of(current_user.id)
-    kinds = optional_kinds()
+    kinds = optional_kinds(current_user)
     form = PreferencesForm(kinds=kinds, data={
         "digest": current.digest, "kinds": [k.name for k in kinds if k.name not in current.muted]})
     if form.validate_on_submit():
@@ -98,7 +98,7 @@ def preferences():
         except ServiceError as error:
             show_on_form(form, error, default="kinds")
         else:
-            flash(_("Your notification settings are saved."), "success")
+            flash(_("Your notification settings are saved."), "saved")
             return redirect(url_for("notifications.preferences"))
     config = current_app.config
     return render_template("notifications/preferences.html", form=form, kinds=kinds, action_form=ActionForm(),

@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from learning.db import db
 from learning.i18n import due_in_words
 from learning.messaging.reminders import Entry, Pending, PlanContext, Planned, reminder_kind, week_key
+from learning.onboarding.access import shows_in_navigation
 from learning.onboarding.models import Journey, JourneyTask, OwnerRole, assignment_due_on
 from learning.org.models import User, UserRole, team_manager
 from learning.roles import Role
@@ -35,15 +36,16 @@ from learning.training.models import CourseCompletion
 BUDDY_NOTICE_DAYS = 14  # managers hear about a missing buddy from two weeks before the start date
 
 task_due = reminder_kind(
-    "onboarding.task_due", label=_l("Onboarding task due"), order=20,
+    "onboarding.task_due", label=_l("Onboarding task due"), order=20, applies_to=shows_in_navigation,
     description=_l("A few days before and on the day a task of yours for a new colleague (or for your own start) "
                    "is due."))
 task_overdue = reminder_kind(
-    "onboarding.task_overdue", label=_l("Onboarding task overdue"), order=21,
+    "onboarding.task_overdue", label=_l("Onboarding task overdue"), order=21, applies_to=shows_in_navigation,
     lookback_days=lambda config: config["REMINDER_OVERDUE_EVERY_DAYS"] * config["REMINDER_OVERDUE_TIMES"] + 1,
     description=_l("When an onboarding task of yours is past its due date, repeated a few times."))
 buddy_missing = reminder_kind(
     "onboarding.buddy_missing", label=_l("New colleague without a buddy"), order=22, lookback_days=8,
+    applies_to=lambda user: user.has_role(Role.MANAGER),
     description=_l("For managers: once a week while a new colleague in one of their teams who starts soon has no "
                    "buddy."))
 

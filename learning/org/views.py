@@ -119,7 +119,7 @@ def _save_person(form: PersonForm, user: User | None):
     if created:
         flash(_("%(name)s has been created.", name=user.full_name), "success")
     else:
-        flash(_("The changes to %(name)s have been saved.", name=user.full_name), "success")
+        flash(_("The changes to %(name)s have been saved.", name=user.full_name), "saved")
     _warn_past_start(form.start_date.data, before)
     return redirect(url_for("org.user_edit", user_id=user.id))
 
@@ -184,7 +184,7 @@ def user_invite(user_id: int):
         except MailError:
             flash(_("The email could not be sent right now. Please try again later."), "danger")
         else:
-            flash(_("An email with a link to set a password has been sent to %(email)s.", email=user.email), "success")
+            flash(_("An email with a link to set a password has been sent to %(email)s.", email=user.email), "sent")
     return redirect(url_for("org.user_edit", user_id=user.id))
 
 
@@ -215,7 +215,7 @@ def unit_department(department_id: int | None):
         except ServiceError as exc:
             show_on_form(form, exc, default="name")
         else:
-            flash(_("The department has been saved."), "success")
+            flash(_("The department has been saved."), "saved")
             return redirect(url_for("org.units"))
     return render_template("org/department_form.html", form=form, department=department)
 
@@ -245,7 +245,7 @@ def unit_team(team_id: int | None):
         except ServiceError as exc:
             show_on_form(form, exc, default="name")
         else:
-            flash(_("The team has been saved."), "success")
+            flash(_("The team has been saved."), "saved")
             return redirect(url_for("org.units"))
     return render_template("org/team_form.html", form=form, team=team)
 

@@ -93,7 +93,7 @@ def edit(phase_slug: str | None):
         except ServiceError as error:
             show_on_form(form, error, default="slug")
         else:
-            flash(_("The phase has been saved."), "success")
+            flash(_("The phase has been saved."), "saved")
             return redirect(url_for("phases.phase", phase_slug=saved.slug))
     return render_template("phases/edit.html", form=form, phase=found)
 
@@ -131,7 +131,7 @@ def faq_edit(phase_slug: str, faq_id: int):
         except ServiceError as error:
             show_on_form(form, error, default="question")
         else:
-            flash(_("The question has been saved."), "success")
+            flash(_("The question has been saved."), "saved")
             return redirect(url_for("phases.faq", phase_slug=found.slug))
     return render_template("phases/faq_edit.html", phase=found, entry=entry, form=form)
 

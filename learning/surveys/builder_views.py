@@ -134,7 +134,7 @@ def edit(survey_id: int):
         except ServiceError as error:
             show_on_form(form, error, default="title")
         else:
-            flash(_("The settings have been saved."), "success")
+            flash(_("The settings have been saved."), "saved")
             return redirect(url_for("surveys.manage", survey_id=survey.id))
     floor = thresholds_floor()
     return render_template("surveys/edit.html", survey=survey, form=form, floor=floor)
@@ -203,7 +203,7 @@ def section_edit(survey_id: int, survey_section_id: int):
         except ServiceError as error:
             show_on_form(form, error, default="title")
         else:
-            flash(_("The section has been saved."), "success")
+            flash(_("The section has been saved."), "saved")
             return _back_to_questions(survey, f"section-{section.id}")
     return render_template("surveys/section.html", survey=survey, section=section, form=form)
 
@@ -259,7 +259,7 @@ def _save_question(survey: Survey, form: QuestionForm, question):
     except ServiceError as error:
         show_on_form(form, error, default="text")
         return _question_page(survey, form, question)
-    flash(_("The question has been saved."), "success")
+    flash(_("The question has been saved."), "saved")
     return _back_to_questions(survey, f"question-{saved.id}")
 
 

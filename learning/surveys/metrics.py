@@ -27,12 +27,13 @@ RESPONSE_RATE = Metric("surveys.response_rate", _l("Survey response rate"), "per
                        _l("People who answered the latest closed round out of the people it was meant for."),
                        survey_based=True)
 READINESS = Metric("surveys.readiness", _l("Readiness index (ADKAR)"), "index", True,
-                   _l("(Mean of the five ADKAR element means − 1) / 4 × 100."), survey_based=True, bands=(50, 75))
+                   _l("(Mean of the five ADKAR element means − 1) / 4 × 100."), survey_based=True, bands=(50, 75),
+                   term="readiness")
 READY = Metric("surveys.ready", _l("Ready for the change"), "percent", True,
                _l("Share of respondents with all five ADKAR elements at 4 or higher."), survey_based=True)
 BARRIER = Metric("surveys.barrier", _l("Barrier point (ADKAR)"), "barrier", True,
                  _l("The first element in the order awareness, desire, knowledge, ability, reinforcement whose "
-                    "mean is 3 or lower: where support should start."), survey_based=True)
+                    "mean is 3 or lower: where support should start."), survey_based=True, term="barrier-point")
 USEFULNESS = Metric("surveys.usefulness", _l("Perceived usefulness"), "score7", True,
                     _l("Mean on 1 to 7 after reverse-keyed items are turned round."), survey_based=True,
                     bands=(4, 5.5))
@@ -40,7 +41,7 @@ EASE = Metric("surveys.ease_of_use", _l("Perceived ease of use"), "score7", True
               _l("Mean on 1 to 7 after reverse-keyed items are turned round."), survey_based=True, bands=(4, 5.5))
 ENPS = Metric("surveys.enps", _l("eNPS"), "nps", True,
               _l("Share answering 9 or 10 minus share answering 0 to 6, on 0 to 10."), survey_based=True,
-              bands=(-10, 10))
+              bands=(-10, 10), term="enps")
 
 
 def _unit(node: tuple) -> tuple[str, int] | None:

@@ -1,4 +1,8 @@
-"""Training reminders: due soon, due today, overdue (repeated), and the managers' escalation digest.
+"""Training reminders: newly assigned, due soon, due today, overdue (repeated), the managers' escalation digest.
+
+A new assignment is announced the moment it is made (``learning.training.rules`` calls
+``announce_now``): in the notification centre at once, by mail with the person's next digest. Its
+planner only catches assignments that were made without that call (none today; a safety net).
 
 Every planner is one query over open assignments; every checker one query over the rows' assignments.
 An assignment is open while it is neither completed nor withdrawn (course archived, no rule matching
@@ -23,10 +27,16 @@ from learning.i18n import due_in_words
 from learning.messaging.reminders import Entry, Pending, PlanContext, Planned, reminder_kind, week_key
 from learning.org.models import Team, User, team_manager
 from learning.training.models import Assignment, Course, CourseCompletion
+from learning.training.rules import ASSIGNED_KIND, assigned_reminder
 
 TEAM_PAGE = "metrics.team"  # the manager's team readiness, where it exists
+ASSIGNED_LOOKBACK_DAYS = 2  # the planner's safety net: assignments of the last days not yet announced
 ESCALATION_LIST_LIMIT = 50  # people listed in one escalation mail; the rest are counted
 
+assigned = reminder_kind(
+    ASSIGNED_KIND, label=_l("New training assigned"), order=9, lookback_days=ASSIGNED_LOOKBACK_DAYS + 1,
+    description=_l("When a course is assigned to you (by a rule or for your first weeks): at once in the "
+                   "notification centre, and by mail with your next digest."))
 due_soon = reminder_kind(
     "training.due_soon", label=_l("Training due soon"), order=10,
     description=_l("A few days before a course you were assigned is due."))
@@ -49,15 +59,20 @@ def _not_completed():
                            CourseCompletion.course_id == Assignment.course_id)
 
 
-def _open_assignments(*columns):
+def _open(*columns):
     """Assignments a person still has to do: not completed, not withdrawn, person active, course offered."""
     return (
         select(*columns)
         .join(User, User.id == Assignment.user_id)
         .join(Course, Course.id == Assignment.course_id)
         .where(User.active, Assignment.completed_at.is_(None), Assignment.unmatched_since.is_(None),
-               Assignment.due_on.is_not(None), Course.archived_at.is_(None), _not_completed())
+               Course.archived_at.is_(None), _not_completed())
     )
+
+
+def _open_assignments(*columns):
+    """Open assignments with a due date (the due reminders are about those)."""
+    return _open(*columns).where(Assignment.due_on.is_not(None))
 
 
 def _assignment_rows(ctx: PlanContext, *conditions):
@@ -105,6 +120,59 @@ def plan_overdue(ctx: PlanContext) -> list[Planned]:
             planned.append(Planned(r.user_id, f"assignment:{r.id}", f"overdue:{r.due_on.isoformat()}:{round_}",
                                    _payload(r), mandatory=r.mandatory))
     return planned
+
+
+# New assignments -----------------------------------------------------------------------------------
+
+@assigned.planner
+def plan_assigned(ctx: PlanContext) -> list[Planned]:
+    """Rule-made assignments of the last days (one query); those announced at once are in the outbox already."""
+    since = ctx.now - timedelta(days=ASSIGNED_LOOKBACK_DAYS)
+    rows = db.session.execute(_open(Assignment.id, Assignment.user_id, Assignment.course_id, Assignment.due_on)
+                              .where(Assignment.rule_id.is_not(None), Assignment.assigned_at >= since,
+                                     Assignment.assigned_at <= ctx.now)).all()
+    return [assigned_reminder(r.id, r.user_id, r.course_id, r.due_on) for r in rows]
+
+
+@assigned.checker
+def assigned_still_open(items: Sequence[Pending], ctx: PlanContext) -> dict[int, dict]:
+    """Rows whose assignment is still open (one query); a course done or withdrawn meanwhile needs no news."""
+    ids = {i for i in map(_assignment_id, items) if i is not None}
+    if not ids:
+        return {}
+    current = {r.id: r for r in db.session.execute(_open(
+        Assignment.id, Assignment.user_id, Assignment.due_on, Assignment.mandatory, Course.slug, Course.title,
+        Course.title_en).where(Assignment.id.in_(ids)))}
+    result = {}
+    for item in items:
+        row = current.get(_assignment_id(item))
+        if row is None or row.user_id != item.user_id:
+            continue
+        result[item.id] = {"assignment_id": row.id, "course_slug": row.slug, "course_title": row.title,
+                           "course_title_en": row.title_en, "due_on": row.due_on.isoformat() if row.due_on else None,
+                           "mandatory": row.mandatory}
+    return result
+
+
+@assigned.shown_while
+def assignment_not_done(notification, today: date):
+    """SQL: the notification's assignment is still open and the person's."""
+    return _open(Assignment.id).where(Assignment.id == notification.details["assignment_id"].as_integer(),
+                                      Assignment.user_id == notification.user_id).exists()
+
+
+@assigned.describer
+def describe_assigned(details: dict, today: date) -> Entry:
+    if details.get("due_on"):
+        due_on = date.fromisoformat(details["due_on"])
+        detail = _("A course was assigned to you. Due on %(date)s (%(when)s).", date=format_date(due_on, "long"),
+                   when=due_in_words(due_on, today))
+    else:
+        detail = _("A course was assigned to you.")
+    if details.get("mandatory"):
+        detail += " " + _("This training is mandatory.")
+    return Entry(title=_course_title(details), detail=detail, endpoint="training.course",
+                 values={"slug": details["course_slug"]})
 
 
 # Re-check at send time ----------------------------------------------------------------------------

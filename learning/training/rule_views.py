@@ -93,7 +93,7 @@ def rule_edit(rule_id: int | None):
         except ServiceError as error:
             show_on_form(form, error, default="course_id")
         else:
-            flash(_("The rule has been saved and applied."), "success")
+            flash(_("The rule has been saved and applied."), "saved")
             _flash_result(result)
             return redirect(url_for("training.rule_edit", rule_id=saved.id))
     counts = rule_summary().get(rule.id, RuleCounts()) if rule else None

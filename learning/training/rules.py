@@ -21,6 +21,7 @@ from datetime import date
 from sqlalchemy import bindparam, delete, select, union, update
 
 from learning.db import db, unit_of_work, utcnow
+from learning.messaging.reminders import Planned, announce_now
 from learning.org.audience import AudienceKind, kind_of, matcher, population
 from learning.org.models import User
 from learning.phases.models import RolloutPhase, phase_department
@@ -197,7 +198,7 @@ def _insert_statement():
     return (
         insert(table)
         .on_conflict_do_nothing(index_elements=[table.c.user_id, table.c.course_id])
-        .returning(table.c.id)
+        .returning(table.c.id, table.c.user_id, table.c.course_id, table.c.due_on)
     )
 
 
@@ -205,14 +206,34 @@ def insert_assignments(rows: list[dict]) -> int:
     """Insert assignments, skipping any (user, course) that exists already; return how many were new.
 
     Rows carry user_id, course_id, rule_id, mandatory, assigned_on, due_on. Safe against a
-    concurrent run: the database, not this process, decides which row wins.
+    concurrent run: the database, not this process, decides which row wins. Each new assignment
+    is announced to its person at once (``announce_assignments``).
     """
     if not rows:
         return 0
     now = utcnow()
     params = [{"assigned_at": now, "started_at": None, "completed_at": None, "unmatched_since": None, **row}
               for row in rows]
-    return len(db.session.execute(_insert_statement(), params).all())
+    new = db.session.execute(_insert_statement(), params).all()
+    announce_assignments(new)
+    return len(new)
+
+
+ASSIGNED_KIND = "training.assigned"  # the reminder kind (learning/training/reminders.py)
+
+
+def assigned_reminder(assignment_id: int, user_id: int, course_id: int, due_on: date | None) -> Planned:
+    """The reminder that announces one new assignment (at most once per assignment)."""
+    return Planned(user_id, f"assignment:{assignment_id}", "assigned",
+                   {"assignment_id": assignment_id, "course_id": course_id,
+                    "due_on": due_on.isoformat() if due_on else None})
+
+
+def announce_assignments(new) -> int:
+    """Tell people about their new assignments (rows of id, user_id, course_id, due_on): in the
+    notification centre at once, by mail with their next digest; in the caller's unit of work."""
+    return announce_now(ASSIGNED_KIND, [assigned_reminder(r.id, r.user_id, r.course_id, r.due_on) for r in new],
+                        utcnow())
 
 
 def assign_by_rules(today: date, user_ids: set[int] | None = None) -> RuleResult:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, send_from_directory, url_for
-from flask_babel import format_datetime, get_locale, to_user_timezone
+from flask_babel import format_datetime, get_locale, ngettext, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -181,11 +181,22 @@ def complete_lesson_action(slug: str, lesson: str):
         flash(_("Congratulations: you have completed “%(course)s”. Your certificate is ready.",
                 course=course.localized("title", _locale())), "success")
         return redirect(url_for("training.course", slug=course.slug))
-    flash(_("“%(lesson)s” is marked as done.", lesson=current.localized("title", _locale())), "success")
     lessons = course.active_lessons
     index = lessons.index(current)
     if index + 1 < len(lessons):
+        flash(_("“%(lesson)s” is marked as done.", lesson=current.localized("title", _locale())), "success")
         return redirect(url_for("training.lesson", slug=course.slug, lesson=lessons[index + 1].slug))
+    # The last lesson: say what is still missing for the course, not just "done".
+    progress = course_progress(current_user, course)
+    missing = progress.total - progress.done
+    if missing:
+        flash(ngettext("You have reached the last lesson. Still missing: %(num)d lesson.",
+                       "You have reached the last lesson. Still missing: %(num)d lessons.", missing), "open")
+    elif course.has_quiz and not progress.passed:
+        flash(_("You have done every lesson. Still missing: the quiz. Pass it to complete the course and get "
+                "your certificate."), "open")
+    else:
+        flash(_("“%(lesson)s” is marked as done.", lesson=current.localized("title", _locale())), "success")
     return redirect(url_for("training.course", slug=course.slug))
 
 

@@ -130,3 +130,43 @@ def test_the_new_pages_pass_axe(live_server, new_context, username, language):
         assert page.locator("main .kern-alert--danger").count() == 1
         problems += run_axe(page, language)
     assert not problems, "\n".join(problems)
+
+
+def test_a_new_assignment_is_announced_at_once(live_server, new_context):
+    """A rule gives anna a new course: the bell counts it and the centre names it before any job runs."""
+    from datetime import date
+
+    from learning.db import unit_of_work
+    from learning.org.audience import AudienceKind
+    from learning.training.models import Assignment, AssignmentRule, Course
+    from learning.training.rules import assign_by_rules
+
+    app = live_server.app
+    before = _unread(app, "anna")
+    with app.app_context():
+        anna = db.session.scalar(select(User).where(User.username == "anna"))
+        assigned = set(db.session.scalars(select(Assignment.course_id).where(Assignment.user_id == anna.id)))
+        course = db.session.scalars(select(Course).where(Course.archived_at.is_(None), Course.id.not_in(assigned))
+                                    .order_by(Course.id)).first()
+        title = course.title
+        with unit_of_work():
+            db.session.add(AssignmentRule(course_id=course.id, audience=str(AudienceKind.EVERYONE), audience_values=[],
+                                          mandatory=True, due_rule="assigned+21", active=True))
+            db.session.flush()
+            assign_by_rules(date.today())
+        db.session.remove()
+    assert _unread(app, "anna") == before + 1
+
+    context, _watcher = new_context(viewport={"width": 360, "height": 640}, bypass_csp=True)
+    page = context.new_page()
+    login_as(page, "anna")
+    bell = page.get_by_role("link", name=f"Benachrichtigungen, {before + 1} ungelesen")
+    with page.expect_navigation():
+        bell.click()
+    text = page.locator("main").inner_text()
+    assert title in text and "Ihnen wurde ein Kurs zugewiesen. Fällig am" in text and "in 21 Tagen" in text
+    screenshot(page, "notifications-new-assignment-phone")
+    assert not run_axe(page, "de")
+    with page.expect_navigation():
+        page.locator("main a", has_text=title).first.click()
+    assert "/learning/courses/" in page.url

@@ -44,6 +44,9 @@ def test_anna_completes_a_course_and_gets_a_certificate(live_server, page, new_c
         if "/lessons/" not in page.url:
             break
     assert page.url.endswith(f"/learning/courses/{COURSE}"), page.url
+    # After the last lesson the message says what is still missing, not "done".
+    flash = page.locator(".flash-messages").inner_text()
+    assert "Noch offen" in flash and "Es fehlt noch das Quiz" in flash
 
     page.goto(f"/learning/courses/{COURSE}/quiz")
     # Opening the quiz shows its rules and a start button; starting is a deliberate POST.
@@ -63,13 +66,14 @@ def test_anna_completes_a_course_and_gets_a_certificate(live_server, page, new_c
     screenshot(page, "training-quiz-result")
     assert "100" in page.locator("main").inner_text()
 
-    page.goto("/learning/")
-    certificate = page.locator("main a[href^='/learning/certificates/']").first
+    # The result page of a pass leads straight to the certificate.
+    certificate = page.locator("main a[href^='/learning/certificates/']", has_text="Mein Zertifikat anzeigen")
     with page.expect_navigation():
         certificate.click()
     screenshot(page, "training-certificate")
     text = page.locator("main").inner_text()
-    assert "Anna Schmidt" in text
+    assert "Anna Schmidt" in text and "Gemeinde Musterhausen" in text
+    assert page.locator("main button[data-print]").is_visible()  # print.js shows the button
     verify_link = re.search(r"/learning/verify/[A-Z0-9-]+", page.content()).group(0)
 
     anonymous, _watcher = new_context()
@@ -123,3 +127,25 @@ def test_quiz_start_questions_and_result_pass_axe_at_360px(live_server, new_cont
     problems += run_axe(page, language)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert not problems, _report(problems)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_the_certificate_fits_a_phone_and_passes_axe(live_server, new_context, language):
+    from tests.e2e.test_accessibility import run_axe
+
+    context, _watcher = new_context(viewport={"width": 360, "height": 640}, bypass_csp=True)
+    page = context.new_page()
+    login_as(page, "admin")  # the demo has completed courses; the admin may open every certificate
+    if language != "de":
+        switch_language(page, language)
+    with live_server.app.app_context():
+        from learning.training.models import CourseCompletion
+
+        code = db.session.scalar(select(CourseCompletion.verification_code).limit(1))
+        db.session.remove()
+    page.goto(f"/learning/certificates/{code}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.locator("main button[data-print]").is_visible()
+    screenshot(page, f"training-certificate-phone-{language}")
+    assert not run_axe(page, language)

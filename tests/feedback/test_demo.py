@@ -21,9 +21,10 @@ def test_demo_feedback(app):
         load_demo(today)
         phases = {p.slug: p for p in db.session.scalars(select(RolloutPhase))}
         if not db.session.scalar(select(func.count()).select_from(FeedbackPost)):  # until data.py calls it
-            assert load_feedback(today, phases) == {"feedback_posts": 12}
+            assert load_feedback(today, phases) == {"feedback_posts": 14}
         posts = db.session.scalars(select(FeedbackPost)).all()
-        assert 8 <= len(posts) <= 12
+        assert 8 <= len(posts) <= 14
+        assert sum(p.phase_id is None for p in posts) == 2  # the general channel
         assert {p.kind for p in posts} == {"question", "idea", "concern", "praise"}
         anonymous = [p for p in posts if p.anonymous]
         assert anonymous and all(p.author_id is None and p.created_at is None for p in anonymous)

@@ -119,3 +119,13 @@ def test_demo_logins_are_shown_only_in_demo_mode(make_app):
     assert "Demo accounts" not in plain
     demo = make_app(DEMO=True).test_client().get("/login").get_data(as_text=True)
     assert "Demo accounts" in demo and "mara" in demo
+
+
+def test_the_glossary_explains_the_jargon_where_it_appears(client, people, login):
+    login(client, "employee")
+    page = client.get("/glossary").get_data(as_text=True)
+    for anchor in ("n", "adkar", "barrier-point", "readiness", "enps", "cronbach-alpha", "favourable"):
+        assert f'id="{anchor}"' in page
+    client.submit("/language", {"language": "de", "next": "/glossary"})
+    page = client.get("/glossary").get_data(as_text=True)
+    assert "Begriffe erklärt" in page and "Cronbachs Alpha" in page and "Barrierepunkt" in page

@@ -213,3 +213,27 @@ def test_the_account_page_links_preferences_and_calendar(client, login, people):
     login(client, "employee")
     page = client.get("/account").get_data(as_text=True)
     assert 'href="/notifications/preferences"' in page and 'href="/notifications/preferences#calendar"' in page
+
+
+def test_preferences_list_only_the_reminders_that_can_concern_the_person(app, client, login, people):
+    login(client, "employee")  # no onboarding role, no team to lead
+    page = client.get("/notifications/preferences").get_data(as_text=True)
+    assert 'value="onboarding.task_due"' not in page and 'value="onboarding.buddy_missing"' not in page
+    assert 'value="training.assigned"' in page and 'value="surveys.not_answered"' in page
+    manager = client.application.test_client()
+    login(manager, "manager")
+    page = manager.get("/notifications/preferences").get_data(as_text=True)
+    assert 'value="onboarding.buddy_missing"' in page
+
+
+def test_saving_keeps_the_choice_for_reminders_not_listed(app, client, login, people):
+    with app.app_context():
+        db.session.add(NotificationPreference(user_id=people["employee"].id,
+                                              muted_kinds=["onboarding.task_due", "training.due_soon"]))
+        db.session.commit()
+    login(client, "employee")
+    response = client.submit("/notifications/preferences", {"digest": "daily", "kinds": ["training.due_soon"]})
+    assert response.status_code == 302
+    muted = set(_preference(app, people["employee"]).muted_kinds)
+    assert "onboarding.task_due" in muted and "training.due_soon" not in muted
+    assert "onboarding.buddy_missing" not in muted  # never listed, never switched off

@@ -566,3 +566,56 @@ def test_public_verification_of_an_unknown_code(client):
     response = client.get("/learning/verify/<script>x")
     page = response.get_data(as_text=True)
     assert response.status_code == 404 and "Certificate not found" in page and "<script>x" not in page
+
+
+# After the last lesson and after passing: what comes next ------------------------------------
+
+def test_result_page_of_a_passed_quiz_links_to_the_certificate(app, client, people, login, make_course):
+    course = make_course(lessons=1)
+    login(client, "employee")
+    client.submit(f"/learning/courses/{course.slug}/lessons/{course.lessons[0].slug}/done")
+    response = client.submit(f"/learning/courses/{course.slug}/quiz",
+                             _form_data(course, _answers(course), _start(client, course)))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        code = db.session.scalar(select(CourseCompletion.verification_code))
+    assert "Show my certificate" in page and f'href="/learning/certificates/{code}"' in page
+
+
+def test_result_page_of_a_pass_without_the_lessons_says_what_is_missing(client, people, login, make_course):
+    course = make_course(lessons=2)
+    login(client, "employee")
+    response = client.submit(f"/learning/courses/{course.slug}/quiz",
+                             _form_data(course, _answers(course), _start(client, course)))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Show my certificate" not in page and "Still missing for your certificate: 2 lessons." in page
+
+
+def test_the_last_lesson_says_that_the_quiz_is_still_missing(client, people, login, make_course):
+    course = make_course(lessons=2)
+    login(client, "employee")
+    first, last = course.lessons
+    page = client.submit(f"/learning/courses/{course.slug}/lessons/{first.slug}/done",
+                         follow_redirects=True).get_data(as_text=True)
+    assert "is marked as done." in page and "All done" in page
+    page = client.submit(f"/learning/courses/{course.slug}/lessons/{last.slug}/done",
+                         follow_redirects=True).get_data(as_text=True)
+    assert "Still missing: the quiz." in page and "Still to do" in page and "is marked as done" not in page
+
+
+def test_the_certificate_names_the_organisation_and_offers_printing(app, client, people, login, make_course):
+    from learning.settings.models import PlatformSetting
+
+    with app.app_context():
+        db.session.add(PlatformSetting(key="organisation.name", value="Gemeinde Musterhausen"))
+        db.session.commit()
+    course = make_course(lessons=1)
+    login(client, "employee")
+    client.submit(f"/learning/courses/{course.slug}/quiz", _form_data(course, _answers(course), _start(client, course)))
+    page = client.submit(f"/learning/courses/{course.slug}/lessons/{course.lessons[0].slug}/done",
+                         follow_redirects=True).get_data(as_text=True)
+    link = re.search(r'href="(/learning/certificates/[^"]+)"', page).group(1)
+    certificate = client.get(link).get_data(as_text=True)
+    assert "Gemeinde Musterhausen" in certificate
+    assert "data-print hidden" in certificate and "js/print.js" in certificate
+    assert "use the print function of your browser" in certificate  # without JavaScript
