@@ -12,9 +12,11 @@ import functools
 import hashlib
 import os
 import re
+import shutil
 import socket
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 import werkzeug.security
@@ -266,7 +268,8 @@ def _new_app(database_url: str, instance_path, **overrides) -> Flask:
 class _KeptApp:
     """An app kept for the whole run (per worker), handed to one test after another as if it were new.
 
-    When a test ends, its settings (``app.config``) are put back and its page cache is dropped. The
+    When a test ends, its settings (``app.config``) are put back, its page cache is dropped and its
+    instance folder emptied (media, the organisation's logo: files a test wrote must not reach the next). The
     rate limiter is one object for all apps of the process: when a test takes the app, the storage
     this app was built with is put back in place and emptied.
     """
@@ -286,6 +289,8 @@ class _KeptApp:
         self.app.config.clear()
         self.app.config.update(self.config)
         self.app.extensions.pop("page_cache", None)
+        for written in Path(self.app.instance_path).iterdir():
+            shutil.rmtree(written) if written.is_dir() and not written.is_symlink() else written.unlink()
 
 
 _LIMITER_STATE = ("_storage", "_limiter", "enabled")
