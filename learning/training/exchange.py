@@ -8,6 +8,9 @@ unpacked size and compression ratio), and nothing is stored when anything is ref
 uploaded course go to the media store (``MEDIA_DIR``) under their content hash; a row per file keeps
 its path in the course folder. An upload never overwrites a course managed as files, and a sync
 never touches an uploaded course.
+
+Longer than most modules (about 600 lines) on purpose: the zip's entry checks, its unpacking and the
+writing of the same format are one contract, kept in one place so that export and import cannot drift.
 """
 
 from __future__ import annotations

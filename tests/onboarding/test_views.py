@@ -318,7 +318,8 @@ def test_list_pages_run_a_fixed_number_of_queries(app, client, login, journey, n
     _more_new_hires(app, new_hire, make_user, people, 8, 40)
     many = [_count(client, count_queries, url) for url in urls]
     assert few == many, list(zip(urls, few, many, strict=True))
-    assert max(many) <= 25
+    # The admin's start page is the largest: the Als Nächstes list (6) above the cards (issue 18).
+    assert max(many) <= 30
 
 
 def test_journey_and_my_journey_pages_run_a_fixed_number_of_queries(app, client, login, journey, make_course,
