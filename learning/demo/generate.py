@@ -240,7 +240,7 @@ def _announcements(state: Generated, progress: Progress) -> None:
     rows = []
     for n in range(12):
         published = _moment(today - timedelta(days=5 + 9 * n), 8)
-        rows.append({"title": f"Mitteilung {n + 1}", "body": "Was sich ändert und was Sie tun müssen.",
+        rows.append({"title": f"Ankündigung {n + 1}", "body": "Was sich ändert und was Sie tun müssen.",
                      "phase_id": state.phases.get("e-akte") if n % 3 == 0 else None, "audience": "everyone",
                      "audience_values": [], "publish_at": published, "pinned": n == 0, "requires_ack": n % 2 == 0,
                      "created_by_id": author, "version": 1, "substantive_version": 1,
