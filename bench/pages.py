@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
 from bench.report import Table, target  # noqa: E402
+from learning.db import unit_of_work  # noqa: E402
 
 POSTGRES = os.environ.get("LEARNING_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 
@@ -96,7 +97,8 @@ def build(url: str, workdir: Path, size: int):
     settle(url)
     with app.test_request_context():
         started = time.perf_counter()
-        snapshot(local_today())
+        with unit_of_work():
+            snapshot(local_today())
         snapshotted = time.perf_counter() - started
     return app, generated, snapshotted
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import click
 from flask.cli import AppGroup
 
+from learning.db import unit_of_work
 from learning.i18n import in_english, local_today
 
 metrics_cli = AppGroup("metrics", help="Acceptance metrics: daily snapshots for dashboards and trends.")
@@ -38,6 +39,7 @@ def snapshot_command(day: str | None, backfill: str | None) -> None:
         raise click.BadParameter("lies in the future", param_hint="--date")
     current = first
     while current <= last:
-        count = snapshot(current)
+        with unit_of_work():
+            count = snapshot(current)
         click.echo(f"{current.isoformat()}: {count} figures stored")
         current += timedelta(days=1)

@@ -170,7 +170,7 @@ def compute(day: date) -> list[Value]:
 
 
 def snapshot(day: date) -> int:
-    """Compute every metric as of ``day`` and store them, replacing that day's rows; return the count."""
+    """Compute every metric as of ``day`` and store them, replacing that day's rows (flushed); return the count."""
     values = compute(day)
     now = utcnow()
     db.session.execute(delete(MetricSnapshot).where(MetricSnapshot.day == day))
@@ -180,7 +180,7 @@ def snapshot(day: date) -> int:
              "unit_id": v.unit_id, "value": v.value, "n": v.n, "computed_at": now}
             for v in values
         ])
-    db.session.commit()
+    db.session.flush()
     return len(values)
 
 

@@ -233,6 +233,7 @@ def export(fmt: str):
 @allow(Role.PROJECT_GROUP, Role.ADMIN)
 def compute_now():
     if ActionForm().validate_on_submit():
-        count = snapshot(local_today())
+        with unit_of_work():
+            count = snapshot(local_today())
         flash(ngettext("%(num)d figure computed.", "%(num)d figures computed.", count), "success")
     return redirect(url_for("metrics.programme", **request.args))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from learning.db import unit_of_work
+
 
 def samples(app, people) -> dict:
     from learning.metrics.services import snapshot
 
     with app.test_request_context():
-        snapshot(date.today())
+        with unit_of_work():
+            snapshot(date.today())
     return {"fmt": "csv"}

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from learning.db import unit_of_work
 from learning.metrics.services import snapshot
 from tests.test_exports import (
     HOSTILE,
@@ -32,7 +33,8 @@ def hostile_org(app, people, make_department, make_team, make_user, make_course,
     for person in staff:
         make_assignment(person, course, assigned_on=today - timedelta(days=20), due_on=today - timedelta(days=1))
     with app.test_request_context():
-        snapshot(today)
+        with unit_of_work():
+            snapshot(today)
     return {"big": big}
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.metrics.models import MetricSnapshot
 from learning.metrics.services import compute, snapshot
 from learning.training.models import Assignment
@@ -118,9 +118,12 @@ def test_feedback_closure_and_first_response(app, org, make_phase, people):
 
 def test_snapshot_is_idempotent_per_day(app, org, training_data):
     with app.test_request_context():
-        first = snapshot(date(2026, 3, 15))
-        second = snapshot(date(2026, 3, 15))
-        snapshot(date(2026, 3, 16))
+        with unit_of_work():
+            first = snapshot(date(2026, 3, 15))
+        with unit_of_work():
+            second = snapshot(date(2026, 3, 15))
+        with unit_of_work():
+            snapshot(date(2026, 3, 16))
         per_day = dict(db.session.execute(
             select(MetricSnapshot.day, func.count()).group_by(MetricSnapshot.day)).all())
     assert first == second > 0

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from learning.db import db
+from learning.db import db, unit_of_work
 from learning.demo.data import load_demo
 from learning.metrics.services import compute
 from learning.surveys.models import Survey
@@ -55,7 +55,8 @@ def test_team_readiness_shows_survey_figures_or_says_there_are_too_few(demo, cli
     from learning.metrics.services import snapshot
 
     with demo.test_request_context():
-        snapshot(date.today())
+        with unit_of_work():
+            snapshot(date.today())
     login(client, "mara", password="demo")
     text = client.get("/readiness").get_data(as_text=True)
     assert "Readiness index (ADKAR)" in text

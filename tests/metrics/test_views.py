@@ -33,7 +33,8 @@ def landscape(app, people, make_department, make_team, make_user, make_course, m
     for i, person in enumerate(staff):
         make_assignment(person, course, assigned_on=today - timedelta(days=20), due_on=today - timedelta(days=i % 2))
     with app.test_request_context():
-        snapshot(today)
+        with unit_of_work():
+            snapshot(today)
     return {"big": big, "small": small, "kasse": kasse, "gewerbe": gewerbe, "staff": staff}
 
 
@@ -107,7 +108,8 @@ def test_team_view_of_a_department_hides_the_small_sibling_too(app, client, peop
     single = make_team("Einzelteam", landscape["big"])
     make_assignment(make_user("solo", team=single), make_course("solo-kurs"), assigned_on=date.today())
     with app.test_request_context():
-        snapshot(date.today())
+        with unit_of_work():
+            snapshot(date.today())
     login(client, people["project_group"].username)
     _info, rows = read_export_csv(client.get(f"/programme/export.csv?department={landscape['big'].id}").data)
     training = rows[0].index("Mandatory training completed (%)")
@@ -139,7 +141,8 @@ def test_pages_run_a_fixed_number_of_queries(app, client, people, login, landsca
     for i in range(10):
         make_user(f"mehr{i}", team=landscape["kasse"])
     with app.test_request_context():
-        snapshot(date.today())
+        with unit_of_work():
+            snapshot(date.today())
     with count_queries() as many:
         client.get("/programme")
     assert len(many) == len(few)

@@ -135,7 +135,8 @@ def test_dashboard_figures_do_not_change_with_an_answer_while_the_round_is_open(
         with app.test_request_context():
             values = sorted((v.metric, v.phase_key, v.unit_kind, v.unit_id, v.value, v.n)
                             for v in compute(OPEN_DAY) if v.metric.startswith("surveys."))
-            snapshot(OPEN_DAY)
+            with unit_of_work():
+                snapshot(OPEN_DAY)
             db.session.commit()
         return values
 
