@@ -12,6 +12,7 @@ class Role(enum.StrEnum):
     MANAGER = "manager"
     PROJECT_GROUP = "project_group"
     ADMIN = "admin"
+    AUTHOR = "author"  # writes courses in the browser: creates them and edits those naming them as editors
 
     @property
     def label(self) -> str:
@@ -23,4 +24,5 @@ ROLE_LABELS = {
     Role.MANAGER: _l("Manager"),
     Role.PROJECT_GROUP: _l("Project group"),
     Role.ADMIN: _l("Administrator"),
+    Role.AUTHOR: _l("Author"),
 }

@@ -47,6 +47,7 @@ class CourseSource(enum.StrEnum):
 
     FILES = "files"
     UPLOAD = "upload"
+    WEB = "web"  # written in the browser's course editor (learning/training/authoring)
 
 
 class Course(Localized, TimestampMixin, db.Model):
@@ -74,6 +75,8 @@ class Course(Localized, TimestampMixin, db.Model):
     content_hash: Mapped[str] = mapped_column(String(64))
     archived_at: Mapped[datetime | None]
     source: Mapped[str] = mapped_column(String(10), default=CourseSource.FILES, server_default="files")
+    # Questions drawn at random for each quiz attempt from the pool of all questions; None: all of them.
+    quiz_draw: Mapped[int | None]
 
     phase: Mapped[RolloutPhase | None] = relationship()
     lessons: Mapped[list[Lesson]] = relationship(
@@ -145,6 +148,7 @@ class Lesson(Localized, TimestampMixin, db.Model):
 class QuestionKind(enum.StrEnum):
     SINGLE = "single"
     MULTIPLE = "multiple"
+    TRUE_FALSE = "truefalse"  # a statement; its two answers are "true" and "false"
 
 
 class Question(Localized, db.Model):
@@ -174,6 +178,9 @@ class Answer(Localized, db.Model):
     text: Mapped[str] = mapped_column(Text)
     text_en: Mapped[str | None] = mapped_column(Text)
     correct: Mapped[bool] = mapped_column(default=False)
+    # Shown with the result when this answer was chosen (and answers are shown at all).
+    feedback: Mapped[str | None] = mapped_column(Text)
+    feedback_en: Mapped[str | None] = mapped_column(Text)
 
     question: Mapped[Question] = relationship(back_populates="answers")
 

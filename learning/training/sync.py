@@ -82,6 +82,8 @@ class AnswerSpec:
     text: str
     correct: bool
     text_en: str | None = None
+    feedback: str | None = None  # shown with the result when this answer was chosen
+    feedback_en: str | None = None
 
 
 @dataclass
@@ -112,6 +114,7 @@ class CourseSpec:
     title_en: str | None = None
     summary_en: str | None = None
     tags_en: list[str] = field(default_factory=list)
+    quiz_draw: int | None = None  # questions drawn per attempt from the pool; None: all
     lessons: list[LessonSpec] = field(default_factory=list)
     questions: list[QuestionSpec] = field(default_factory=list)
 
@@ -527,6 +530,7 @@ def apply_course(course: Course, spec: CourseSpec, phase_id: int | None, now) ->
     course.attempt_pause_minutes = spec.attempt_pause
     course.tags, course.tags_en = spec.tags, spec.tags_en
     course.default_due = spec.due
+    course.quiz_draw = spec.quiz_draw
     course.phase_id = phase_id
     course.content_hash = spec.content_hash
     course.archived_at = None
@@ -549,7 +553,8 @@ def apply_course(course: Course, spec: CourseSpec, phase_id: int | None, now) ->
         course.questions = [
             Question(position=n, kind=q.kind, text=q.text, text_en=q.text_en, explanation=q.explanation,
                      explanation_en=q.explanation_en,
-                     answers=[Answer(position=m, text=a.text, text_en=a.text_en, correct=a.correct)
+                     answers=[Answer(position=m, text=a.text, text_en=a.text_en, correct=a.correct,
+                                     feedback=a.feedback, feedback_en=a.feedback_en)
                               for m, a in enumerate(q.answers, start=1)])
             for n, q in enumerate(spec.questions, start=1)
         ]
@@ -560,6 +565,7 @@ def quiz_of(course: Course) -> list[dict]:
     return [
         asdict(QuestionSpec(kind=q.kind, text=q.text, explanation=q.explanation, text_en=q.text_en,
                             explanation_en=q.explanation_en,
-                            answers=[AnswerSpec(text=a.text, correct=a.correct, text_en=a.text_en) for a in q.answers]))
+                            answers=[AnswerSpec(text=a.text, correct=a.correct, text_en=a.text_en, feedback=a.feedback,
+                                                    feedback_en=a.feedback_en) for a in q.answers]))
         for q in course.questions
     ]
