@@ -90,3 +90,47 @@ def make_assignment(app):
             return assignment
 
     return factory
+
+
+@pytest.fixture
+def make_draft(app):
+    """A course in the browser's editor: its authoring record with ``lessons`` lessons and two questions.
+
+    ``editors``: people named on it; ``published=True`` also publishes it as version 1 (a Course row, as
+    the publishing service would leave it), else the course exists only as a draft.
+    """
+    from learning.training.authoring.documents import document_of
+    from learning.training.authoring.models import CourseDraft, CourseEditor, CourseVersion
+    from learning.training.models import CourseSource
+    from learning.training.sync import AnswerSpec, CourseSpec, LessonSpec, QuestionSpec, apply_course
+
+    def factory(slug: str | None = None, *, title: str | None = None, lessons: int = 2, editors=(),
+                published: bool = False) -> CourseDraft:
+        slug = slug or f"web-{uuid.uuid4().hex[:6]}"
+        spec = CourseSpec(
+            slug=slug, title=title or f"Webkurs {slug}", summary="Im Browser geschrieben.", minutes=20,
+            lessons=[LessonSpec(slug=f"lektion-{n}", position=n, title=f"Lektion {n}",
+                                body=f"## Abschnitt {n}\n\nInhalt {n}.") for n in range(1, lessons + 1)],
+            questions=[QuestionSpec(kind="single", text="Welche Antwort stimmt?", explanation="Weil.",
+                                    answers=[AnswerSpec(text="Richtig", correct=True),
+                                             AnswerSpec(text="Falsch", correct=False)])],
+        )
+        with app.app_context():
+            draft = CourseDraft(slug=slug, document=document_of(spec), revisions={})
+            draft.editors = [CourseEditor(user_id=person.id) for person in editors]
+            db.session.add(draft)
+            if published:
+                course = Course(slug=slug, source=CourseSource.WEB)
+                db.session.add(course)
+                apply_course(course, spec, None, utcnow())
+                db.session.flush()
+                draft.course_id, draft.document, draft.base_version = course.id, None, 1
+                draft.versions = [CourseVersion(number=1, spec=document_of(spec), summary="Erste Fassung")]
+            db.session.commit()
+            draft_id = draft.id
+            db.session.expunge_all()
+            draft = db.session.get(CourseDraft, draft_id)
+            db.session.expunge(draft)
+            return draft
+
+    return factory

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 
 from learning.db import db
-from learning.errors import NotAllowed
+from learning.errors import NotAllowed, NotFound
 from learning.roles import Role
 from learning.training.authoring.models import CourseDraft, CourseEditor
 
@@ -45,3 +45,12 @@ def editable_drafts(user):
         statement = statement.where(CourseDraft.id.in_(
             select(CourseEditor.draft_id).where(CourseEditor.user_id == user.id)))
     return statement
+
+
+def draft_to_edit(slug: str, user) -> CourseDraft:
+    """The authoring record of the course ``slug`` for an editor; 404 if there is none, 403 if not theirs."""
+    draft = db.session.scalar(select(CourseDraft).where(CourseDraft.slug == slug))
+    if draft is None:
+        raise NotFound()
+    check_may_edit(user, draft)
+    return draft

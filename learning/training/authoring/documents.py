@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from learning.db import db
 from learning.errors import ServiceError
 from learning.training.authoring.models import CourseDraft
-from learning.training.models import Course, DEFAULT_MAX_ATTEMPTS
+from learning.training.models import DEFAULT_MAX_ATTEMPTS, Course
 from learning.training.sync import AnswerSpec, CourseSpec, LessonSpec, QuestionSpec, quiz_of
 
 SETTINGS = "settings"
