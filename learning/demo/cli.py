@@ -29,7 +29,7 @@ def load_command(if_empty: bool) -> None:
         "{people} people, {phases} rollout phases, {courses} courses, {rules} assignment rules, "
         "{announcements} announcements, {feedback_posts} feedback posts, {journeys} onboarding journeys, "
         "{surveys} surveys with {survey_responses} responses, {reminders} reminders. "
-        "Sign in as anna, mara, paul or admin with the password 'demo'.".format(**counts)
+        "Sign in as anna, mara, paul, lena or admin with the password 'demo'.".format(**counts)
     )
 
 

@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from learning.db import db
 from learning.demo.announcements import load_announcements
+from learning.demo.authoring import load_authoring
 from learning.demo.feedback import load_feedback
 from learning.demo.learning import load_learning
 from learning.demo.messaging import load_messaging
@@ -33,12 +34,13 @@ STRUCTURE = {
     "Zentrale Dienste": ["Personal", "IT und Digitalisierung"],
 }
 
-# The four demo logins: username, first, last, team, roles, managed teams
+# The demo logins: username, first, last, team, roles, managed teams
 LOGINS = [
     ("anna", "Anna", "Schmidt", "Bürgerbüro", {Role.EMPLOYEE}, []),
     ("mara", "Mara", "Hoffmann", "Bürgerbüro", {Role.MANAGER}, ["Bürgerbüro", "Standesamt"]),
     ("paul", "Paul", "Neumann", "IT und Digitalisierung", {Role.PROJECT_GROUP}, []),
     ("admin", "Andrea", "Admin", "IT und Digitalisierung", {Role.ADMIN}, []),
+    ("lena", "Lena", "Vogt", "Bürgerbüro", {Role.AUTHOR}, []),  # subject expert who writes courses
 ]
 
 FIRST_NAMES = [
@@ -126,6 +128,7 @@ def load_demo(today: date, seed: int = 2030) -> dict[str, int]:
     db.session.commit()
     phases = load_phases(today)
     learning = load_learning(today, phases)
+    authoring = load_authoring(today, phases)
     announcements = load_announcements(today, phases)
     feedback = load_feedback(today, phases)
     onboarding = load_onboarding(today, phases)
@@ -134,4 +137,4 @@ def load_demo(today: date, seed: int = 2030) -> dict[str, int]:
     history = load_metric_history(today)  # last: figures of everything above
     people_now = db.session.scalar(select(func.count()).select_from(User))  # the new hires came later
     return {"departments": len(STRUCTURE), "teams": len(teams), "people": people_now, "phases": len(phases),
-            **learning, **announcements, **feedback, **onboarding, **surveys, **messaging, **history}
+            **learning, **authoring, **announcements, **feedback, **onboarding, **surveys, **messaging, **history}

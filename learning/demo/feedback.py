@@ -129,7 +129,7 @@ POSTS = [
 ]
 
 DELIVERED_AFTER_DAYS = 3
-DEMO_LOGINS = {"anna", "mara", "paul", "admin"}
+DEMO_LOGINS = {"anna", "mara", "paul", "admin", "lena"}
 
 
 def _at(day: date, hour: int) -> datetime:

@@ -49,7 +49,7 @@ from learning.training.services import may_see as may_see_course
 
 # Who may open the media library, upload and delete. The course editor adds its author role here
 # (and, if authors may only manage their own courses' media, a rule in ``may_manage_media``).
-LIBRARY_ROLES = (Role.PROJECT_GROUP, Role.ADMIN)
+LIBRARY_ROLES = (Role.PROJECT_GROUP, Role.ADMIN, Role.AUTHOR)  # authors put images into their lessons
 CAPTION_LANGUAGES = ("de", "en")
 PER_PAGE = 20
 FILENAME_RE = re.compile(r"^([0-9a-f]{64})\.(png|jpg|webp|pdf|mp4|webm|vtt)$")

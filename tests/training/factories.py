@@ -121,8 +121,8 @@ def make_draft(app):
             db.session.add(draft)
             if published:
                 course = Course(slug=slug, source=CourseSource.WEB)
-                db.session.add(course)
                 apply_course(course, spec, None, utcnow())
+                db.session.add(course)
                 db.session.flush()
                 draft.course_id, draft.document, draft.base_version = course.id, None, 1
                 draft.versions = [CourseVersion(number=1, spec=document_of(spec), summary="Erste Fassung")]
