@@ -8,6 +8,7 @@ scroll sideways, and the header names the organisation, the filter and the date.
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -66,14 +67,26 @@ def _assert_every_column_on_the_page(layout: dict, min_columns: int) -> None:
         assert table["right"] <= layout["width"] + 0.5, table
 
 
-def _pdf(page, name: str) -> bytes:
-    """The page printed by Chromium with its own @page rules; kept in test-artifacts/ for people to look at."""
+def _pdf(page, name: str) -> list[str]:
+    """The page printed by Chromium with its own @page rules, as the text of each printed page.
+
+    Kept in test-artifacts/ for people to look at. Every page is A4 landscape and carries its number
+    out of the total ("2 / 3") from the print stylesheet's page margin box.
+    """
+    from pypdf import PdfReader
+
     ARTIFACTS.mkdir(exist_ok=True)
     data = page.pdf(path=str(ARTIFACTS / f"{name}.pdf"), prefer_css_page_size=True, print_background=True)
-    boxes = {tuple(round(float(v)) for v in box.split()[2:4])
-             for box in re.findall(rb"/MediaBox\s*\[\s*([\d.\s]+)\]", data) for box in [box.decode()]}
-    assert boxes == {(842, 595)}, boxes  # A4 landscape (points), on every page
-    return data
+    pages = PdfReader(io.BytesIO(data)).pages
+    assert {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pages} == {(842, 595)}
+    texts = [p.extract_text() for p in pages]
+    for number, text in enumerate(texts, start=1):
+        assert re.search(rf"\b{number}\s*/\s*{len(texts)}\b", text), (number, text[-200:])
+    return texts
+
+
+def widest_last(layout: dict) -> str:
+    return max(layout["tables"], key=lambda t: t["columns"])["lastText"]
 
 
 def test_the_programme_dashboard_prints_every_column_on_a4(live_server, page):
@@ -90,7 +103,10 @@ def test_the_programme_dashboard_prints_every_column_on_a4(live_server, page):
     assert "Rollout-Phase: Alle Phasen" in header and "Fachbereich: Gesamte Verwaltung" in header
     assert re.search(r"Gedruckt am: \d{2}\.\d{2}\.\d{4}", header) and "Stand der Zahlen" in header
     page.screenshot(path=str(ARTIFACTS / "programme-dashboard-print.png"), full_page=True)
-    _pdf(page, "programme-dashboard")
+    printed = _pdf(page, "programme-dashboard")
+    assert "Stadtverwaltung Musterstadt" in printed[0]
+    # The department table's last column made it onto paper, not only onto the screen layout.
+    assert widest_last(layout) in " ".join(printed)
 
 
 def test_survey_results_print_every_column_on_a4(live_server, page):
