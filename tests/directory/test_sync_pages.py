@@ -76,7 +76,7 @@ def test_the_page_shows_the_safety_stop(sync_app, admin, login, staff):
     client = app.test_client()
     login(client, "admin")
     text = client.get(URL, headers={"Accept-Language": "de"}).get_data(as_text=True)
-    assert "Sicherheitsstopp" in text and "Sync anwenden" not in text
+    assert "Sicherheitsstopp" in text and "Abgleich anwenden" not in text
     response = client.submit(URL, headers={"Accept-Language": "en"})
     assert "Safety stop" in response.get_data(as_text=True)
     assert all(u.active for u in people(app).values())
