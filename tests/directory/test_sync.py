@@ -428,3 +428,57 @@ def test_after_the_grace_period_days_are_counted_from_the_first_miss(sync_app, s
         plan = sync(app)
     assert plan.counts["missing"] == 1 and plan.counts["deactivated"] == 0
     assert (date(2026, 5, 6) + timedelta(days=1)).isoformat() in next(r for o, _e, r in plan.rows if o == "missing")
+
+
+GROUP_MAPPING = f"""
+[people]
+username = "uid"
+
+[groups]
+base = "ou=groups,{BASE_DN}"
+filter = "(objectClass=groupOfNames)"
+nested = "none"
+
+[department]
+from = "groups"
+
+[department.groups]
+"{group_dn('it-team')}" = "IT"
+"{group_dn('autoren')}" = "Redaktion"
+
+[team]
+from = "groups"
+
+[team.groups]
+"{group_dn('projektgruppe')}" = "Steuerung / Projekte"
+"{group_dn('autoren')}" = "Web"
+
+[roles]
+admin = ["{group_dn('learning-admins')}"]
+"""
+
+
+def test_departments_and_teams_from_groups_and_direct_membership_only(sync_app, make_user):
+    make_user("local-admin", roles={Role.ADMIN})  # the nested admin group is not followed: keep an admin
+    app = sync_app(mapping=GROUP_MAPPING)
+    plan = sync(app)
+    assert plan.messages == [], plan.messages
+    found = people(app)
+    anna, bernd, clara = (found[f"{n}@example.org"] for n in ("anna.bau", "bernd.bau", "clara.ordnung"))
+    assert (anna.department_name, anna.team_name) == (None, None)  # a department without a team
+    assert (bernd.department_name, bernd.team_name) == ("Steuerung", "Projekte")
+    assert (clara.department_name, clara.team_name) == ("Redaktion", "Web")
+    assert anna.roles == {Role.EMPLOYEE}  # admin only through a nested group: not with nested = "none"
+    with app.app_context():
+        assert sorted(db.session.scalars(select(Department.name))) == ["IT", "Redaktion", "Steuerung"]
+
+
+def test_a_person_in_two_department_groups_stops_the_sync(sync_app, staff):
+    connection = staff.admin_connection()
+    connection.modify(group_dn("it-team"), {"member": [(ldap3.MODIFY_ADD, [staff_dn("cord", "Ordnungsamt",
+                                                                                     "Bürgerbüro")])]})
+    connection.unbind()
+    app = sync_app(mapping=GROUP_MAPPING)
+    plan = sync(app)
+    assert any("in the groups of several departments: IT, Redaktion" in m for m in plan.messages), plan.messages
+    assert people(app) == {}
