@@ -1,3 +1,4 @@
+# ruff: noqa: F811  - the fixtures sync_app and mapping_file come from test_sync
 """Directory sync through its admin page (preview by GET, apply by POST), ``flask directory sync`` and the
 nightly job, against the real slapd; the mapping file's problems and the reading of Active Directory."""
 
