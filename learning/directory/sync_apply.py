@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
+from sqlalchemy import insert, select
+from sqlalchemy.orm import selectinload
 
 from learning.audit.services import record
 from learning.db import db
@@ -19,6 +21,7 @@ from learning.directory.models import LDAP, ExternalIdentity
 from learning.directory.services import record_pending_link
 from learning.directory.sync_models import DirectorySyncState
 from learning.directory.sync_plan import (
+    CREATED,
     DEACTIVATED,
     MISSING,
     REACTIVATED,
@@ -29,10 +32,13 @@ from learning.directory.sync_plan import (
     TeamKey,
 )
 from learning.errors import ServiceError
-from learning.org.models import Department, Team, User
+from learning.org.models import Department, Team, User, UserRole, team_manager
 from learning.org.signals import people_changed
+from learning.roles import Role
 
 logger = logging.getLogger(__name__)
+
+CHUNK = 500  # people per statement (SQLite allows 32,766 parameters)
 
 
 class SyncFailed(ServiceError):
@@ -40,7 +46,11 @@ class SyncFailed(ServiceError):
 
 
 def apply_sync(plan: SyncPlan, actor: User | None = None) -> SyncPlan:
-    """Write a checked plan (flushed), audit-log it and tell other features which people changed."""
+    """Write a checked plan (flushed), audit-log it and tell other features which people changed.
+
+    New people are inserted in bulk (a first sync of 50,000 people); everyone else who changes is
+    loaded and changed as an ORM object, in chunks.
+    """
     if not plan.ok:
         raise ValueError("a plan with problems or a safety stop cannot be applied")
     try:
@@ -53,29 +63,26 @@ def apply_sync(plan: SyncPlan, actor: User | None = None) -> SyncPlan:
             teams[key] = Team(name=name, department=departments[key[0]])
             db.session.add(teams[key])
         db.session.flush()
-        changed: set[int] = set()
-        created: list[tuple[SyncChange, User]] = []
+        team_ids = {key: team.id for key, team in teams.items()}
+        changed = _create(plan, team_ids)
+        loaded = _load({c.user.id for c in plan.changes if c.user is not None and c.outcome != UNCHANGED})
         for change in plan.changes:
+            if change.user is None:
+                continue
             if change.outcome == WAITING:
-                record_pending_link(change.user, LDAP, DirectoryEntry(
+                record_pending_link(loaded[change.user.id], LDAP, DirectoryEntry(
                     dn=change.dn, subject=change.subject, login=change.login, email=change.email,
                     first_name=str(change.values["first_name"]), last_name=str(change.values["last_name"])))
             elif change.outcome in (MISSING, DEACTIVATED):
-                _lifecycle(change, plan, actor)
+                _lifecycle(change, loaded[change.user.id], plan, actor)
                 if change.outcome == DEACTIVATED:
                     changed.add(change.user.id)
             elif change.outcome != UNCHANGED:
-                user = _apply_person(change, teams, plan)
-                if change.user is None:
-                    created.append((change, user))
-                else:
-                    changed.add(user.id)
+                _apply_person(change, loaded[change.user.id], teams, plan)
+                changed.add(change.user.id)
             elif change.state_changes:
                 _state(plan, change.user.id).missing_since = None
         db.session.flush()
-        for change, user in created:
-            db.session.add(ExternalIdentity(source=LDAP, subject=change.subject, user_id=user.id))
-            changed.add(user.id)
         record(actor, "directory.sync", summary=plan.summary(), source=plan.source,
                departments_created=sorted(plan.new_departments.values()),
                teams_created=sorted(f"{d} / {t}" for d, t in plan.new_teams.values()), **plan.counts)
@@ -89,6 +96,37 @@ def apply_sync(plan: SyncPlan, actor: User | None = None) -> SyncPlan:
     return plan
 
 
+def _load(ids: set[int]) -> dict[int, User]:
+    users: dict[int, User] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start:start + CHUNK]
+        users.update((u.id, u) for u in db.session.scalars(
+            select(User).options(selectinload(User.managed_teams)).where(User.id.in_(chunk))))
+    return users
+
+
+def _create(plan: SyncPlan, team_ids: dict[TeamKey, int]) -> set[int]:
+    """Insert the new people, their roles, teams led and directory identities in bulk; their ids."""
+    created = [c for c in plan.changes if c.outcome == CREATED]
+    ids: list[int] = []
+    for start in range(0, len(created), CHUNK):
+        chunk = created[start:start + CHUNK]
+        rows = [{**change.values, "team_id": team_ids[change.team] if change.set_team and change.team else None,
+                 "active": True} for change in chunk]
+        ids += db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), rows).all()
+    roles = [{"user_id": user_id, "role": role.value}
+             for user_id, change in zip(ids, created, strict=True) for role in sorted(change.roles or {Role.EMPLOYEE})]
+    led = [{"user_id": user_id, "team_id": team_ids[key]}
+           for user_id, change in zip(ids, created, strict=True) for key in sorted(change.manages or ())]
+    identities = [{"source": LDAP, "subject": change.subject, "user_id": user_id, "created_at": plan.now}
+                  for user_id, change in zip(ids, created, strict=True)]
+    for table, rows in ((UserRole, roles), (team_manager, led), (ExternalIdentity, identities)):
+        for start in range(0, len(rows), CHUNK):
+            db.session.execute(insert(table), rows[start:start + CHUNK])
+    return set(ids)
+
+
 def _state(plan: SyncPlan, user_id: int) -> DirectorySyncState:
     state = plan.states.get(user_id)
     if state is None:
@@ -97,8 +135,7 @@ def _state(plan: SyncPlan, user_id: int) -> DirectorySyncState:
     return state
 
 
-def _apply_person(change: SyncChange, teams: dict[TeamKey, Team], plan: SyncPlan) -> User:
-    user = change.user or User()
+def _apply_person(change: SyncChange, user: User, teams: dict[TeamKey, Team], plan: SyncPlan) -> User:
     for attribute, value in change.values.items():
         setattr(user, attribute, value)
     if change.set_team:
@@ -107,9 +144,7 @@ def _apply_person(change: SyncChange, teams: dict[TeamKey, Team], plan: SyncPlan
         user.roles = change.roles
     if change.manages is not None:
         user.managed_teams = [teams[key] for key in sorted(change.manages)]
-    if change.user is None:
-        db.session.add(user)
-    elif change.outcome == REACTIVATED:
+    if change.outcome == REACTIVATED:
         user.reactivate()
         state = _state(plan, user.id)
         state.missing_since, state.missing_reason, state.deactivated_by_sync = None, "", False
@@ -119,12 +154,12 @@ def _apply_person(change: SyncChange, teams: dict[TeamKey, Team], plan: SyncPlan
     return user
 
 
-def _lifecycle(change: SyncChange, plan: SyncPlan, actor: User | None) -> None:
-    state = _state(plan, change.user.id)
+def _lifecycle(change: SyncChange, user: User, plan: SyncPlan, actor: User | None) -> None:
+    state = _state(plan, user.id)
     state.missing_since, state.missing_reason = change.missing_since, change.missing_reason
     if change.outcome == DEACTIVATED:
-        change.user.deactivate()
+        user.deactivate()
         state.deactivated_by_sync = True
-        record(actor, "directory.deactivated", change.user, summary=f"{change.user.full_name}: {change.missing_reason}",
+        record(actor, "directory.deactivated", user, summary=f"{user.full_name}: {change.missing_reason}",
                reason=change.missing_reason, missing_since=change.missing_since.isoformat())
 
