@@ -50,6 +50,12 @@ GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
 def parse_date(value: str) -> date | None:
     """A start date as YYYY-MM-DD, DD.MM.YYYY or LDAP GeneralizedTime (20250301000000Z); None if it is none."""
+    if len(value) == 10 and value[4] == "-":
+        try:
+            found = date.fromisoformat(value)
+        except ValueError:
+            return None
+        return found if FIRST_DAY <= found <= LAST_DAY else None
     for pattern, order in ((ISO_DATE, (0, 1, 2)), (GERMAN_DATE, (2, 1, 0)), (GENERALIZED_TIME, (0, 1, 2))):
         match = pattern.fullmatch(value)
         if match:
@@ -111,7 +117,7 @@ class SyncProblem:
         return f"{self.dn}: {self.message}"
 
 
-@dataclass
+@dataclass(slots=True)
 class SyncChange:
     """What the sync does to one person (in the directory or known from it)."""
 
@@ -250,11 +256,12 @@ class _Planner:
             self.problem(person, _l("The email address is missing."))
         elif email is None:
             self.problem(person, _l("“%(value)s” is not a valid email address.", value=person.email))
-        for value, missing in ((person.first_name, _l("The first name is missing.")),
-                               (person.last_name, _l("The last name is missing."))):
-            if not value:
-                self.problem(person, missing)
-            elif len(value) > 100:
+        if not person.first_name:
+            self.problem(person, _l("The first name is missing."))
+        if not person.last_name:
+            self.problem(person, _l("The last name is missing."))
+        for value in (person.first_name, person.last_name):
+            if len(value) > 100:
                 self.problem(person, _l("“%(value)s” is longer than %(n)d characters.", value=value, n=100))
         values: dict[str, object] = {"email": email, "first_name": person.first_name, "last_name": person.last_name}
         if self.mapping.employee_number:

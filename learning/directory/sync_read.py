@@ -28,7 +28,7 @@ from learning.directory.mapping import IN_CHAIN_RULE, Mapping, normal_dn
 ACCOUNT_DISABLE = 0x2  # userAccountControl: the account is disabled
 
 
-@dataclass
+@dataclass(slots=True)
 class DirectoryPerson:
     """One entry in the sync's scope, as the directory holds it (texts unchecked)."""
 
