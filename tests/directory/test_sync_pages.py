@@ -196,3 +196,50 @@ def test_in_chain_filter_and_distinguished_names():
     members = {"a": {"b", "x"}, "b": {"c", "a"}, "c": {"y"}}  # a cycle: a → b → a
     assert _walk(members, "a", nested=True) == {"a", "b", "c", "x", "y"}
     assert _walk(members, "a", nested=False) == {"b", "x"}
+
+
+# Settings and failures -------------------------------------------------------------------------------
+
+def _config(tmp_path, **env):
+    from learning.config import load_config
+
+    return load_config(environ={"LEARNING_INSTANCE_PATH": str(tmp_path), "LEARNING_SECRET_KEY": "x", **env})
+
+
+def test_sync_settings_have_defaults_and_one_clear_line_for_each_mistake(tmp_path):
+    from learning.config import ConfigError
+
+    config = _config(tmp_path)
+    assert (config["DIRECTORY_GRACE_DAYS"], config["DIRECTORY_MAX_DEACTIVATE_SHARE"]) == (7, 0.1)
+    assert config["DIRECTORY_MAPPING"] == ""
+    config = _config(tmp_path, LEARNING_DIRECTORY_GRACE_DAYS="0", LEARNING_DIRECTORY_MAX_DEACTIVATE_SHARE="25%")
+    assert (config["DIRECTORY_GRACE_DAYS"], config["DIRECTORY_MAX_DEACTIVATE_SHARE"]) == (0, 0.25)
+    for env, message in ((dict(LEARNING_DIRECTORY_GRACE_DAYS="-1"), "LEARNING_DIRECTORY_GRACE_DAYS must be"),
+                         (dict(LEARNING_DIRECTORY_MAX_DEACTIVATE_SHARE="2"), "a share from 0 to 1"),
+                         (dict(LEARNING_DIRECTORY_MAX_DEACTIVATE_SHARE="viel"), "a share from 0 to 1"),
+                         (dict(LEARNING_DIRECTORY_MAPPING=str(tmp_path / "none.toml")), "not a readable file")):
+        with pytest.raises(ConfigError, match=message):
+            _config(tmp_path, **env)
+
+
+def test_the_job_records_a_failure_when_the_directory_cannot_be_reached(make_app, staff):
+    app = make_app(**staff.app_config(LDAP_URL="ldap://127.0.0.1:9", LDAP_TIMEOUT=1))
+    job = {job.id: job for job in scheduled_jobs()}["directory.sync"]
+    with app.app_context():
+        run = run_recorded(job.id, job.func, "test")
+        assert run.result == "error" and "cannot be reached" in run.message
+        assert count_people(app) == 0
+
+
+def test_the_job_stops_safely_and_says_so(sync_app, staff):
+    app = sync_app(DIRECTORY_GRACE_DAYS=0, DIRECTORY_MAX_DEACTIVATE_SHARE=0.1)
+    sync(app)
+    move_out(staff, "fill01")
+    move_out(staff, "fill02")
+    job = {job.id: job for job in scheduled_jobs()}["directory.sync"]
+    with app.app_context():
+        run = run_recorded(job.id, job.func, "test")
+        assert run.result == "ok" and run.counts["stopped"] == 1
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            assert job.in_words(run.counts) == "safety stop, nothing changed"
+    assert all(u.active for u in people(app).values())
