@@ -107,24 +107,26 @@ def _load(ids: set[int]) -> dict[int, User]:
 
 
 def _create(plan: SyncPlan, team_ids: dict[TeamKey, int]) -> set[int]:
-    """Insert the new people, their roles, teams led and directory identities in bulk; their ids."""
+    """Insert the new people, their roles, teams led and directory identities in bulk, a chunk at a time."""
     created = [c for c in plan.changes if c.outcome == CREATED]
-    ids: list[int] = []
+    ids: set[int] = set()
     for start in range(0, len(created), CHUNK):
         chunk = created[start:start + CHUNK]
         rows = [{**change.values, "team_id": team_ids[change.team] if change.set_team and change.team else None,
                  "active": True} for change in chunk]
-        ids += db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), rows).all()
-    roles = [{"user_id": user_id, "role": role.value}
-             for user_id, change in zip(ids, created, strict=True) for role in sorted(change.roles or {Role.EMPLOYEE})]
-    led = [{"user_id": user_id, "team_id": team_ids[key]}
-           for user_id, change in zip(ids, created, strict=True) for key in sorted(change.manages or ())]
-    identities = [{"source": LDAP, "subject": change.subject, "user_id": user_id, "created_at": plan.now}
-                  for user_id, change in zip(ids, created, strict=True)]
-    for table, rows in ((UserRole, roles), (team_manager, led), (ExternalIdentity, identities)):
-        for start in range(0, len(rows), CHUNK):
-            db.session.execute(insert(table), rows[start:start + CHUNK])
-    return set(ids)
+        new = db.session.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), rows).all()
+        pairs = list(zip(new, chunk, strict=True))
+        roles = [{"user_id": user_id, "role": role.value}
+                 for user_id, change in pairs for role in sorted(change.roles or {Role.EMPLOYEE})]
+        led = [{"user_id": user_id, "team_id": team_ids[key]} for user_id, change in pairs
+               for key in sorted(change.manages or ())]
+        identities = [{"source": LDAP, "subject": change.subject, "user_id": user_id, "created_at": plan.now}
+                      for user_id, change in pairs]
+        for table, values in ((UserRole, roles), (team_manager, led), (ExternalIdentity, identities)):
+            if values:
+                db.session.execute(insert(table), values)
+        ids.update(new)
+    return ids
 
 
 def _state(plan: SyncPlan, user_id: int) -> DirectorySyncState:

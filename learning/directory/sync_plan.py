@@ -43,6 +43,13 @@ DISABLED, OUT_OF_SCOPE = "disabled", "out_of_scope"
 
 TeamKey = tuple[str, str]  # (department name, team name), both casefolded, as in the CSV import
 
+# Reasons many people share: one lazy string each, not one per person.
+NEW = _l("New in the directory.")
+BACK = _l("Back in the directory.")
+REACTIVATED_REASON = _l("Back in the directory: reactivated with all their records.")
+DISABLED_REASON = _l("Disabled in the directory.")
+OUT_OF_SCOPE_REASON = _l("No longer in the directory's sync scope.")
+
 GENERALIZED_TIME = re.compile(r"(\d{4})(\d{2})(\d{2})\d{0,6}(?:[.,]\d+)?(?:Z|[+-]\d{4})?")
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?")
 GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
@@ -389,15 +396,15 @@ class _Planner:
             return
         if user is None:
             change.outcome = CREATED
-            change.reasons.append(_l("New in the directory."))
+            change.reasons.append(NEW)
             return
         state = self.plan.states.get(user.id)
         if state is not None and state.missing_since is not None:
             change.state_changes = True
-            change.reasons.append(_l("Back in the directory."))
+            change.reasons.append(BACK)
         if not user.active and state is not None and state.deactivated_by_sync:
             change.outcome = REACTIVATED
-            change.reasons.append(_l("Back in the directory: reactivated with all their records."))
+            change.reasons.append(REACTIVATED_REASON)
             return
         differs = [attribute for attribute, value in change.values.items() if getattr(user, attribute) != value]
         if change.set_team and (self.team_keys.get(user.team_id) if user.team_id else None) != change.team:
@@ -425,8 +432,8 @@ class _Planner:
             since = state.missing_since if state is not None and state.missing_since is not None else plan.now
             change = SyncChange(outcome=MISSING, dn="", subject="", user=user, name=user.full_name, email=user.email,
                                 missing_since=since, missing_reason=reason)
-            why = (_l("Disabled in the directory.") if reason == DISABLED
-                   else _l("No longer in the directory's sync scope."))
+            why = (DISABLED_REASON if reason == DISABLED
+                   else OUT_OF_SCOPE_REASON)
             change.reasons.append(why)
             if plan.now - since >= grace:
                 if self.actor is not None and user.id == self.actor.id:
