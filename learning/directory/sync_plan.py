@@ -18,6 +18,7 @@ The **safety stop**: a plan that would deactivate more than the allowed share of
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -164,6 +165,7 @@ class SyncPlan:
     active_people: int = 0
     stopped: object = None  # the safety stop's reason
     skipped: int = 0  # disabled entries nobody on the platform has
+    unchanged: int = 0  # people with nothing to change, counted but not kept (50,000 stay small)
     applied: bool = False
 
     @property
@@ -171,7 +173,8 @@ class SyncPlan:
         return not self.problems and self.stopped is None
 
     def count(self, outcome: str) -> int:
-        return sum(1 for change in self.changes if change.outcome == outcome)
+        kept = sum(1 for change in self.changes if change.outcome == outcome)
+        return kept + (self.unchanged if outcome == UNCHANGED else 0)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -354,7 +357,10 @@ class _Planner:
         self.managers(present)
         for _person, change in present:
             self.outcome(change)
-            plan.changes.append(change)
+            if change.outcome == UNCHANGED and not change.state_changes:
+                plan.unchanged += 1
+            else:
+                plan.changes.append(change)
         in_scope = {change.user.id for _person, change in present if change.user is not None}
         in_scope |= {self.identities[subject] for subject in seen if subject in self.identities}
         for user_id in sorted(self.linked - in_scope):
@@ -367,7 +373,7 @@ class _Planner:
         if not self.managers_synced:
             return
         by_dn = {normal_dn(person.dn): change for person, change in present}
-        manages: dict[int, set[TeamKey]] = {id(change): set() for _p, change in present}
+        manages: dict[int, set[TeamKey]] = defaultdict(set)
 
         def team_of(change: SyncChange) -> TeamKey | None:
             if change.set_team:
@@ -386,7 +392,7 @@ class _Planner:
             if person.groups & self.mapping.manager_groups:
                 manages[id(change)].add(key)
         for _person, change in present:
-            change.manages = frozenset(manages[id(change)])
+            change.manages = frozenset(manages.get(id(change), ()))
             roles = set(change.roles) - {Role.MANAGER}
             change.roles = frozenset(roles | ({Role.MANAGER} if change.manages else set()))
 
