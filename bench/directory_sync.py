@@ -101,6 +101,7 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=50000)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--no-apply", action="store_true", help="plan only (no first sync written)")
+    parser.add_argument("--next-run", metavar="URL", help=argparse.SUPPRESS)  # the unchanged run, own process
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -112,7 +113,7 @@ def main() -> int:
     from learning.directory.sync_plan import plan_sync
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-directory-"))
-    url = fresh_database(args.database, workdir)
+    url = args.next_run or fresh_database(args.database, workdir)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(workdir / "instance"),
                       "SECRET_KEY": "bench" * 8, "RATELIMIT_ENABLED": False})
     mapping = read_mapping(MAPPING, "bench.toml")
@@ -121,6 +122,15 @@ def main() -> int:
     def plan(people):
         return plan_sync(people, mapping, source="ldaps://bench", now=utcnow(), grace_days=7, max_share=0.1)
 
+    if args.next_run:  # the nightly run after the first sync: a process of its own, as the scheduler's job
+        with app.test_request_context():
+            people = directory(args.people)
+            started = time.perf_counter()
+            again = plan(people)
+            seconds = time.perf_counter() - started
+        print(f"  {'plan an unchanged sync':32} {seconds:8.1f} s  {again.summary()} (target ≤ 20 s)")
+        print(f"  {'  its process':32} {peak_mb():8.0f} MB  peak memory (target < 300 MB)")
+        return 0
     with app.app_context():
         upgrade()
     rows.append(("start (app, schema)", 0.0, f"peak so far {peak_mb():.0f} MB"))
@@ -139,6 +149,13 @@ def main() -> int:
         rows.append(("apply the first sync", time.perf_counter() - started, f"peak so far {peak_mb():.0f} MB"))
         rows.append(("first sync in all", rows[1][1] + rows[2][1], "target ≤ 120 s"))
         del first
+    print_rows(args, rows)
+    rows.clear()
+    sys.stdout.flush()
+    import subprocess
+
+    subprocess.run([sys.executable, __file__, "--people", str(args.people), "--next-run", url], check=True)
+    print("  in this process again:")
     for label, changed in (("plan an unchanged sync", 0), ("plan a sync with 1 % changed", args.people // 100)):
         with app.test_request_context():
             people = directory(args.people, changed)
@@ -157,7 +174,9 @@ def main() -> int:
 
 
 def print_rows(args, rows) -> int:
-    print(f"Directory sync of {args.people} people on {args.database} (generated entries, same planning and apply)")
+    if rows and rows[0][0].startswith("start"):
+        print(f"Directory sync of {args.people} people on {args.database} (generated entries, same planning and "
+              f"apply)")
     for label, seconds, note in rows:
         print(f"  {label:32} {seconds:8.1f} s  {note}")
     print(f"  peak memory of the process        {peak_mb():8.0f} MB  (target < 300 MB)")
