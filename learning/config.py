@@ -225,6 +225,24 @@ def _ldap_filter(name: str, value: str) -> str:
     return value
 
 
+def _directory_sync_settings(env: dict) -> dict:
+    """Directory sync (docs/directory-sync.md); the mapping file's content is checked when the app starts."""
+    mapping = env.get("LEARNING_DIRECTORY_MAPPING", "").strip()
+    if mapping and not Path(mapping).is_file():
+        raise ConfigError(f"LEARNING_DIRECTORY_MAPPING is not a readable file: {mapping!r}")
+    share = env.get("LEARNING_DIRECTORY_MAX_DEACTIVATE_SHARE", "").strip() or "0.1"
+    try:
+        value = float(share[:-1]) / 100 if share.endswith("%") else float(share)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise ConfigError(f"LEARNING_DIRECTORY_MAX_DEACTIVATE_SHARE must be a share from 0 to 1 such as 0.1 "
+                          f"(or 10%), not {share!r}")
+    return {"DIRECTORY_MAPPING": mapping, "DIRECTORY_MAX_DEACTIVATE_SHARE": value,
+            "DIRECTORY_GRACE_DAYS": _int_between("LEARNING_DIRECTORY_GRACE_DAYS",
+                                                 env.get("LEARNING_DIRECTORY_GRACE_DAYS"), 7, 0, 365)}
+
+
 def _directory_settings(env: dict) -> dict:
     """Sign-in with the organisation's directory (README: "Sign-in with the directory (LDAP / Active Directory)")."""
     url = env.get("LEARNING_LDAP_URL", "").strip()
@@ -240,6 +258,7 @@ def _directory_settings(env: dict) -> dict:
         "LDAP_ID_ATTRIBUTE": env.get("LEARNING_LDAP_ID_ATTRIBUTE", "").strip() or "objectGUID",
         "LDAP_CA_FILE": env.get("LEARNING_LDAP_CA_FILE", "").strip(),
         "LDAP_TIMEOUT": _int_between("LEARNING_LDAP_TIMEOUT", env.get("LEARNING_LDAP_TIMEOUT"), 10, 1, 120),
+        **_directory_sync_settings(env),
     }
     for key in ("LDAP_LOGIN_ATTRIBUTE", "LDAP_ID_ATTRIBUTE"):
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", settings[key]):

@@ -136,6 +136,13 @@ SENTENCES: dict[str, object] = {
         "A directory sign-in asked to be linked with the account of %(target)s; an administrator must confirm it."),
     "directory.link_confirmed": _l("%(actor)s confirmed the link of the account of %(target)s with the directory."),
     "directory.link_refused": _l("%(actor)s refused to link the account of %(target)s with the directory."),
+    "directory.sync": _l("%(actor)s synced the people with the directory: %(target)s."),
+    "directory.sync_refused": _l("%(actor)s did not sync with the directory because of problems in its data: "
+                                 "%(target)s."),
+    "directory.sync_stopped": _l("The safety stop kept %(actor)s from syncing with the directory: %(target)s."),
+    "directory.deactivated": _l("%(actor)s deactivated %(target)s: disabled in the directory or no longer in "
+                                "its scope after the grace period."),
+    "directory.reactivated": _l("%(actor)s reactivated %(target)s: back in the directory."),
     "media.upload": _l("%(actor)s added %(target)s to the media library."),
     "media.describe": _l("%(actor)s changed the description of %(target)s in the media library."),
     "media.delete": _l("%(actor)s deleted %(target)s from the media library."),

@@ -8,3 +8,15 @@ people by, and the links an administrator still has to confirm.
 from flask import Blueprint
 
 bp = Blueprint("directory", __name__, url_prefix="/admin/directory")
+
+
+@bp.record_once
+def _read_mapping(state) -> None:
+    """Directory sync's mapping file, read and checked at start: a wrong file stops with FILE:LINE: reason."""
+    from learning.config import ConfigError
+    from learning.directory.mapping import MappingError, load_mapping
+
+    try:
+        state.app.extensions["directory_mapping"] = load_mapping(state.app.config.get("DIRECTORY_MAPPING", ""))
+    except MappingError as error:
+        raise ConfigError(f"LEARNING_DIRECTORY_MAPPING: {error}") from None

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from learning.db import unit_of_work
-from learning.directory import bp
+from learning.directory import bp, sync_views  # noqa: F401 - sync_views: the sync page's routes
 from learning.directory.forms import LinkDecisionForm, TestConnectionForm
 from learning.directory.services import (
     confirm_link,

@@ -31,3 +31,10 @@ def ldap_app(make_app, slapd):
 @pytest.fixture
 def directory_client(ldap_app):
     return ldap_app().test_client()
+
+
+@pytest.fixture
+def staff(slapd):
+    """The directory sync's part of the test directory, written afresh for the test (``slapd.reset_staff``)."""
+    slapd.reset_staff()
+    return slapd
