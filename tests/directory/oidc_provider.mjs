@@ -96,6 +96,13 @@ const configuration = {
 };
 
 const provider = new Provider(issuer, configuration);
+// The development login page imports a web font from the internet: the tests' browser must not go there.
+provider.use(async (ctx, next) => {
+  await next();
+  if (typeof ctx.body === 'string' && ctx.body.includes('fonts.googleapis.com')) {
+    ctx.body = ctx.body.replace(/@import url\(https:\/\/fonts\.googleapis\.com[^)]*\);?/g, '');
+  }
+});
 provider.listen(Number(port), '127.0.0.1', () => {
   process.stdout.write('ready\n');
 });
