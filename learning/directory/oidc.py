@@ -52,6 +52,7 @@ METADATA_MAX_AGE = 3600  # seconds: a changed provider (new endpoints, keys) is 
 NEXT_KEY = "oidc_next"
 ID_TOKEN_KEY = "oidc_id_token"
 CALLBACK_PATH = "/login/oidc/callback"
+CLIENT_NAME = "learning_oidc"  # Authlib keeps each started sign-in's state, nonce and PKCE verifier under it
 
 
 class ProviderUnreachable(Exception):
@@ -113,7 +114,7 @@ def _client(settings: OidcSettings) -> FlaskOAuth2App:
     client = clients.get(settings)
     if client is None:
         client = FlaskOAuth2App(
-            FlaskIntegration("learning_oidc"), name="learning_oidc", client_id=settings.client_id,
+            FlaskIntegration(CLIENT_NAME), name=CLIENT_NAME, client_id=settings.client_id,
             client_secret=settings.client_secret, server_metadata_url=settings.discovery_url,
             client_kwargs={"scope": SCOPE, "code_challenge_method": "S256", "default_timeout": settings.timeout})
         clients.clear()  # settings changed (tests): the old client goes
@@ -164,6 +165,8 @@ def start_sign_in(next_page: str | None):
     except ProviderUnreachable as error:
         raise _unreachable(error, settings) from None
     session[NEXT_KEY] = next_page if is_safe_redirect(next_page) else None
+    for key in [key for key in session if key.startswith(f"_state_{CLIENT_NAME}_")]:
+        session.pop(key)  # one sign-in at a time per browser: abandoned ones would fill the session cookie
     base = current_app.config["BASE_URL"]
     return _client(settings).authorize_redirect(base + CALLBACK_PATH)
 

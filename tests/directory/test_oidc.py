@@ -355,3 +355,16 @@ def _unsigned(claims: dict) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
 
     return f"{part({'alg': 'none', 'kid': 'forged-provider-key'})}.{part(claims)}."
+
+
+def test_only_the_latest_start_counts_and_the_session_stays_small(oidc_app, oidc_provider):
+    app = oidc_app()
+    client = app.test_client()
+    first = oidc_provider.sign_in(start(client), "jana")
+    for _ in range(20):  # abandoned starts do not pile up in the session cookie
+        latest = start(client)
+    cookie = client.get_cookie("session")
+    assert cookie is not None and len(cookie.value) < 2000
+    assert client.get(path_of(first)).status_code == 302 and not signed_in(client)  # superseded
+    back = oidc_provider.sign_in(latest, "jana")
+    assert client.get(path_of(back)).status_code == 302 and signed_in(client)
