@@ -115,3 +115,67 @@ def test_only_administrators_test_the_connection(oidc_app, make_user, role):
     client = app.test_client()
     assert client.submit("/login", {"username": "someone", "password": PASSWORD}).status_code == 302
     assert client.submit("/admin/directory/oidc/test").status_code == 403
+
+
+def _statements(app, client, path: str) -> int:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_the_login_and_directory_pages_run_a_fixed_number_of_statements(oidc_app, make_user):
+    from learning.directory.models import ExternalIdentity, PendingLink
+
+    app = oidc_app()
+    admin = _admin(app, make_user)
+    anonymous = app.test_client()
+
+    def add_people(first: int, count: int) -> None:
+        for n in range(first, first + count):
+            person = make_user(f"sso{n}", email=f"sso{n}@example.org")
+            with app.app_context():
+                db.session.add(ExternalIdentity(source=OIDC, subject=f"subject-{n}", user_id=person.id))
+                db.session.add(PendingLink(source=OIDC, subject=f"pending-{n}", user_id=person.id, login=f"p{n}",
+                                           name=f"P {n}", email=f"p{n}@example.org"))
+                db.session.commit()
+
+    add_people(0, 1)
+    admin.submit("/admin/directory/oidc/test")
+    _statements(app, admin, "/admin/directory/")
+    few = (_statements(app, admin, "/admin/directory/"), _statements(app, anonymous, "/login"))
+    add_people(1, 15)
+    many = (_statements(app, admin, "/admin/directory/"), _statements(app, anonymous, "/login"))
+    assert many == few
+
+
+@pytest.mark.parametrize("query", [
+    "", "?code=x", "?state=x", "?code=x&state=" + "s" * 5000, "?error=%00%ff&state=x", "?error=" + "e" * 3000,
+    "?code=x&state=x&iss=https://evil.example", "?code[]=1&state[]=2", "?code=%F0%9F%92%A5&state=%00",
+])
+def test_hostile_callbacks_are_refused_without_an_error_page(oidc_app, query):
+    client = oidc_app().test_client()
+    client.get("/login/oidc")  # a sign-in was started: the callback's checks run
+    response = client.get("/login/oidc/callback" + query)
+    assert response.status_code in {302, 400}  # 400: the guard against control characters in addresses
+    assert client.get("/account").status_code != 200
+
+
+@pytest.mark.parametrize("next_page", ["%00", "/" + "a" * 5000, "//evil.example", "%E2%80%AE", "/login/oidc"])
+def test_hostile_next_pages_start_cleanly(oidc_app, next_page):
+    client = oidc_app().test_client()
+    response = client.get(f"/login/oidc?next={next_page}")
+    assert response.status_code in {302, 400}  # 400: the guard against control characters in addresses
+    if response.status_code == 302:
+        assert not response.headers["Location"].startswith("//evil")
