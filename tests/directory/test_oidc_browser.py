@@ -74,6 +74,22 @@ def test_oidc_pages_pass_axe_and_fit_a_phone(live_server, new_context, provider,
     problems += run_axe(page, language) + _fits(page)
     screenshot(page, f"oidc-login-{language}")
 
+    # Signed in through the provider and out again: the page between the two sign-outs (held there).
+    page.locator("a[href^='/login/oidc']").click()
+    page.locator("input[name=login]").fill("jana")
+    page.locator("input[name=password]").fill("any password")
+    with page.expect_navigation(url=f"{live_server.url}/learning/"):
+        page.locator("button[type=submit]").click()
+    page.route(f"{provider.issuer}/session/end**", lambda route: route.fulfill(status=204))
+    page.locator("form[action$='/logout'] button[type=submit]").first.click()
+    page.wait_for_url("**/logout")
+    link = page.locator(f"main a[href^='{provider.issuer}/session/end?']")
+    assert link.count() == 1
+    problems += run_axe(page, language) + _fits(page)
+    screenshot(page, f"oidc-signing-out-{language}")
+    page.unroute(f"{provider.issuer}/session/end**")
+
+    page.goto("/login?next=/learning/")
     live_server.app.config["OIDC_ISSUER"] = f"http://127.0.0.1:{free_port()}"  # the provider goes down
     page.locator("a[href^='/login/oidc']").click()
     page.wait_for_url("**/login?next=/learning/")
