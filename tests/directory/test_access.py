@@ -7,7 +7,8 @@ import pytest
 from tests.directory.access_samples import samples
 
 ROUTES = [("GET", "/admin/directory/"), ("POST", "/admin/directory/test"),
-          ("POST", "/admin/directory/links/{link_id}/confirm"), ("POST", "/admin/directory/links/{link_id}/refuse")]
+          ("POST", "/admin/directory/links/{link_id}/confirm"), ("POST", "/admin/directory/links/{link_id}/refuse"),
+          ("POST", "/admin/directory/oidc/test")]
 
 
 @pytest.mark.parametrize("role", ["anonymous", "employee", "manager", "project_group", "admin"])
@@ -30,5 +31,6 @@ def test_the_access_matrix_knows_the_directory_routes(app):
     from learning.security import audience_of
 
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("directory.")}
-    assert endpoints == {"directory.index", "directory.test", "directory.confirm", "directory.refuse"}
+    assert endpoints == {"directory.index", "directory.test", "directory.confirm", "directory.refuse",
+                         "directory.oidc_test"}
     assert all(audience_of(app, endpoint) for endpoint in endpoints)

@@ -179,3 +179,16 @@ def test_hostile_next_pages_start_cleanly(oidc_app, next_page):
     assert response.status_code in {302, 400}  # 400: the guard against control characters in addresses
     if response.status_code == 302:
         assert not response.headers["Location"].startswith("//evil")
+
+
+@pytest.mark.parametrize("role", ["anonymous", "employee", "admin"])
+@pytest.mark.parametrize("path", ["/login/oidc", "/login/oidc/callback"])
+def test_everyone_reaches_the_sign_in_routes(app, people, login, role, path):
+    from learning.security import PUBLIC, audience_of
+
+    assert audience_of(app, "auth.oidc_login") == audience_of(app, "auth.oidc_callback") == frozenset({PUBLIC})
+    client = app.test_client()
+    if role != "anonymous":
+        login(client, people[role].username)
+    response = client.get(path)  # no provider configured: back to the login page (or on, when signed in)
+    assert response.status_code == 302
