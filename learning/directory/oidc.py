@@ -32,6 +32,7 @@ from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
 from flask import current_app, request, session
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from joserfc.errors import JoseError
 from sqlalchemy import exists, select
 
@@ -129,7 +130,7 @@ def provider_metadata(settings: OidcSettings) -> dict:
     client = _client(settings)
     try:
         metadata = client.load_server_metadata()
-    except (requests.RequestException, ValueError) as error:
+    except (requests.RequestException, ValueError, TypeError) as error:
         client.server_metadata.clear()
         raise ProviderUnreachable(f"The discovery document {settings.discovery_url} cannot be read: "
                                   f"{type(error).__name__}") from None
@@ -186,20 +187,26 @@ def _claims(client: FlaskOAuth2App, token: dict) -> dict:
     return claims
 
 
+def _text(claims: dict, key: str) -> str:
+    value = claims.get(key)
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
 def entry_from_claims(claims: dict) -> DirectoryEntry:
     """The person as the provider describes them; an e-mail the provider marks unverified is not used."""
-    email = (claims.get("email") or "").strip().lower() or None
-    if claims.get("email_verified") is False:
+    email = _text(claims, "email").lower() or None
+    if claims.get("email_verified") is False or (email and (len(email) > 254 or email.count("@") != 1
+                                                            or " " in email or email.startswith("@"))):
         email = None
-    first, last = (claims.get("given_name") or "").strip(), (claims.get("family_name") or "").strip()
+    first, last = _text(claims, "given_name"), _text(claims, "family_name")
     if not (first and last):
-        name = (claims.get("name") or "").strip().split()
+        name = _text(claims, "name").split()
         if len(name) >= 2:
             first, last = first or " ".join(name[:-1]), last or name[-1]
         elif name:
             last = last or name[0]
-    login = (claims.get("preferred_username") or (email or "").split("@")[0] or "").strip()
-    return DirectoryEntry(dn=f"oidc:{claims['sub']}", subject=str(claims["sub"])[:255], login=login[:254],
+    login = _text(claims, "preferred_username") or (email or "").split("@")[0]
+    return DirectoryEntry(dn=f"oidc:{claims['sub']}", subject=str(claims["sub"])[:255], login=login[:80],
                           first_name=first[:100], last_name=last[:100], email=email)
 
 
@@ -306,9 +313,15 @@ def try_provider() -> tuple[bool, str]:
         note_unreachable(str(error), source=OIDC)
         return False, str(error)
     note_reachable(OIDC)
-    logout = "with" if metadata.get("end_session_endpoint") else "without"
-    pkce = "S256" in metadata.get("code_challenge_methods_supported", ["S256"])
-    message = (f"{settings.issuer}: {len(keys)} signing key(s), sign-out {logout} the provider's session"
-               f"{'' if pkce else '; PKCE S256 is not announced'}")
+    parts = [ngettext("%(issuer)s publishes %(num)d signing key.", "%(issuer)s publishes %(num)d signing keys.",
+                      len(keys), issuer=settings.issuer)]
+    if metadata.get("end_session_endpoint"):
+        parts.append(_("Signing out of the platform also ends the session at the provider."))
+    else:
+        parts.append(_("The provider names no end_session_endpoint: signing out ends the session on the platform "
+                       "only."))
+    if "S256" not in metadata.get("code_challenge_methods_supported", ["S256"]):
+        parts.append(_("The provider does not announce PKCE with S256."))
+    message = " ".join(parts)
     logger.info("OpenID Connect connection test: %s", message)
     return True, message

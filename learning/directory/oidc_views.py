@@ -58,12 +58,16 @@ def oidc_login():
 @auth_bp.route("/login/oidc/callback")
 @allow(PUBLIC)
 def oidc_callback():
-    with unit_of_work():
-        try:
-            user, next_page = finish_sign_in()
-        except (SignInNotPossible, SignInFailed) as error:  # caught inside: a pending link, the provider's state
-            flash(str(error), "danger")                      # are committed
-            return redirect(url_for("auth.login"))
+    try:
+        with unit_of_work():
+            try:
+                user, next_page = finish_sign_in()
+            except (SignInNotPossible, SignInFailed) as error:  # caught inside: a pending link, the provider's
+                flash(str(error), "danger")                      # state are committed
+                return redirect(url_for("auth.login"))
+    except ServiceError as error:  # any other refusal (e.g. of the person's data): nothing is kept
+        flash(str(error), "danger")
+        return redirect(url_for("auth.login"))
     login_user(user)
     return redirect_back(next_page)
 

@@ -368,3 +368,30 @@ def test_only_the_latest_start_counts_and_the_session_stays_small(oidc_app, oidc
     assert client.get(path_of(first)).status_code == 302 and not signed_in(client)  # superseded
     back = oidc_provider.sign_in(latest, "jana")
     assert client.get(path_of(back)).status_code == 302 and signed_in(client)
+
+
+@pytest.mark.parametrize(("claims", "expected"), [
+    ({"sub": "a", "email": "Jana@Example.org", "given_name": "Jana", "family_name": "Sonne"},
+     ("Jana", "Sonne", "jana@example.org", "jana")),
+    ({"sub": "a", "email": "x@example.org", "name": "Anna Maria  Beispiel", "preferred_username": "ambe"},
+     ("Anna Maria", "Beispiel", "x@example.org", "ambe")),
+    ({"sub": 7, "email": "x@example.org", "email_verified": False, "name": ["no"], "given_name": 3},
+     ("", "", None, "")),
+    ({"sub": "a", "email": "a" * 250 + "@example.org", "name": "N" * 300}, ("", "N" * 100, None, "")),
+    ({"sub": "a", "email": "not an address"}, ("", "", None, "")),
+])
+def test_claims_become_a_person_s_data_defensively(claims, expected):
+    from learning.directory.oidc import entry_from_claims
+
+    entry = entry_from_claims(claims)
+    assert (entry.first_name, entry.last_name, entry.email, entry.login) == expected
+    assert entry.subject == str(claims["sub"])
+
+
+def test_the_forged_provider_s_unusual_claims_create_nobody_and_cause_no_error(forged):
+    app, client, provider, nonce, state = forged
+    provider.id_token = provider.sign(provider.claims(nonce, email="x" * 300 + "@example.org", name="Z" * 400,
+                                                      preferred_username="p" * 300))
+    response = _callback(client, state)
+    assert response.status_code == 302 and not signed_in(client)
+    assert "has no e-mail address" in login_page(client)

@@ -84,7 +84,8 @@ def test_the_connection_test_reads_discovery_and_keys(oidc_app, oidc_provider, m
     response = admin.submit("/admin/directory/oidc/test")
     assert response.status_code == 302 and response.headers["Location"].endswith("#oidc-heading")
     page = admin.get("/admin/directory/").get_data(as_text=True)
-    assert "The connection works" in page and "1 signing key(s)" in page and "sign-out with the provider" in page
+    assert "The connection works" in page and "publishes 1 signing key." in page
+    assert "also ends the session at the provider" in page
     assert "The provider can be reached" in page
 
 
