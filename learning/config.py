@@ -282,6 +282,34 @@ def _directory_settings(env: dict) -> dict:
     return settings
 
 
+def _oidc_settings(env: dict) -> dict:
+    """Single sign-on with OpenID Connect (docs/oidc.md): Keycloak, ADFS, Entra ID."""
+    issuer = env.get("LEARNING_OIDC_ISSUER", "").strip().rstrip("/")
+    label = env.get("LEARNING_OIDC_LABEL", "").strip() or "Single Sign-On"
+    settings = {
+        "OIDC_ISSUER": issuer,
+        "OIDC_CLIENT_ID": env.get("LEARNING_OIDC_CLIENT_ID", "").strip(),
+        "OIDC_CLIENT_SECRET": env.get("LEARNING_OIDC_CLIENT_SECRET", ""),
+        "OIDC_LABEL": label,
+        "OIDC_CREATE_PEOPLE": _flag(env.get("LEARNING_OIDC_CREATE_PEOPLE", "1")),
+        "OIDC_TIMEOUT": _int_between("LEARNING_OIDC_TIMEOUT", env.get("LEARNING_OIDC_TIMEOUT"), 10, 1, 120),
+        "OIDC_ALLOW_HTTP": False,  # tests only (a provider on 127.0.0.1): never read from the environment
+    }
+    if len(label) > 60 or any(ord(c) < 32 for c in label):
+        raise ConfigError('LEARNING_OIDC_LABEL is the button text after "Anmelden mit": at most 60 characters '
+                          "on one line, such as Keycloak or Dienstkonto")
+    if not issuer:
+        return settings
+    parts = urlsplit(issuer)
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"LEARNING_OIDC_ISSUER must be the provider's https:// address such as "
+                          f"https://sso.example.de/realms/verwaltung, not {issuer!r}")
+    if not settings["OIDC_CLIENT_ID"] or not settings["OIDC_CLIENT_SECRET"]:
+        raise ConfigError("LEARNING_OIDC_ISSUER needs LEARNING_OIDC_CLIENT_ID and LEARNING_OIDC_CLIENT_SECRET: the "
+                          "client registered at the provider")
+    return settings
+
+
 def load_config(overrides: dict | None = None, environ: os._Environ | dict | None = None) -> dict:
     """Return Flask config values from the environment (and ``.env``), with overrides applied."""
     if environ is None:
@@ -351,6 +379,7 @@ def load_config(overrides: dict | None = None, environ: os._Environ | dict | Non
         "SHOW_UNACKNOWLEDGED_NAMES": _flag(env.get("LEARNING_SHOW_UNACKNOWLEDGED_NAMES")),
         **_reminder_settings(env),
         **_directory_settings(env),
+        **_oidc_settings(env),
         **_media_settings(env, instance_path),
     }
     if config["RATELIMIT_STORAGE_URI"].split(":", 1)[0] not in {"memory", "redis", "rediss", "redis+unix"}:

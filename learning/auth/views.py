@@ -79,11 +79,14 @@ def reauthenticate():
 @bp.route("/logout", methods=["POST"])
 @allow(PUBLIC)
 def logout():
+    provider_sign_out = oidc_views.provider_sign_out_url()  # single sign-on: the provider's session ends too
     if current_user.is_authenticated:
         with unit_of_work():
             sign_out(current_user)  # the device's cookies stop working everywhere, not only in this browser
     logout_user()
     flash(_("You have been signed out."), "success")
+    if provider_sign_out:
+        return oidc_views.continue_to_provider(provider_sign_out)
     return redirect(url_for("auth.login"))
 
 
@@ -177,3 +180,6 @@ def change_password_view():
                     "feed addresses renewed."), "success")
             return redirect(url_for("home.account"))
     return render_template("auth/change_password.html", form=form)
+
+
+from learning.directory import oidc_views  # noqa: E402,F401  OpenID Connect sign-in routes on this blueprint

@@ -38,3 +38,33 @@ def staff(slapd):
     """The directory sync's part of the test directory, written afresh for the test (``slapd.reset_staff``)."""
     slapd.reset_staff()
     return slapd
+@pytest.fixture(scope="session")
+def oidc_provider():
+    """A real OpenID Connect provider (oidc-provider on Node) for apps at http://localhost (the test client)."""
+    from tests.directory.oidc import OidcProvider, available
+
+    if not available():  # `make test` installs it (npm ci); a missing provider is a failure, never a skip
+        pytest.fail("Node and the npm package oidc-provider are needed: npm ci", pytrace=False)
+    server = OidcProvider(["http://localhost"]).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def oidc_app(make_app, oidc_provider):
+    """An app that signs people in through the test provider; keywords change settings."""
+
+    def factory(**overrides):
+        return make_app(**oidc_provider.app_config(**overrides))
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def forged_provider():
+    """A provider whose ID tokens each test writes itself (wrong nonce, expired, wrongly signed ...)."""
+    from tests.directory.oidc import ForgedProvider
+
+    server = ForgedProvider().start()
+    yield server
+    server.stop()

@@ -8,7 +8,7 @@ from tests.directory.access_samples import samples
 
 ROUTES = [("GET", "/admin/directory/"), ("POST", "/admin/directory/test"),
           ("POST", "/admin/directory/links/{link_id}/confirm"), ("POST", "/admin/directory/links/{link_id}/refuse"),
-          ("GET", "/admin/directory/sync")]
+          ("GET", "/admin/directory/sync"), ("POST", "/admin/directory/oidc/test")]
 
 
 @pytest.mark.parametrize("role", ["anonymous", "employee", "manager", "project_group", "admin"])
@@ -32,5 +32,5 @@ def test_the_access_matrix_knows_the_directory_routes(app):
 
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("directory.")}
     assert endpoints == {"directory.index", "directory.test", "directory.confirm", "directory.refuse",
-                         "directory.sync_preview", "directory.sync_apply"}
+                         "directory.sync_preview", "directory.sync_apply", "directory.oidc_test"}
     assert all(audience_of(app, endpoint) for endpoint in endpoints)
