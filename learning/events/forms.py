@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import TextInput
 
 from learning.events.models import KIND_LABELS, EventKind, Registration, WaitingList
@@ -128,10 +128,10 @@ class EventForm(AudienceFields, FlaskForm):
 
 
 class SessionForm(FlaskForm):
-    starts_at = MomentField(_l("Starts"), validators=[DataRequired(message=_l("Please enter when the session "
+    starts_at = MomentField(_l("Starts"), validators=[InputRequired(message=_l("Please enter when the session "
                                                                               "starts."))],
                             description=_l("Local time, e.g. 31.03.2027 09:00."))
-    ends_at = MomentField(_l("Ends"), validators=[DataRequired(message=_l("Please enter when the session ends."))],
+    ends_at = MomentField(_l("Ends"), validators=[InputRequired(message=_l("Please enter when the session ends."))],
                           description=_l("A session may last several days."))
     place = StringField(_l("Place (room)"), validators=[
         Length(max=MAX_PLACE, message=_l("The place may have at most %(max)d characters.", max=MAX_PLACE))])
