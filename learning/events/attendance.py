@@ -53,8 +53,7 @@ def record_attendance(session_id: int, states: dict[int, str], actor: User, now:
                 complete_linked_course(booking, now)
     db.session.flush()
     if changed:
-        record(actor, "event.attendance", session.event,
-               f"Attendance of session {session.id} of {session.event.title!r} recorded", changed=changed)
+        record(actor, "event.attendance", session.event, session.event.title, session=session.id, changed=changed)
     return changed
 
 
@@ -80,7 +79,7 @@ def add_walk_in(session_id: int, person: User | None, actor: User, now: datetime
     booking.attendance_by_id, booking.attendance_at = actor.id, now
     db.session.flush()
     complete_linked_course(booking, now)
-    record(actor, "event.walk_in", session.event, f"Walk-in added to session {session.id}")
+    record(actor, "event.walk_in", session.event, session.event.title, session=session.id)
     return booking
 
 

@@ -121,7 +121,7 @@ def create_event(data: EventData, actor: User) -> Event:
     _apply(event, data, kind, values)
     db.session.add(event)
     db.session.flush()
-    record(actor, "event.created", event, f"Event {event.title!r} created")
+    record(actor, "event.created", event, event.title)
     return event
 
 
@@ -131,7 +131,7 @@ def update_event(event: Event, data: EventData, actor: User) -> Event:
     kind, values = _check_event(data)
     _apply(event, data, kind, values)
     db.session.flush()
-    record(actor, "event.updated", event, f"Event {event.title!r} changed")
+    record(actor, "event.updated", event, event.title)
     return event
 
 
@@ -183,7 +183,7 @@ def add_session(event: Event, data: SessionData, actor: User) -> EventSession:
     _apply_session(session, data)
     db.session.add(session)
     db.session.flush()
-    record(actor, "event.session_added", event, f"Session {session.id} of event {event.title!r} added")
+    record(actor, "event.session_added", event, event.title, session=session.id)
     return session
 
 
@@ -211,8 +211,7 @@ def update_session(session_id: int, data: SessionData, actor: User, now: datetim
         for booking in _seat_holders(session):
             queue_mail(booking, MailKind.CHANGED)
     promote(session, now)
-    record(actor, "event.session_changed", session.event,
-           f"Session {session.id} of event {session.event.title!r} changed")
+    record(actor, "event.session_changed", session.event, session.event.title, session=session.id)
     return session
 
 
@@ -237,8 +236,8 @@ def cancel_session(session_id: int, actor: User, now: datetime | None = None) ->
         db.session.flush()
         queue_mail(booking, MailKind.SESSION_CANCELLED if had_seat else MailKind.LEFT)
     db.session.flush()
-    record(actor, "event.session_cancelled", session.event,
-           f"Session {session.id} of event {session.event.title!r} cancelled", bookings=len(bookings))
+    record(actor, "event.session_cancelled", session.event, session.event.title, session=session.id,
+           bookings=len(bookings))
     return session
 
 
