@@ -15,13 +15,15 @@ from learning.events.models import Booking, BookingState, EventMail
 from learning.org.models import User
 from learning.roles import Role
 
+EN = {"Accept-Language": "en"}
+
 
 def _user(user_id):
     return db.session.get(User, user_id)
 
 
 def _book(app, user, session_id, person=None, now=None):
-    with app.test_request_context(headers={"Accept-Language": "en"}), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         result = service.book(_user(user.id), session_id, _user(person.id) if person else None, now=now)
         return result.id, result.state
 
@@ -90,7 +92,7 @@ def test_cancelling_frees_the_seat_for_the_first_waiting_person_as_an_offer(app,
     booking_id, _ = _book(app, first, session_id)
     _book(app, second, session_id)
     _book(app, third, session_id)
-    with app.test_request_context(), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         service.cancel(_user(first.id), booking_id)
     states = _states(app, session_id)
     assert states == {first.id: "cancelled", second.id: "offered", third.id: "waiting"}
@@ -100,7 +102,7 @@ def test_cancelling_frees_the_seat_for_the_first_waiting_person_as_an_offer(app,
         assert offer.cancelled_by_id is None
         cancelled = db.session.scalar(select(Booking).where(Booking.user_id == first.id))
         assert cancelled.cancelled_by_id == first.id and cancelled.cancelled_at is not None
-    with app.test_request_context(), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         service.accept_offer(_user(second.id), offer.id)
     assert _states(app, session_id)[second.id] == "confirmed"
 
@@ -111,9 +113,9 @@ def test_a_lapsed_offer_goes_to_the_next_person(app, make_event, make_user):
     booking_id, _ = _book(app, first, session_id)
     _book(app, second, session_id)
     _book(app, third, session_id)
-    with app.test_request_context(), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         service.cancel(_user(first.id), booking_id)
-    with app.test_request_context(), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         assert service.expire_offers(utcnow() + timedelta(hours=49)) == 1
     states = _states(app, session_id)
     assert states[second.id] == "cancelled" and states[third.id] == "offered"
@@ -125,10 +127,10 @@ def test_manual_waiting_list_waits_for_the_organiser(app, make_event, make_user)
     first, second = make_user(), make_user()
     booking_id, _ = _book(app, first, session_id)
     waiting_id, _ = _book(app, second, session_id)
-    with app.test_request_context(), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         service.cancel(_user(first.id), booking_id)
     assert _states(app, session_id)[second.id] == "waiting"
-    with app.test_request_context(), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         service.admit(_user(organiser.id), waiting_id)
     assert _states(app, session_id)[second.id] == "confirmed"
 
@@ -138,9 +140,9 @@ def test_cancellation_deadline_binds_the_person_not_the_organiser(app, make_even
     _, (session_id,) = make_event(days=2, cancellation_days=3)
     person = make_user()
     booking_id, _ = _book(app, person, session_id)
-    with pytest.raises(ServiceError, match="deadline"), app.test_request_context(), unit_of_work():
+    with pytest.raises(ServiceError, match="deadline"), app.test_request_context(headers=EN), unit_of_work():
         service.cancel(_user(person.id), booking_id)
-    with app.test_request_context(), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         service.cancel(_user(organiser.id), booking_id)
     assert _states(app, session_id)[person.id] == "cancelled"
 
@@ -153,18 +155,18 @@ def test_approval_by_a_manager_of_the_team_only(app, make_event, make_user, make
     person, later = make_user(team=team), make_user(team=team)
     booking_id, state = _book(app, person, session_id)
     assert state == "requested"
-    with pytest.raises(NotFound), app.test_request_context(), unit_of_work():
+    with pytest.raises(NotFound), app.test_request_context(headers=EN), unit_of_work():
         service.decide(_user(other_manager.id), booking_id, True)
-    with app.test_request_context(), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         assert [b.id for b in service.pending_for_manager(_user(manager.id))] == [booking_id]
         assert service.pending_for_manager(_user(other_manager.id)) == []
-    with app.test_request_context(), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         service.decide(_user(manager.id), booking_id, True)
     assert _states(app, session_id)[person.id] == "confirmed"
     later_id, _ = _book(app, later, session_id)
-    with pytest.raises(ServiceError, match="reason"), app.test_request_context(), unit_of_work():
+    with pytest.raises(ServiceError, match="reason"), app.test_request_context(headers=EN), unit_of_work():
         service.decide(_user(manager.id), later_id, False, "")
-    with app.test_request_context(), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         service.decide(_user(manager.id), later_id, True)
     assert _states(app, session_id)[later.id] == "waiting"  # approved, but the session is full
 
@@ -175,7 +177,7 @@ def test_decline_keeps_reason_and_who(app, make_event, make_user, make_team):
     _, (session_id,) = make_event(approval=True)
     person = make_user(team=team)
     booking_id, _ = _book(app, person, session_id)
-    with app.test_request_context(), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         service.decide(_user(manager.id), booking_id, False, "Dienstbetrieb")
     with app.app_context():
         booking = db.session.get(Booking, booking_id)
@@ -199,7 +201,7 @@ def test_mails_are_queued_with_growing_sequence(app, make_event, make_user):
     _, (session_id,) = make_event()
     person = make_user()
     booking_id, _ = _book(app, person, session_id)
-    with app.test_request_context(), unit_of_work():
+    with app.test_request_context(headers=EN), unit_of_work():
         service.cancel(_user(person.id), booking_id)
     with app.app_context():
         mails = db.session.execute(select(EventMail.kind, EventMail.method, EventMail.sequence, EventMail.status)
@@ -256,7 +258,7 @@ def test_concurrent_cancel_and_book_never_overbook(app, make_event, make_user):
 
     def cancel():
         try:
-            with app.test_request_context():
+            with app.test_request_context(headers=EN):
                 start.wait()
                 with unit_of_work():
                     service.cancel(_user(holder.id), booking_id)
