@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 
 from learning.db import db
 from learning.demo.announcements import load_announcements
+from learning.demo.events import load_events
 from learning.demo.feedback import load_feedback
 from learning.demo.learning import load_learning
 from learning.demo.messaging import load_messaging
@@ -130,8 +131,9 @@ def load_demo(today: date, seed: int = 2030) -> dict[str, int]:
     feedback = load_feedback(today, phases)
     onboarding = load_onboarding(today, phases)
     surveys = load_surveys(today, phases)
+    events = load_events(today, phases)  # learning/demo/events.py
     messaging = load_messaging(today, phases)  # reminders for everything above
     history = load_metric_history(today)  # last: figures of everything above
     people_now = db.session.scalar(select(func.count()).select_from(User))  # the new hires came later
     return {"departments": len(STRUCTURE), "teams": len(teams), "people": people_now, "phases": len(phases),
-            **learning, **announcements, **feedback, **onboarding, **surveys, **messaging, **history}
+            **learning, **announcements, **feedback, **onboarding, **surveys, **messaging, **history, **events}
