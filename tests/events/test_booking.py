@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from learning.db import db, unit_of_work, utcnow
 from learning.errors import NotAllowed, NotFound, ServiceError
 from learning.events import booking as service
-from learning.events.models import Booking, BookingState, EventMail
+from learning.events.models import Booking, EventMail
 from learning.org.models import User
 from learning.roles import Role
 
