@@ -76,3 +76,30 @@ def test_mail_job_sends_what_could_not_be_sent(app, make_event, make_user, smtp_
     assert len(smtp_server.messages) == 1
     with app.app_context():
         assert db.session.scalar(select(EventMail.status)) == "sent"
+
+
+def test_metrics_count_registrations_attendance_and_waiting(app, make_event, make_user, make_team):
+    from learning.events.models import Booking
+    from learning.metrics.models import ALL_PHASES
+    from learning.metrics.services import compute
+
+    team = make_team()
+    _, (session_id,) = make_event(capacity=2)
+    people = [make_user(team=team) for _ in range(3)]
+    for person in people:
+        _book(app, person, session_id)
+    with app.app_context():  # the session has taken place: one came, one did not
+        first, second = db.session.scalars(select(Booking).where(Booking.state == "confirmed")
+                                           .order_by(Booking.id)).all()
+        first.state, second.state = "attended", "no_show"
+        db.session.commit()
+    with app.test_request_context():
+        values = {(v.metric, v.unit_kind, v.unit_id): v for v in compute(local_today() + timedelta(days=30))
+                  if v.phase_key == ALL_PHASES}
+    assert values[("events.registrations", "team", team.id)].value == 2
+    assert values[("events.attendance", "team", team.id)].value == 50.0
+    assert values[("events.waiting", "team", team.id)].value == 0  # the session is past
+    with app.test_request_context():
+        today = {(v.metric, v.unit_kind, v.unit_id): v for v in compute(local_today()) if v.phase_key == ALL_PHASES}
+    assert today[("events.waiting", "team", team.id)].value == 1
+    assert today[("events.attendance", "team", team.id)].value is None  # nothing has taken place yet
