@@ -164,3 +164,8 @@ class BookForForm(FlaskForm):
 
 class WalkInForm(FlaskForm):
     person = PersonPickerField(_l("Person who came without a booking"), multiple=False)
+
+
+class InviteForm(FlaskForm):
+    people = PersonPickerField(_l("People to book in"),
+                               description=_l("They get a confirmation with an invitation for their calendar."))

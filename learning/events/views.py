@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -12,10 +12,18 @@ from sqlalchemy.orm import joinedload
 
 from learning.db import db, unit_of_work, utcnow
 from learning.errors import NotFound, ServiceError, show_on_form
-from learning.events import bp
 from learning.events import booking as booking_service
+from learning.events import bp
 from learning.events.attendance import add_walk_in, attendance_list, record_attendance
-from learning.events.forms import ActionForm, BookForForm, DecisionForm, EventForm, SessionForm, WalkInForm
+from learning.events.forms import (
+    ActionForm,
+    BookForForm,
+    DecisionForm,
+    EventForm,
+    InviteForm,
+    SessionForm,
+    WalkInForm,
+)
 from learning.events.listing import (
     bookings_of_event,
     event_view,
@@ -400,3 +408,31 @@ def sign_in_sheet_page(session_id: int):
     session = _attendance_session(session_id)
     return render_template("events/sign_in_sheet.html", session=session, event=session.event,
                            bookings=attendance_list(session))
+
+
+@bp.route("/manage/sessions/<int:session_id>/invite", endpoint="invite", methods=["GET", "POST"])
+@allow(AUTHENTICATED)
+def invite_page(session_id: int):
+    """Organisers book people in (an event by invitation, or anyone on request); each booking as if asked."""
+    session = _attendance_session(session_id)
+    form = InviteForm()
+    fill_picker(form.people)
+    if not form.people.searching and form.validate_on_submit():
+        people = db.session.scalars(select(User).where(User.id.in_(form.people.data or []))).all()
+        if not people:
+            form.people.errors = [*form.people.errors, _("Please choose a person from the list.")]
+        else:
+            try:
+                with unit_of_work():
+                    for person in people:
+                        try:
+                            booking_service.book(current_user, session.id, person)
+                        except ServiceError as error:  # say whom it concerns
+                            raise ServiceError(f"{person.full_name}: {error}", "people") from None
+            except ServiceError as error:
+                show_on_form(form, error, default="people")
+            else:
+                flash(ngettext("%(num)d person has been booked in.", "%(num)d people have been booked in.",
+                               len(people)), "success")
+                return redirect(url_for("events.manage_event", event_id=session.event_id))
+    return render_template("events/manage/invite.html", form=form, session=session, event=session.event)

@@ -204,3 +204,18 @@ def test_event_list_runs_a_fixed_number_of_queries(client, login, people, make_e
         page = client.get("/events/")
     assert page.status_code == 200 and "Noch eins 3" in page.text
     assert len(many) == len(few)
+
+
+def test_organiser_books_people_into_an_invitation_only_event(client, login, people, app, make_event, make_user):
+    event_id, (session_id,) = make_event(registration="invitation", capacity=1)
+    first, second = make_user(), make_user()
+    login(client, "projectgroup")
+    assert client.get(f"/events/manage/sessions/{session_id}/invite").status_code == 200
+    response = client.submit(f"/events/manage/sessions/{session_id}/invite", {"people": [first.id, second.id]})
+    assert response.status_code == 302
+    with app.app_context():
+        states = dict(db.session.execute(select(Booking.user_id, Booking.state)).all())
+    assert states == {first.id: "confirmed", second.id: "waiting"}
+    again = client.submit(f"/events/manage/sessions/{session_id}/invite", {"people": [first.id]})
+    assert again.status_code == 200 and "already booked" in again.text
+    assert client.submit(f"/events/manage/sessions/{session_id}/invite", {"people": ["x"]}).status_code == 200
