@@ -17,7 +17,7 @@ __all__ = ["ConfigError", "create_app"]
 FEATURES = (
     "home", "auth", "org", "audit", "messaging", "training", "phases", "announcements", "feedback",
     "onboarding", "surveys", "scheduler", "notifications", "transparency", "settings", "metrics",
-    "directory", "media",
+    "directory", "media", "events",
 )
 
 

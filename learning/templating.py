@@ -40,6 +40,7 @@ NAVIGATION = [
             visible="learning.onboarding.access:shows_in_navigation"),
     NavItem("surveys.index", _l("Surveys"), ("surveys.",)),
     NavItem("announcements.index", _l("Announcements"), ("announcements.",)),
+    NavItem("events.index", _l("Events"), ("events.",)),
     NavItem("feedback.index", _l("Feedback"), ("feedback.",)),
     NavItem("metrics.team", _l("Team readiness"), ("metrics.team",)),
     NavItem("metrics.programme", _l("Dashboard"), ("metrics.programme", "metrics.export")),

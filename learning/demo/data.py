@@ -11,6 +11,7 @@ from werkzeug.security import generate_password_hash
 from learning.db import db
 from learning.demo.announcements import load_announcements
 from learning.demo.authoring import load_authoring
+from learning.demo.events import load_events
 from learning.demo.feedback import load_feedback
 from learning.demo.learning import load_learning
 from learning.demo.messaging import load_messaging
@@ -133,8 +134,10 @@ def load_demo(today: date, seed: int = 2030) -> dict[str, int]:
     feedback = load_feedback(today, phases)
     onboarding = load_onboarding(today, phases)
     surveys = load_surveys(today, phases)
+    events = load_events(today, phases)  # learning/demo/events.py
     messaging = load_messaging(today, phases)  # reminders for everything above
     history = load_metric_history(today)  # last: figures of everything above
     people_now = db.session.scalar(select(func.count()).select_from(User))  # the new hires came later
     return {"departments": len(STRUCTURE), "teams": len(teams), "people": people_now, "phases": len(phases),
-            **learning, **authoring, **announcements, **feedback, **onboarding, **surveys, **messaging, **history}
+            **learning, **authoring, **announcements, **feedback, **onboarding, **surveys, **messaging, **history,
+            **events}

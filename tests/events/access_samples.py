@@ -1,0 +1,30 @@
+"""Records for the access matrix: an event with one session, a booking of the employee.
+
+The employee and the manager organise the event, so that the organisers' pages (open to anyone
+signed in, refused with 404 to people who do not organise the event) show them a real page.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+
+def samples(app, people) -> dict:
+    from learning.db import db, utcnow
+    from learning.events.models import Booking, Event, EventSession
+
+    with app.app_context():
+        event = Event(kind="workshop", title="Zugangstest", description="Text", audience="everyone",
+                      audience_values=[])
+        from learning.org.models import User
+
+        event.organisers = [db.session.get(User, people["employee"].id), db.session.get(User, people["manager"].id)]
+        start = utcnow().replace(microsecond=0) + timedelta(days=3)
+        session = EventSession(starts_at=start, ends_at=start + timedelta(hours=1), capacity=5, place="Raum 1")
+        event.sessions.append(session)
+        db.session.add(event)
+        db.session.flush()
+        booking = Booking(session_id=session.id, user_id=people["employee"].id, state="confirmed")
+        db.session.add(booking)
+        db.session.commit()
+        return {"event_id": event.id, "session_id": session.id, "booking_id": booking.id}

@@ -1,0 +1,75 @@
+"""Event pages in a real browser on the demo: axe finds nothing in German and English, also with errors;
+the attendance list fits a phone (360 px)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from learning.db import db
+from learning.events.models import Event, EventSession
+from tests.browser import login_as, switch_language
+from tests.e2e.test_accessibility import run_axe
+
+pytestmark = pytest.mark.browser
+
+
+def _ids(app) -> dict:
+    with app.app_context():
+        kickoff = db.session.scalar(select(Event).where(Event.kind == "information"))
+        session = db.session.scalar(select(EventSession).where(EventSession.event_id == kickoff.id)
+                                    .order_by(EventSession.starts_at))
+        ids = {"event": kickoff.id, "session": session.id}
+        db.session.remove()
+        return ids
+
+
+def _signed_in(new_context, username: str, language: str):
+    context, watcher = new_context(bypass_csp=True)
+    page = context.new_page()
+    login_as(page, username)
+    if language != "de":
+        switch_language(page, language)
+    return page, watcher
+
+
+def _fits_phone(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_event_pages_pass_axe_for_every_role(live_server, new_context, language):
+    ids = _ids(live_server.app)
+    problems = []
+    page, watcher = _signed_in(new_context, "anna", language)
+    for path in ("/events/", "/events/?mine=1", f"/events/{ids['event']}"):
+        page.goto(path)
+        problems += run_axe(page, language)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(f"/events/{ids['event']}")
+    assert _fits_phone(page), "the event page scrolls sideways at 360 px"
+
+    page, watcher = _signed_in(new_context, "mara", language)
+    page.goto("/events/team")
+    assert page.locator("main form[action*='/decide']").count() >= 1  # anna's request waits for mara
+    problems += run_axe(page, language)
+
+    page, watcher = _signed_in(new_context, "paul", language)
+    for path in ("/events/manage", f"/events/manage/{ids['event']}", f"/events/manage/{ids['event']}/edit",
+                 f"/events/manage/sessions/{ids['session']}/edit", f"/events/sessions/{ids['session']}/sign-in-sheet"):
+        page.goto(path)
+        problems += run_axe(page, language)
+    for path in ("/events/manage/new", f"/events/manage/{ids['event']}/sessions/new"):
+        page.goto(path)
+        problems += run_axe(page, language)
+        with page.expect_navigation():  # sent empty: the error summary and the field errors
+            page.locator("main form[method=post] button[type=submit]").last.click()
+        assert page.locator("main .kern-alert--danger").count() == 1, path
+        problems += run_axe(page, language)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(f"/events/sessions/{ids['session']}/attendance")
+    assert page.locator("main .attendance-row").count() == 8
+    problems += run_axe(page, language)
+    assert _fits_phone(page), "the attendance list scrolls sideways at 360 px"
+    assert not problems, "\n".join(problems)
+    assert not watcher.problems, watcher.problems
