@@ -18,7 +18,7 @@ from learning.org import bp
 from learning.org.forms import ActionForm, DepartmentForm, PersonForm, TeamForm
 from learning.org.models import Department, Team, User
 from learning.org.people_list import PeopleFilter
-from learning.org.picker import picker_answer
+from learning.org.picker import fill_picker, picker_answer
 from learning.org.services import (
     PersonData,
     create_person,
@@ -224,11 +224,10 @@ def unit_team(team_id: int | None):
         (d.id, d.name)
         for d in db.session.scalars(select(Department).where(Department.active).order_by(Department.name))
     ]
-    form.manager_ids.choices = [
-        (u.id, f"{u.last_name}, {u.first_name} ({u.username})")
-        for u in db.session.scalars(select(User).where(User.active).order_by(User.last_name, User.first_name))
-    ]
-    if form.validate_on_submit():
+    fill_picker(form.manager_ids)
+    if form.manager_ids.searching:  # the person picker without JavaScript: show the matches, save nothing
+        pass
+    elif form.validate_on_submit():
         try:
             with unit_of_work():
                 save_team(team, form.name.data, form.department_id.data, set(form.manager_ids.data or []),
