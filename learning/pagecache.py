@@ -7,6 +7,10 @@ serves it again, after one query, as long as its key still matches:
 - the person, the session's CSRF token (the page holds forms), the language and today's date;
 - two change counters read in that one query: the person's own and everyone's (``ChangeCounter``).
 
+A third counter read with them, the settings' own (a model with ``__page_cache_scope__`` bumps that
+scope too), lets every page reuse the runtime settings the worker read before
+(``learning/settings/services.py``).
+
 The counters are read with the signed-in person, in the one statement ``auth.services.load_user``
 runs outside any transaction, so a kept page costs no further statement.
 
@@ -51,6 +55,7 @@ from learning.db import db, read_outside_transaction
 from learning.i18n import local_today
 
 EVERYONE = "all"
+SETTINGS_SCOPE = "settings"  # the runtime settings' own counter: learning/settings/services.py keeps them under it
 PENDING = "page_cache_scopes"  # in Session.info: the counters this transaction bumps
 
 class Shown(enum.StrEnum):
@@ -104,6 +109,9 @@ def _pending(session: Session) -> set[str]:
 def _note_flushed(session: Session, _context) -> None:
     pending = _pending(session)
     for instance in (*session.new, *session.dirty, *session.deleted):
+        scope = getattr(type(instance), "__page_cache_scope__", None)  # a counter of its own besides (settings)
+        if scope is not None:
+            pending.add(scope)
         where = getattr(type(instance), "__page_cache__", Shown.EVERYONE)
         if where == Shown.NOWHERE:
             continue
@@ -187,14 +195,18 @@ def _cache() -> PageCache | None:
 class Counters(NamedTuple):
     everyone: int
     person: int
+    settings: int = 0
+
+
+def counter_value(scope):
+    """A counter's value as a column (0 before its first change)."""
+    return func.coalesce(select(ChangeCounter.value).where(ChangeCounter.scope == scope).scalar_subquery(), 0)
 
 
 def counter_columns(person_id) -> list:
-    """The counters of the person whose id is ``person_id``, as columns to read beside that person."""
-    def value(scope):
-        return func.coalesce(select(ChangeCounter.value).where(ChangeCounter.scope == scope).scalar_subquery(), 0)
-
-    return [value(literal(EVERYONE)), value(literal("user:") + cast(person_id, String))]
+    """The counters of the person whose id is ``person_id`` (``Counters``), as columns to read beside that person."""
+    return [counter_value(literal(EVERYONE)), counter_value(literal("user:") + cast(person_id, String)),
+            counter_value(literal(SETTINGS_SCOPE))]
 
 
 def note_counters(user_id: int, counters: Counters) -> None:

@@ -289,6 +289,7 @@ class _KeptApp:
         self.app.config.clear()
         self.app.config.update(self.config)
         self.app.extensions.pop("page_cache", None)
+        self.app.extensions.pop("settings_cache", None)  # kept under a change counter the next test starts again
         for written in Path(self.app.instance_path).iterdir():
             shutil.rmtree(written) if written.is_dir() and not written.is_symlink() else written.unlink()
 

@@ -71,6 +71,8 @@ SENTENCES: dict[str, object] = {
     "user.reactivated": _l("%(actor)s reactivated the account of %(target)s."),
     "user.import": _l("%(actor)s imported people from a CSV file: %(target)s."),
     "account.invitation_sent": _l("%(actor)s sent %(target)s a link to set a password."),
+    "account.invitation_queued": _l("%(actor)s had a link to set a first password sent to %(target)s (through the "
+                                    "outbox)."),
     "account.password_changed": _l("%(actor)s changed their password."),
     "account.password_set": _l("%(target)s set a password."),
     "account.signed_out_everywhere": _l("%(actor)s signed out on every device."),
@@ -96,6 +98,7 @@ SENTENCES: dict[str, object] = {
     "onboarding.template_task_added": _l("%(actor)s added a task to an onboarding template: %(target)s."),
     "onboarding.template_task_changed": _l("%(actor)s changed a task of an onboarding template: %(target)s."),
     "onboarding.template_task_removed": _l("%(actor)s removed a task from an onboarding template: %(target)s."),
+    "onboarding.starter_installed": _l("%(actor)s installed the starter template “%(target)s” for onboarding."),
     "onboarding.template_applied": _l("%(actor)s applied an onboarding template to running journeys: %(target)s."),
     "onboarding.buddy_changed": _l("%(actor)s chose a new buddy for an onboarding journey: %(target)s."),
     "announcement.created": _l("%(actor)s wrote the announcement “%(target)s”."),

@@ -73,7 +73,7 @@ def load_user(device_token: str) -> User | None:
             make_transient_to_detached(instance)
         db.session.add(user)
     user.device_token, user.device_id = device_token, first["device_id"]
-    note_counters(user.id, Counters(*rows[0][-2:]))
+    note_counters(user.id, Counters(*rows[0][-len(Counters._fields):]))
     if first["device_last_seen_on"] < today:
         note_seen(first["device_id"], today)
     return user

@@ -17,7 +17,7 @@ from learning.auth.services import (
     user_for_token,
 )
 from learning.db import unit_of_work
-from learning.directory.services import SignInNotPossible
+from learning.directory.services import SignInNotPossible, confirm_with_directory, has_identity
 from learning.errors import ServiceError, show_on_form
 from learning.extensions import limiter
 from learning.forms import ActionForm
@@ -68,12 +68,21 @@ def login():
 @allow(AUTHENTICATED)
 def reauthenticate():
     form = ReauthenticateForm(next=request.args.get("next", ""))
+    directory = has_identity(current_user)
     if form.validate_on_submit():
-        if current_user.check_password(form.password.data):
+        confirmed = current_user.check_password(form.password.data)
+        if not confirmed and directory:  # a directory account confirms with its directory password
+            with unit_of_work():  # keeps what the check noted about the directory's state
+                try:
+                    confirmed = confirm_with_directory(current_user, form.password.data)
+                except SignInNotPossible as error:
+                    show_on_form(form, error, default="password")
+                    return render_template("auth/reauthenticate.html", form=form, directory=directory)
+        if confirmed:
             confirm_login()
             return redirect_back(form.next.data)
         form.password.errors.append(_("The password is not correct."))
-    return render_template("auth/reauthenticate.html", form=form)
+    return render_template("auth/reauthenticate.html", form=form, directory=directory)
 
 
 @bp.route("/logout", methods=["POST"])

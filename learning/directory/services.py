@@ -8,20 +8,25 @@ decides between signing in, creating the person and asking an administrator to c
 from __future__ import annotations
 
 import logging
+import uuid
 
+import ldap3
 from flask import current_app
 from flask_babel import gettext as _
+from ldap3.utils.conv import escape_filter_chars
 from sqlalchemy import delete, exists, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 
 from learning.audit.services import record
 from learning.db import db, utcnow
 from learning.directory.ldap import (
+    NAME_ATTRIBUTES,
     DirectoryEntry,
     DirectorySettings,
     DirectoryUnreachable,
     check_connection,
+    entry_from_response,
     find_person,
     password_is_right,
     service_connection,
@@ -68,18 +73,33 @@ def sign_in_with_directory(login: str, password: str) -> User | None:
     login = (login or "").strip()
     if settings is None or not login or len(login) > MAX_LOGIN_LENGTH or any(ord(c) < 32 for c in login):
         return None
+    entry = _password_of_entry(
+        settings, lambda connection: find_person(connection, settings, login), password,
+        _("Sign-in is temporarily not possible: the directory cannot be reached. Please try again in a few minutes; "
+          "if it keeps happening, tell the administration."))
+    if entry is None:
+        return None
+    return person_for_identity(LDAP, entry)
+
+
+def _password_of_entry(settings: DirectorySettings, find, password: str, unreachable: str) -> DirectoryEntry | None:
+    """The entry ``find(connection)`` picks, if the directory accepts ``password`` for it (a bind as the person).
+
+    The directory's state is noted for the admin page; when it cannot be reached, SignInNotPossible
+    says ``unreachable``.
+    """
     try:
         with service_connection(settings) as connection:
-            entry = find_person(connection, settings, login)
+            entry = find(connection)
         accepted = entry is not None and password_is_right(settings, entry.dn, password)
     except DirectoryUnreachable as error:
         note_unreachable(str(error))
-        raise SignInNotPossible(_("Sign-in is temporarily not possible: the directory cannot be reached. Please try "
-                                  "again in a few minutes; if it keeps happening, tell the administration.")) from None
+        raise SignInNotPossible(unreachable) from None
     note_reachable()
-    if not accepted:
-        return None
-    return person_for_identity(LDAP, entry)
+    return entry if accepted else None
+
+
+FIRST_SIGN_IN_ATTEMPTS = 3
 
 
 def person_for_identity(source: str, entry: DirectoryEntry) -> User | None:
@@ -87,34 +107,117 @@ def person_for_identity(source: str, entry: DirectoryEntry) -> User | None:
 
     A first sign-in whose e-mail address belongs to a local account is not linked: the link waits for an
     administrator (``PendingLink``) and SignInNotPossible says so.
+
+    Two first sign-ins of the same person at the same moment (two browser tabs, a double click) both find
+    no identity and both create the person; the unique keys (the identity's source and subject, the
+    e-mail address, the user name) let only one commit. The other one fails at its insert
+    (``IntegrityError``; on SQLite also "database is locked" when its snapshot went stale), or finds the
+    winner's e-mail address taken. It then rolls back and tries again on a fresh transaction, which finds
+    the winner's identity: both sign in to the one person, never a second person or an error page. So
+    this is one of the few services that roll back; the caller must not have changed anything before
+    in its unit of work that it would miss (the sign-in has not).
     """
-    identity = db.session.scalar(select(ExternalIdentity).options(joinedload(ExternalIdentity.user))
-                                 .where(ExternalIdentity.source == source, ExternalIdentity.subject == entry.subject))
+    for attempt in range(FIRST_SIGN_IN_ATTEMPTS):
+        try:
+            return _person_for_identity(source, entry)
+        except _LostRace:
+            db.session.rollback()
+            if attempt == FIRST_SIGN_IN_ATTEMPTS - 1:
+                raise SignInNotPossible(_("Sign-in is temporarily not possible. Please try again.")) from None
+            logger.info("A simultaneous first sign-in through %s created the person; trying again", source)
+    raise AssertionError("unreachable")
+
+
+class _LostRace(Exception):
+    """Another first sign-in of the same directory account (or one with the same login) committed first."""
+
+
+def _signed_in(identity: ExternalIdentity, source: str) -> User | None:
+    if not identity.user.active:
+        logger.info("Deactivated user %s tried to sign in through %s", identity.user_id, source)
+        return None
+    identity.last_sign_in_at = utcnow()
+    return identity.user
+
+
+def _identity(source: str, subject: str) -> ExternalIdentity | None:
+    return db.session.scalar(select(ExternalIdentity).options(joinedload(ExternalIdentity.user))
+                             .where(ExternalIdentity.source == source, ExternalIdentity.subject == subject))
+
+
+def _person_for_identity(source: str, entry: DirectoryEntry) -> User | None:
+    identity = _identity(source, entry.subject)
     if identity is not None:
-        if not identity.user.active:
-            logger.info("Deactivated user %s tried to sign in through %s", identity.user_id, source)
-            return None
-        identity.last_sign_in_at = utcnow()
-        return identity.user
+        return _signed_in(identity, source)
     if not entry.email:
         logger.warning("Directory account %s has no e-mail address; no account was created", entry.dn)
         raise SignInNotPossible(_("Your directory account has no e-mail address, which the learning platform needs. "
                                   "Please ask the administration."))
     local = db.session.scalar(select(User).where(User.email == entry.email))
     if local is not None:
+        identity = _identity(source, entry.subject)
+        if identity is not None:  # a simultaneous first sign-in created and linked the person a moment ago
+            return _signed_in(identity, source)
         record_pending_link(local, source, entry)
         raise SignInNotPossible(_("An account with your e-mail address already exists on the learning platform. "
                                   "An administrator must confirm that it is yours before you can sign in with your "
                                   "directory account; please try again later."))
     login = entry.login.lower()
     taken = db.session.scalar(select(exists().where(User.username == login)))
-    user = create_person(PersonData(email=entry.email, first_name=entry.first_name or entry.login,
-                                    last_name=entry.last_name or entry.login,
-                                    username=login if USERNAME_RE.match(login) and not taken else ""), None)
-    link_identity(user, source, entry.subject, actor=None)
+    try:
+        user = create_person(PersonData(email=entry.email, first_name=entry.first_name or entry.login,
+                                        last_name=entry.last_name or entry.login,
+                                        username=login if USERNAME_RE.match(login) and not taken else ""), None)
+        link_identity(user, source, entry.subject, actor=None)
+    except ServiceError:  # the e-mail address or user name was free a moment ago: someone just took it
+        raise _LostRace() from None
+    except (IntegrityError, OperationalError) as error:
+        if isinstance(error, OperationalError) and not _busy(error):
+            raise
+        raise _LostRace() from None
     identity_of(user, source).last_sign_in_at = utcnow()
     logger.info("User %s created at the first sign-in through %s", user.id, source)
     return user
+
+
+def _busy(error: OperationalError) -> bool:
+    """SQLite's "database is locked": another writer held the file too long, or this snapshot went stale."""
+    return "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower()
+
+
+def confirm_with_directory(user: User, password: str) -> bool:
+    """Is ``password`` the person's directory password? For confirming a sensitive action (``/login/confirm``).
+
+    A person who signs in with the directory has no local password to confirm with. Their entry is found
+    by the identity's fixed identifier (not by a login name, which may have changed since), then the
+    directory is asked with a bind as the person. False without a directory identity; raises
+    SignInNotPossible when the directory cannot be reached.
+    """
+    settings = directory_settings()
+    identity = identity_of(user, LDAP) if settings is not None else None
+    if identity is None or not password:
+        return False
+    return _password_of_entry(
+        settings, lambda connection: _entry_by_subject(connection, settings, identity.subject), password,
+        _("Your password cannot be checked right now: the directory cannot be reached. Please try again in a few "
+          "minutes.")) is not None
+
+
+def _entry_by_subject(connection, settings: DirectorySettings, subject: str) -> DirectoryEntry | None:
+    """The entry whose identifier attribute is ``subject`` (objectGUID as its escaped bytes); None if not one."""
+    if settings.id_attribute.lower() == "objectguid":
+        try:
+            value = "".join(f"\\{byte:02x}" for byte in uuid.UUID(subject).bytes_le)
+        except ValueError:
+            return None
+    else:
+        value = escape_filter_chars(subject)
+    connection.search(settings.base_dn, f"(&{settings.user_filter}({settings.id_attribute}={value}))",
+                      search_scope=ldap3.SUBTREE, size_limit=2, time_limit=settings.timeout,
+                      attributes=[settings.login_attribute, settings.id_attribute, *NAME_ATTRIBUTES])
+    found = [item for item in connection.response or [] if item.get("type") == "searchResEntry"]
+    entry = entry_from_response(found[0], settings) if len(found) == 1 else None
+    return entry if entry is not None and entry.subject == subject else None
 
 
 def link_identity(user: User, source: str, subject: str, actor: User | None) -> ExternalIdentity:

@@ -7,11 +7,15 @@ queries (one statement for all of the person's items, never one per item), so th
 same whatever the data size (``bench/pages.py`` prints its cost). A source may stop at its
 ``SHOWN`` most urgent items: no more are shown, and the cards below the list have the rest.
 
-The list is ordered by urgency, then by the source's ``order``, then by due date:
+The list is ordered by urgency (:meth:`NextItem.sort_key`):
 
-1. overdue items that are mandatory (overdue mandatory training);
-2. anything due within ``SOON_DAYS`` (or overdue, if not mandatory);
-3. the rest in the sources' order: announcements to confirm, open surveys, onboarding tasks, ...
+1. overdue items of any kind, the longest overdue first (an onboarding task a week late comes
+   before a mandatory course due in six days);
+2. anything due within ``SOON_DAYS``, by due date;
+3. the rest in the sources' order (training, announcements to confirm, open surveys, onboarding
+   tasks, ...), then by due date.
+
+Within the same due date, mandatory items come first, then the sources' order.
 """
 
 from __future__ import annotations
@@ -40,11 +44,20 @@ class NextItem:
     lang: str | None = None  # the language of the title, when it is authored text in another language
 
     def urgency(self, today: date) -> int:
-        if self.due_on is not None and self.due_on < today and self.mandatory:
+        """0 overdue, 1 due within ``SOON_DAYS``, 2 the rest."""
+        if self.overdue(today):
             return 0
         if self.due_on is not None and self.due_on <= today + timedelta(days=SOON_DAYS):
             return 1
         return 2
+
+    def sort_key(self, today: date, position: int) -> tuple:
+        """Overdue and due-soon items by date (the longest overdue first); the rest by source, then date."""
+        urgency = self.urgency(today)
+        due = self.due_on or date.max
+        if urgency < 2:
+            return (urgency, due, not self.mandatory, position, self.title.casefold())
+        return (urgency, position, due, not self.mandatory, self.title.casefold())
 
     def overdue(self, today: date) -> bool:
         return self.due_on is not None and self.due_on < today
@@ -74,7 +87,7 @@ def next_source(name: str, order: int = 50):
 
 @dataclass
 class NextList:
-    items: list[NextItem]  # the ones shown
+    items: list[NextItem]  # the ones shown, in the order of ``NextItem.sort_key``
     more: int  # how many further items the sources returned (a source may stop at SHOWN)
 
     def __bool__(self) -> bool:
@@ -87,7 +100,7 @@ def next_items(user, today: date, limit: int = SHOWN) -> NextList:
     ranked = []
     for position, source in enumerate(SOURCES):
         for item in source.load(user, today):
-            ranked.append(((item.urgency(today), position, item.due_on or date.max, item.title.casefold()), item))
+            ranked.append((item.sort_key(today, position), item))
     ranked.sort(key=lambda pair: pair[0])
     items = [item for _key, item in ranked]
     return NextList(items=items[:limit], more=max(len(items) - limit, 0))

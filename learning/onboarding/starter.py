@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from learning.onboarding.models import OwnerRole
@@ -172,9 +173,11 @@ def install(name: str, description: str, tasks: list[StarterTask], *, department
         db.session.add(JourneyTemplateTask(
             template_id=template.id, version=1, key=uuid.uuid4().hex, position=position, title=task.title,
             description=text, owner_role=task.owner.value, offset_days=task.offset, course_id=course_id))
-    db.session.add(JourneyTemplateVersion(template_id=template.id, version=1, summary="Starter template",
+    # Stored text, in the platform's language (the CLI and the demo run without a request).
+    db.session.add(JourneyTemplateVersion(template_id=template.id, version=1,
+                                          summary=_("Installed as the starter template"),
                                           created_by_id=getattr(actor, "id", None)))
-    record(actor, "onboarding.template_created", template, summary=f"{name}: starter template",
-           department_id=department_id, tasks=len(tasks))
+    record(actor, "onboarding.starter_installed", template, summary=name, department_id=department_id,
+           tasks=len(tasks))
     db.session.flush()
     return template

@@ -44,14 +44,6 @@ class DepartmentForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
 
 
-class TeamForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    department_id = SelectField(_l("Department"), coerce=_optional_int, validators=[DataRequired()])
-    manager_ids = SelectMultipleField(_l("Managers"), coerce=int,
-                                      description=_l("A team may have several managers, e.g. a team lead "
-                                                     "and a department head."))
-
-
 class ImportForm(FlaskForm):
     file = FileField(_l("CSV file"), validators=[
         FileRequired(_l("Please choose a CSV file.")), FileAllowed(["csv", "txt"], _l("Please choose a CSV file."))],
@@ -112,6 +104,13 @@ class PersonPickerField(SelectMultipleField):
         offered = {value for value, _label in self.choices}
         if any(value not in offered for value in self.data or ()):
             raise ValidationError(_l("Please choose a person from the list."))
+
+
+class TeamForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    department_id = SelectField(_l("Department"), coerce=_optional_int, validators=[DataRequired()])
+    manager_ids = PersonPickerField(_l("Managers"), description=_l(
+        "A team may have several managers, e.g. a team lead and a department head. Find them by name."))
 
 
 # The audience widget ----------------------------------------------------------------------------

@@ -9,15 +9,16 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from learning.auth.services import send_invitation
 from learning.db import db, unit_of_work
+from learning.directory.models import ExternalIdentity
 from learning.errors import ServiceError, show_on_form
 from learning.guards import int_arg
 from learning.i18n import local_today
 from learning.mail import MailError
 from learning.org import bp
 from learning.org.forms import ActionForm, DepartmentForm, PersonForm, TeamForm
-from learning.org.models import Department, Team, User, UserRole
-from learning.org.picker import picker_answer
-from learning.org.search import person_matches, search_text
+from learning.org.models import Department, Team, User
+from learning.org.people_list import PeopleFilter
+from learning.org.picker import fill_picker, picker_answer
 from learning.org.services import (
     PersonData,
     create_person,
@@ -58,25 +59,15 @@ def people_search():
 @bp.route("/people")
 @allow(Role.ADMIN)
 def users():
-    query = select(User).outerjoin(User.team).options(joinedload(User.team).joinedload(Team.department))
-    q = search_text(request.args.get("q"))
-    if q:
-        query = query.where(person_matches(q))
-    department = int_arg("department")
-    if department:
-        query = query.where(Team.department_id == department)
-    role = request.args.get("role", "")
-    if role in {r.value for r in Role}:
-        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
-    status = request.args.get("status", "active")
-    if status == "active":
-        query = query.where(User.active)
-    elif status == "inactive":
-        query = query.where(User.active.is_(False))
+    filters = PeopleFilter.from_args(request.args)
+    query = filters.apply(select(User)).options(joinedload(User.team).joinedload(Team.department))
     page = paginate(query.order_by(User.last_name, User.first_name, User.id), per_page=PAGE_SIZE)
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
-    return render_template("org/users.html", page=page, departments=departments, q=q,
-                           department=department, role=role, status=status, action_form=ActionForm())
+    directory = set(db.session.scalars(select(ExternalIdentity.user_id).where(
+        ExternalIdentity.user_id.in_([user.id for user in page.items])))) if page.items else set()
+    return render_template("org/users.html", page=page, departments=departments, filters=filters,
+                           q=filters.q, department=filters.department, role=filters.role, status=filters.status,
+                           password=filters.password, directory=directory, action_form=ActionForm())
 
 
 def _person_data(form: PersonForm) -> PersonData:
@@ -233,11 +224,10 @@ def unit_team(team_id: int | None):
         (d.id, d.name)
         for d in db.session.scalars(select(Department).where(Department.active).order_by(Department.name))
     ]
-    form.manager_ids.choices = [
-        (u.id, f"{u.last_name}, {u.first_name} ({u.username})")
-        for u in db.session.scalars(select(User).where(User.active).order_by(User.last_name, User.first_name))
-    ]
-    if form.validate_on_submit():
+    fill_picker(form.manager_ids)
+    if form.manager_ids.searching:  # the person picker without JavaScript: show the matches, save nothing
+        pass
+    elif form.validate_on_submit():
         try:
             with unit_of_work():
                 save_team(team, form.name.data, form.department_id.data, set(form.manager_ids.data or []),
@@ -268,4 +258,4 @@ def unit_set_active(kind: str, unit_id: int):
     return redirect(url_for("org.units"))
 
 
-from learning.org import import_views  # noqa: E402,F401  (the CSV upload page)
+from learning.org import import_views, invite_views  # noqa: E402,F401  (the CSV upload, the bulk invitation)

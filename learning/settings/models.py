@@ -8,11 +8,12 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from learning.db import db, utcnow
-from learning.pagecache import Shown
+from learning.pagecache import SETTINGS_SCOPE, Shown
 
 
 class PlatformSetting(db.Model):
     __page_cache__ = Shown.EVERYONE
+    __page_cache_scope__ = SETTINGS_SCOPE  # and the settings' own counter: every worker reads them anew
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[object] = mapped_column(JSON)

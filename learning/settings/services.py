@@ -3,21 +3,36 @@
 Two kinds: the privacy and retention settings (flags and whole numbers, ``SETTINGS``) and the
 organisation's details (texts, ``ORGANISATION_SETTINGS``: name, contact for questions,
 accessibility contact; the logo's file name is set by ``learning.settings.logo``). Both are read
-in the same one query per request.
+in the same one query, and kept in the worker's memory while nothing changed.
+
+Every page reads the settings (the header shows the organisation's name and logo). They have a
+change counter of their own in the page cache's table (``learning/pagecache.py``), bumped by every
+commit that changes a setting and read with the signed-in person in ``load_user``'s one statement.
+The values are kept per worker under that counter: while it is unchanged, a page runs no statement
+for the settings; a change committed in any worker bumps it, so every worker reads the new values
+with its next request. A read (one statement: the values and the counter together) happens after a
+change, on pages without a signed-in person (which keep what they read too) and at sign-in (so the
+pages that follow find them kept). The CLI and jobs read them each time. Unlike kept pages, kept
+settings need no expiry: only a commit through the platform changes them, and every such commit bumps the
+counter.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from flask_login import user_logged_in
+from sqlalchemy import literal, select, true
 
 from learning.audit.services import record
 from learning.db import db
 from learning.errors import ServiceError
+from learning.pagecache import SETTINGS_SCOPE, counter_value
 from learning.settings.models import PlatformSetting
 
 
@@ -98,11 +113,18 @@ def _stored() -> dict[str, object]:
     return dict(db.session.execute(select(PlatformSetting.key, PlatformSetting.value)).all())
 
 
-def current_settings() -> dict[str, bool | int]:
-    """Every setting's value, read in one query and kept for the rest of the request."""
-    if has_request_context() and "settings" in g:
-        return g.settings
-    stored = _stored()
+KEPT = "settings_cache"  # in app.extensions: (the settings' change counter, the values read under it)
+
+
+def _stored_with_counter() -> tuple[int, dict[str, object]]:
+    """The stored values and the settings' change counter, in one statement (so they belong together)."""
+    counter = select(counter_value(literal(SETTINGS_SCOPE)).label("counter")).subquery()
+    rows = db.session.execute(select(counter.c.counter, PlatformSetting.key, PlatformSetting.value)
+                              .select_from(counter.outerjoin(PlatformSetting, true()))).all()
+    return rows[0].counter, {row.key: row.value for row in rows if row.key is not None}
+
+
+def _values(stored: dict[str, object]) -> Mapping[str, bool | int | str]:
     values = {}
     for setting in ALL_SETTINGS:
         value = stored.get(setting.key, setting.default)
@@ -110,9 +132,37 @@ def current_settings() -> dict[str, bool | int]:
             values[setting.key] = _checked(setting, value)
         except ServiceError:  # an out-of-range row (edited by hand) falls back to the safe default
             values[setting.key] = setting.default
+    return MappingProxyType(values)  # shared by the worker's threads: read-only
+
+
+def _keeping() -> bool:
+    """Kept in the worker unless this request changed them (what it sees is not committed yet)."""
+    return not g.get("settings_changed")
+
+
+def current_settings() -> Mapping[str, bool | int | str]:
+    """Every setting's value: kept for the request, and in the worker while they did not change (see the module)."""
+    if not has_request_context():
+        return _values(_stored())
+    if "settings" in g:
+        return g.settings
+    noted = g.get("page_counters")  # read with the signed-in person (learning/pagecache.py)
+    kept = current_app.extensions.get(KEPT)
+    if noted is not None and kept is not None and kept[0] == noted[1].settings and _keeping():
+        g.settings = kept[1]
+        return g.settings
+    counter, stored = _stored_with_counter()
+    g.settings = _values(stored)
+    if _keeping():
+        current_app.extensions[KEPT] = (counter, g.settings)
+    return g.settings
+
+
+@user_logged_in.connect
+def _read_at_sign_in(_app, **_extra) -> None:
+    """Read the settings when someone signs in, so the pages that follow find them kept."""
     if has_request_context():
-        g.settings = values
-    return values
+        current_settings()
 
 
 def setting(key: str) -> bool | int:
@@ -161,6 +211,7 @@ def save_settings(values: dict[str, bool | int | str], actor) -> list[str]:
         changed.append(key)
     db.session.flush()
     g.pop("settings", None)
+    g.settings_changed = True
     return changed
 
 

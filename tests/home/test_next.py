@@ -71,3 +71,41 @@ def test_start_page_leads_with_the_list(client, people, login, make_course, make
     assert page.index(">What to do next<") < page.index('id="learning-heading"')
     item = page.split('class="next-list"')[1].split("</li>")[0]
     assert "Datenschutz" in item and "2 days overdue" in item and "Start course" in item
+
+
+from tests.onboarding.conftest import make_template, new_hire  # noqa: E402,F401  (fixtures)
+
+
+def test_an_overdue_onboarding_task_comes_before_a_mandatory_course_due_in_six_days(
+        app, ctx, people, make_template, new_hire, make_course, make_assignment):  # noqa: F811
+    today = date.today()
+    make_template(tasks=[("new_hire", 3, "Formular zur Zeiterfassung abgeben"),
+                         ("new_hire", 40, "Dienstvereinbarungen lesen")])
+    hire = new_hire(today - timedelta(days=10))  # the first task was due 7 days ago
+    make_assignment(hire, make_course(title="Datenschutz"), due_on=today + timedelta(days=6))
+    make_assignment(hire, make_course(title="Brandschutz"), due_on=today - timedelta(days=2))
+    make_assignment(hire, make_course(title="Freiwillig"), due_on=today + timedelta(days=3), mandatory=False)
+    listed = next_items(_user(hire.username), today)
+    assert [item.title for item in listed.items] == [
+        "Formular zur Zeiterfassung abgeben",  # 7 days overdue, any kind
+        "Brandschutz",                          # 2 days overdue
+        "Freiwillig",                           # due in 3 days
+        "Datenschutz",                          # mandatory, due in 6 days
+        "Dienstvereinbarungen lesen",           # due in 30 days: the rest
+    ]
+
+
+def test_the_rest_follows_the_sources_order_then_the_date(app, ctx, people, make_course, make_assignment):
+    today = date.today()
+    saved = list(upnext.SOURCES)
+    try:
+        @next_source("events", order=5)
+        def events(user, today):
+            return [NextItem(title="Event", kind="Event", url="/", action="Book", due_on=today + timedelta(days=90))]
+
+        make_assignment(people["employee"], make_course(title="Später"), due_on=today + timedelta(days=30))
+        make_assignment(people["employee"], make_course(title="Bald"), due_on=today + timedelta(days=14))
+        listed = next_items(_user("employee"), today)
+        assert [item.title for item in listed.items] == ["Bald", "Event", "Später"]
+    finally:
+        upnext.SOURCES[:] = saved
