@@ -214,7 +214,7 @@ def test_the_panel_shows_the_quiz_and_links_the_editor(app, make_draft):
     from flask import render_template
 
     draft = make_draft("panel-kurs")
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         spec = draft_spec(draft)
         spec.quiz_draw = 1
         html = render_template("training/quiz_editor/_panel.html", draft=draft, spec=spec, course=None, may_edit=True)
