@@ -52,8 +52,11 @@ def hub_url(slug: str) -> str | None:
 
 
 def _base_revision(form) -> int:
+    """The quiz revision the page was opened at; a form without one is refused like an expired form."""
     raw = (form.base_revision.data or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 else -1  # -1: never matches, a conflict
+    if not raw.isdigit() or len(raw) > 9:
+        raise ServiceError(_("The form has expired. Please open the quiz again."))
+    return int(raw)
 
 
 def _conflict(draft, spec, error: EditConflict, number: int | None = None):
@@ -97,7 +100,7 @@ def edit_quiz(slug: str):
             flash(_("The pool has been saved."), "success")
             return redirect(url_for("training.edit_quiz", slug=slug))
     draft = draft_to_edit(slug, current_user)
-    return _list_page(draft, draft_spec(draft), pool_form=form, status=400)
+    return _list_page(draft, draft_spec(draft), pool_form=form)
 
 
 def _kind_for(spec, number: int) -> str:
@@ -146,7 +149,7 @@ def edit_question(slug: str, number: int):
         for field, message in problems:
             _show(form, field, message)
     draft = draft_to_edit(slug, current_user)
-    return _question_page(draft, draft_spec(draft), form, number, kind, is_new, read_only, status=400)
+    return _question_page(draft, draft_spec(draft), form, number, kind, is_new, read_only)
 
 
 def _show(form: QuestionForm, field: str | None, message: str) -> None:
