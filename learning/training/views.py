@@ -286,7 +286,7 @@ def quiz(slug: str):
         if attempt_id is None:
             flash(_("The quiz form was incomplete. Please answer the questions again."), "warning")
             return redirect(url_for("training.quiz", slug=course.slug))
-        if questions is None:
+        if questions is None:  # the quiz was changed since the draw: the page offers to go on with a new one
             return redirect(url_for("training.quiz", slug=course.slug))
         if form.validate_on_submit():
             try:

@@ -308,3 +308,20 @@ def test_the_quiz_pages_run_a_fixed_number_of_queries(app, client, people, login
     with count_queries() as result:
         assert client.get(f"/learning/courses/pool/quiz?attempt={attempt_id}").status_code == 200
     assert len(result) <= len(small) + 2
+
+
+def test_a_changed_quiz_offers_to_continue_with_a_new_draw(app, client, people, login, pool_course):
+    pool_course()
+    login(client, "employee")
+    attempt_id, _page = _start(client)
+    with app.app_context():
+        attempt = db.session.get(QuizAttempt, attempt_id)
+        attempt.details = [{"question_id": 999999}]  # as if the quiz had been rebuilt since the draw
+        db.session.commit()
+    page = client.get("/learning/courses/pool/quiz").get_data(as_text=True)
+    assert "The quiz was changed after you started your attempt." in page
+    assert 'action="/learning/courses/pool/quiz/start"' in page
+    refused = client.submit("/learning/courses/pool/quiz", {"attempt_id": str(attempt_id)})
+    assert refused.status_code == 302
+    again_id, again = _start(client)
+    assert again_id == attempt_id and again.count('class="kern-fieldset quiz-question') == 3

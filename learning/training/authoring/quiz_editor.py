@@ -174,3 +174,18 @@ def set_draw(draft: CourseDraft, draw: int | None, base_revision: int, actor) ->
 def blank_question(kind: str) -> QuestionSpec:
     """A new question of this kind, for the form (not stored until it is saved)."""
     return QuestionSpec(kind=kind, text="", explanation="", answers=[])
+
+
+def quiz_problems(spec: CourseSpec) -> list[tuple[int | None, str]]:
+    """Everything that would stop this draft's quiz from being published, as (question number or None, message).
+
+    For the publishing check: the questions as the editor checks them, and the pool against the pass mark
+    (which the course settings may have changed since the pool was set).
+    """
+    found: list[tuple[int | None, str]] = []
+    for number, question in enumerate(spec.questions, start=1):
+        found += [(number, message) for _field, message in question_problems(question)]
+    message = draw_message(spec.quiz_draw, len(spec.questions), spec.pass_mark) if spec.quiz_draw else None
+    if message:
+        found.append((None, message))
+    return found

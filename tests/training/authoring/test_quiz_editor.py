@@ -230,3 +230,18 @@ def test_a_form_without_its_revision_saves_nothing(editing, app):
     response = editing.submit(URL.format(slug="quiz-kurs") + "/1/remove", {}, follow_redirects=True)
     assert "The form has expired" in response.get_data(as_text=True)
     assert spec_of(app) == before
+
+
+def test_quiz_problems_for_publishing_name_the_question_and_the_pool(app):
+    from learning.training.authoring.quiz_editor import quiz_problems
+    from learning.training.sync import AnswerSpec, CourseSpec, QuestionSpec
+
+    good = QuestionSpec(kind="single", text="Gut?", explanation="",
+                        answers=[AnswerSpec(text="Ja", correct=True), AnswerSpec(text="Nein", correct=False)])
+    bad = QuestionSpec(kind="multiple", text="Schlecht?", explanation="",
+                       answers=[AnswerSpec(text="Ja", correct=False), AnswerSpec(text="Nein", correct=False)])
+    spec = CourseSpec(slug="s", title="T", summary="", minutes=5, pass_mark=80, quiz_draw=2, questions=[good, bad])
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        problems = quiz_problems(spec)
+    assert [number for number, _message in problems] == [2, None]
+    assert "at least one correct answer" in problems[0][1] and "Draw at least 5 questions" in problems[1][1]
