@@ -7,6 +7,7 @@ right, and feedback for each.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField, TextAreaField
@@ -103,10 +104,9 @@ class QuestionForm(FlaskForm):
         rows = min(MAX_ANSWERS, max(ANSWER_ROWS, len(question.answers) + 1))
         for index in range(rows):
             answer = question.answers[index] if index < len(question.answers) else None
-            self.answers.append_entry({
-                "text": answer.text if answer else "", "correct": bool(answer and answer.correct),
-                "feedback": (answer.feedback or "") if answer else "", "text_en": (answer.text_en or "") if answer else "",
-                "feedback_en": (answer.feedback_en or "") if answer else ""})
+            texts = {name: (getattr(answer, name) or "") if answer else ""
+                     for name in ("text", "feedback", "text_en", "feedback_en")}
+            self.answers.append_entry({**texts, "correct": bool(answer and answer.correct)})
 
     def question(self, kind: str) -> QuestionSpec:
         """The question as entered (``kind`` from the stored question or the page's address, not the form)."""
@@ -127,15 +127,11 @@ class QuestionForm(FlaskForm):
 
     def row_problems(self) -> list[tuple[str, str]]:
         """Answer rows with feedback or English but no German text."""
-        from flask_babel import gettext as _
-
         return [(row.form.text.id, _("Please enter the answer's text, or empty the whole row."))
                 for row in self.answers if not row.form.is_empty and not (row.form.text.data or "").strip()]
 
 
 def statement_required(form: QuestionForm) -> list[tuple[str, str]]:
-    from flask_babel import gettext as _
-
     if form.statement.data not in ("true", "false"):
         return [("statement", _("Please say whether the statement is true or false."))]
     return []

@@ -13,7 +13,6 @@ from flask_login import current_user
 
 from learning.db import unit_of_work
 from learning.errors import ServiceError, show_on_form
-from learning.guards import int_arg
 from learning.security import allow
 from learning.training import bp
 from learning.training.authoring.access import AUTHORING_ROLES, draft_to_edit
@@ -90,7 +89,8 @@ def edit_quiz(slug: str):
             with unit_of_work():
                 set_draw(draft, form.draw.data, _base_revision(form), current_user)
         except EditConflict as error:
-            return _conflict(draft_to_edit(slug, current_user), draft_spec(draft_to_edit(slug, current_user)), error)
+            fresh = draft_to_edit(slug, current_user)
+            return _conflict(fresh, draft_spec(fresh), error)
         except ServiceError as error:
             if error.field is None:
                 flash(str(error), "danger")
