@@ -41,7 +41,7 @@ from learning.db import db, utcnow
 from learning.errors import NotFound, ServiceError
 from learning.phases.models import RolloutPhase
 from learning.training.accessibility import IMAGE_RE, LINK_RE, VIDEO_SUFFIXES
-from learning.training.models import Course, CourseFile, CourseSource, Lesson, Question
+from learning.training.models import Course, CourseFile, CourseSource, Lesson, Question, QuestionKind
 from learning.training.sync import (
     LESSON_RE,
     CourseSpec,
@@ -193,6 +193,8 @@ def course_toml(course: Course) -> str:
         f"show_answers = {_toml(course.show_answers)}",
         f"language = {_toml(course.language or 'de')}",
     ]
+    if course.quiz_draw:
+        lines.append(f"quiz_draw = {course.quiz_draw}")
     if course.title_en or course.summary_en or course.tags_en:
         lines += ["", "[en]"]
         if course.title_en:
@@ -205,6 +207,7 @@ def course_toml(course: Course) -> str:
 
 
 def quiz_toml(course: Course, english: bool = False) -> str:
+    """quiz.toml (or quiz.en.toml): choice questions with their answers, true/false statements with ``correct``."""
     blocks = []
     for question in course.questions:
         text = (question.text_en or "") if english else question.text
@@ -213,13 +216,32 @@ def quiz_toml(course: Course, english: bool = False) -> str:
         if not english:
             block.append(f"kind = {_toml(question.kind)}")
         block.append(f"explanation = {_toml(explanation)}")
+        if question.kind == QuestionKind.TRUE_FALSE:
+            if not english:
+                block.append(f"correct = {_toml(bool(question.answers[0].correct))}")
+            for answer, key in zip(question.answers, ("feedback_true", "feedback_false"), strict=False):
+                feedback = answer.feedback_en if english else answer.feedback
+                if feedback:
+                    block.append(f"{key} = {_toml(feedback)}")
+            blocks.append("\n".join(block))
+            continue
         for answer in question.answers:
             text = (answer.text_en or "") if english else answer.text
             block += ["", "[[questions.answers]]", f"text = {_toml(text)}"]
             if not english:
                 block.append(f"correct = {_toml(bool(answer.correct))}")
+            feedback = answer.feedback_en if english else answer.feedback
+            if feedback:
+                block.append(f"feedback = {_toml(feedback)}")
         blocks.append("\n".join(block))
     return "\n\n".join(blocks) + "\n"
+
+
+def has_english_quiz(course: Course) -> bool:
+    """Whether any question has English text (a true/false statement's own "True"/"False" do not count)."""
+    return any(q.text_en or q.explanation_en or any(a.feedback_en for a in q.answers)
+               or (q.kind != QuestionKind.TRUE_FALSE and any(a.text_en for a in q.answers))
+               for q in course.questions)
 
 
 def lesson_file_stem(lesson: Lesson) -> str:
@@ -291,7 +313,7 @@ def course_files(course: Course) -> dict[str, bytes]:
             files[f"{stem}.en.md"] = _lesson_text(lesson.title_en, lesson.body_en).encode()
     if course.questions:
         files["quiz.toml"] = quiz_toml(course).encode()
-        if any(q.text_en or q.explanation_en or any(a.text_en for a in q.answers) for q in course.questions):
+        if has_english_quiz(course):
             files["quiz.en.toml"] = quiz_toml(course, english=True).encode()
     for path, content in course_media(course).items():
         files.setdefault(path, content)
@@ -577,7 +599,8 @@ def _changes(course: Course | None, spec: CourseSpec, phase_id: int | None, hash
         elif active[lesson.slug].content_hash != lesson.content_hash:
             result.lessons_changed.append(lesson.slug)
     result.lessons_archived = sorted(active.keys() - {lesson.slug for lesson in spec.lessons})
-    result.quiz_changed = quiz_of(course) != [asdict(question) for question in spec.questions]
+    result.quiz_changed = (quiz_of(course) != [asdict(question) for question in spec.questions]
+                           or course.quiz_draw != spec.quiz_draw)
     result.settings_changed = _settings(course) != _spec_settings(spec, phase_id)
     stored = {item.path: item.sha256 for item in course.files}
     result.media_added = sorted(hashes.keys() - stored.keys())

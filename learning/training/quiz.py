@@ -2,11 +2,16 @@
 
 Each service validates, changes and flushes; the caller's unit of work commits. The correct answers
 never leave the server before an attempt is submitted.
+
+A course with a question pool (``Course.quiz_draw``) asks each attempt a random draw of that many
+questions: the draw is kept in the attempt's ``details`` (``[{"question_id": …}, …]`` while it is open,
+the answered snapshot once submitted), so the quiz page, the marking and the result use exactly it.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -56,6 +61,9 @@ def start_quiz(user: User, course: Course, now: datetime | None = None) -> QuizA
         raise NotFound(_("This course does not exist."))
     progress = course_progress(user, course)
     if progress.open_attempt is not None:
+        if attempt_questions(progress.open_attempt, course) is None:  # the quiz changed since: draw again
+            progress.open_attempt.details = draw(course)
+            db.session.flush()
         return progress.open_attempt
     if progress.passed:
         raise ServiceError(_("You have already passed this quiz."))
@@ -67,10 +75,33 @@ def start_quiz(user: User, course: Course, now: datetime | None = None) -> QuizA
     assignment = progress.assignment or assignment_for(user, course)
     if assignment.started_at is None:
         assignment.started_at = utcnow()
-    attempt = QuizAttempt(user_id=user.id, course_id=course.id, details=[])
+    attempt = QuizAttempt(user_id=user.id, course_id=course.id, details=draw(course))
     db.session.add(attempt)
     db.session.flush()
     return attempt
+
+
+def draw(course: Course) -> list[dict]:
+    """The questions of a new attempt: ``quiz_draw`` of them at random (in the course's order), else all."""
+    questions = list(course.questions)
+    if course.quiz_draw and course.quiz_draw < len(questions):
+        chosen = set(random.SystemRandom().sample(range(len(questions)), course.quiz_draw))
+        questions = [q for n, q in enumerate(questions) if n in chosen]
+    return [{"question_id": q.id} for q in questions]
+
+
+def attempt_questions(attempt: QuizAttempt, course: Course) -> list[Question] | None:
+    """The questions drawn for an open attempt, or None when the quiz was changed since the draw.
+
+    An attempt started before draws were kept (no ids) asks every question of a course without a pool.
+    """
+    ids = [item["question_id"] for item in attempt.details or [] if isinstance(item, dict) and "question_id" in item]
+    by_id = {q.id: q for q in course.questions}
+    if not ids:
+        return None if course.quiz_draw and course.quiz_draw < len(by_id) else list(course.questions)
+    if any(i not in by_id for i in ids):
+        return None
+    return [by_id[i] for i in ids]
 
 
 def no_attempts_left_message() -> str:
@@ -105,9 +136,13 @@ def submit_quiz(user: User, attempt_id: int, answers: dict[int, list[int]]) -> Q
         select(Course).where(Course.id == attempt.course_id)
         .options(selectinload(Course.questions).selectinload(Question.answers), selectinload(Course.lessons)))
     ensure_open(course)
-    questions = {q.id: q for q in course.questions}
-    if not questions:
+    if not course.questions:
         raise ServiceError(_("This course has no quiz."))
+    asked = attempt_questions(attempt, course)
+    if asked is None:
+        raise ServiceError(_("The quiz was changed after you started this attempt. Please open the quiz again: "
+                             "your attempt continues with the current questions."))
+    questions = {q.id: q for q in asked}
     chosen: dict[int, set[int]] = {}
     for question_id, answer_ids in answers.items():
         question = questions.get(question_id)
@@ -116,7 +151,7 @@ def submit_quiz(user: User, attempt_id: int, answers: dict[int, list[int]]) -> Q
         ids = set(answer_ids or ())
         if not ids <= {a.id for a in question.answers}:
             raise ServiceError(_("The answers do not belong to this quiz."))
-        if question.kind == QuestionKind.SINGLE and len(ids) > 1:
+        if question.kind != QuestionKind.MULTIPLE and len(ids) > 1:
             raise ServiceError(_("Please choose only one answer where one is asked for."))
         if ids:
             chosen[question_id] = ids
@@ -125,7 +160,7 @@ def submit_quiz(user: User, attempt_id: int, answers: dict[int, list[int]]) -> Q
         raise UnansweredQuestions(missing)
 
     details, right = [], 0
-    for question in course.questions:
+    for question in asked:
         right += chosen[question.id] == {a.id for a in question.answers if a.correct}
         details.append(answer_record(question, chosen[question.id]))
     # Whole percent, rounded down: then "score >= pass mark" and "right/total >= pass mark" agree.
@@ -150,7 +185,8 @@ def answer_record(question: Question, chosen: set[int]) -> dict:
     return {
         "question_id": question.id, "kind": question.kind, "text": question.text, "text_en": question.text_en,
         "explanation": question.explanation, "explanation_en": question.explanation_en,
-        "answers": [{"id": a.id, "text": a.text, "text_en": a.text_en, "correct": a.correct} for a in question.answers],
+        "answers": [{"id": a.id, "text": a.text, "text_en": a.text_en, "correct": a.correct, "feedback": a.feedback,
+                     "feedback_en": a.feedback_en} for a in question.answers],
         "chosen": sorted(chosen), "correct": sorted(correct), "right": chosen == correct,
     }
 

@@ -8,7 +8,7 @@ upserting by slug and keeping learners' progress: lessons are matched by file na
 and courses are archived, never deleted. Only courses managed as files are touched: a course
 uploaded as a zip in the browser is left alone, even when a folder of the same name appears.
 
-About 550 lines: reading and checking the folder format is one job whose rules (keys, lines, media,
+About 700 lines: reading and checking the folder format is one job whose rules (keys, lines, media,
 quiz) must stay side by side with their ``FILE:LINE`` messages.
 """
 
@@ -45,11 +45,15 @@ LESSON_RE = re.compile(r"^(\d{1,3})-[a-z0-9][a-z0-9-]*$")
 IMAGE_RE = re.compile(r"!\[([^\]]*)\]\(\s*([^)\s]+)(?:\s+\"[^\"]*\")?\s*\)")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 COURSE_KEYS = {"title", "summary", "phase", "tags", "minutes", "mandatory", "due", "pass_mark", "language", "en",
-               "max_attempts", "attempt_pause", "show_answers"}
+               "max_attempts", "attempt_pause", "show_answers", "quiz_draw"}
 PAUSE_RE = re.compile(r"^(\d{1,5})\s*(m|min|h|d)$")
 PAUSE_UNITS = {"m": 1, "min": 1, "h": 60, "d": 24 * 60}
 MAX_PAUSE_MINUTES = 30 * 24 * 60
 EN_KEYS = {"title", "summary", "tags"}
+# A true/false question is a statement with these two answers, in this order (the file names only ``correct``).
+TRUE_FALSE_TEXTS = (("Richtig", "True"), ("Falsch", "False"))
+QUESTION_KEYS = {"text", "kind", "explanation", "answers", "correct", "feedback_true", "feedback_false"}
+ANSWER_KEYS = {"text", "correct", "feedback"}
 
 
 @dataclass(frozen=True)
@@ -193,6 +197,7 @@ class _Reader:
         spec = self._metadata(meta_path, meta, lines)
         spec.lessons = self._lessons()
         spec.questions = self._quiz()
+        self._check_draw(spec, meta_path, lines)
         return None if self.problems else spec
 
     def _metadata(self, path: Path, meta: dict, lines: list[str]) -> CourseSpec:
@@ -291,6 +296,21 @@ class _Reader:
         else:
             self.problem(path, self.line_of(lines, "show_answers"),
                          "'show_answers' must be \"never\", \"after_passing\" or \"after_last_attempt\"")
+        draw = meta.get("quiz_draw")
+        if draw is not None:
+            if isinstance(draw, int) and not isinstance(draw, bool) and draw >= 1:
+                spec.quiz_draw = draw
+            else:
+                self.problem(path, self.line_of(lines, "quiz_draw"),
+                             "'quiz_draw' must be a whole number of at least 1: the questions drawn per attempt")
+
+    def _check_draw(self, spec: CourseSpec, path: Path, lines: list[str]) -> None:
+        """``quiz_draw`` against the quiz: at most all its questions, and a pass mark that still means something."""
+        if spec.quiz_draw is None:
+            return
+        problem = draw_problem(spec.quiz_draw, len(spec.questions), spec.pass_mark)
+        if problem is not None:
+            self.problem(path, self.line_of(lines, "quiz_draw"), problem)
 
     def _markdown(self, path: Path) -> tuple[str, str] | None:
         try:
@@ -362,6 +382,7 @@ class _Reader:
         if data is None:
             return []
         headers = [i for i, line in enumerate(lines) if line.strip() == "[[questions]]"]
+        answer_headers = [i for i, line in enumerate(lines) if line.strip() == "[[questions.answers]]"]
         raw = data.get("questions")
         if not isinstance(raw, list) or not raw:
             self.problem(path, 1, "the quiz has no [[questions]]")
@@ -369,57 +390,167 @@ class _Reader:
         questions = []
         for index, item in enumerate(raw):
             start = headers[index] if index < len(headers) else 0
-            line = start + 1
-            text = item.get("text")
-            if not isinstance(text, str) or not text.strip():
-                self.problem(path, line, f"question {index + 1} has no 'text'")
-                continue
-            kind = item.get("kind", "single")
-            if kind not in {k.value for k in QuestionKind}:
-                self.problem(path, self.line_of(lines, "kind", start), f"question {index + 1}: 'kind' must be "
-                                                                       "\"single\" or \"multiple\"")
-                continue
-            answers = item.get("answers", [])
-            if not isinstance(answers, list) or len(answers) < 2 or not all(
-                    isinstance(a, dict) and isinstance(a.get("text"), str) and a["text"].strip() for a in answers):
-                self.problem(path, line, f"question {index + 1} needs at least two answers, each with a 'text'")
-                continue
-            correct = sum(1 for a in answers if a.get("correct") is True)
-            if correct == 0:
-                self.problem(path, line, f"question {index + 1} has no correct answer")
-                continue
-            if kind == QuestionKind.SINGLE and correct != 1:
-                self.problem(path, line, f"question {index + 1} is single choice but has {correct} correct answers")
-                continue
-            explanation = item.get("explanation", "")
-            questions.append(QuestionSpec(
-                kind=kind, text=text.strip(), explanation=explanation.strip() if isinstance(explanation, str) else "",
-                answers=[AnswerSpec(text=a["text"].strip(), correct=a.get("correct") is True) for a in answers],
-            ))
+            end = headers[index + 1] if index + 1 < len(headers) else len(lines)
+            question = self._question(path, lines, index, item, start,
+                                      [h for h in answer_headers if start < h < end])
+            if question is not None:
+                questions.append(question)
         self._quiz_english(questions)
         return questions
+
+    def _question(self, path: Path, lines: list[str], index: int, item: dict, start: int,
+                  answer_starts: list[int]) -> QuestionSpec | None:
+        """One ``[[questions]]`` table: single or multiple choice with answers, or a true/false statement."""
+        line, number = start + 1, index + 1
+        for key in item.keys() - QUESTION_KEYS:
+            self.problem(path, self.line_of(lines, key, start), f"question {number}: unknown key {key!r}")
+        text = item.get("text")
+        if not isinstance(text, str) or not text.strip():
+            self.problem(path, line, f"question {number} has no 'text'")
+            return None
+        kind = item.get("kind", "single")
+        if kind not in {k.value for k in QuestionKind}:
+            self.problem(path, self.line_of(lines, "kind", start), f"question {number}: 'kind' must be "
+                                                                   "\"single\", \"multiple\" or \"truefalse\"")
+            return None
+        explanation = item.get("explanation", "")
+        explanation = explanation.strip() if isinstance(explanation, str) else ""
+        if kind == QuestionKind.TRUE_FALSE:
+            return self._true_false(path, lines, number, item, start, text.strip(), explanation)
+        for key in ("correct", "feedback_true", "feedback_false"):
+            if key in item:
+                self.problem(path, self.line_of(lines, key, start),
+                             f"question {number}: {key!r} belongs to a true/false question (kind = \"truefalse\"); "
+                             "give a choice question's answers as [[questions.answers]]")
+        answers = item.get("answers", [])
+        if not isinstance(answers, list) or len(answers) < 2 or not all(
+                isinstance(a, dict) and isinstance(a.get("text"), str) and a["text"].strip() for a in answers):
+            self.problem(path, line, f"question {number} needs at least two answers, each with a 'text'")
+            return None
+        specs = []
+        for position, answer in enumerate(answers):
+            answer_start = answer_starts[position] if position < len(answer_starts) else start
+            for key in answer.keys() - ANSWER_KEYS:
+                self.problem(path, self.line_of(lines, key, answer_start),
+                             f"question {number}, answer {position + 1}: unknown key {key!r}")
+            if "correct" in answer and not isinstance(answer["correct"], bool):
+                self.problem(path, self.line_of(lines, "correct", answer_start),
+                             f"question {number}, answer {position + 1}: 'correct' must be true or false")
+            feedback = self._feedback(path, lines, answer, "feedback", answer_start,
+                                      f"question {number}, answer {position + 1}")
+            specs.append(AnswerSpec(text=answer["text"].strip(), correct=answer.get("correct") is True,
+                                    feedback=feedback))
+        correct = sum(1 for a in specs if a.correct)
+        if correct == 0:
+            self.problem(path, line, f"question {number} has no correct answer")
+            return None
+        if kind == QuestionKind.SINGLE and correct != 1:
+            self.problem(path, line, f"question {number} is single choice but has {correct} correct answers")
+            return None
+        return QuestionSpec(kind=kind, text=text.strip(), explanation=explanation, answers=specs)
+
+    def _true_false(self, path: Path, lines: list[str], number: int, item: dict, start: int, text: str,
+                    explanation: str) -> QuestionSpec | None:
+        if "answers" in item:
+            self.problem(path, self.line_of(lines, "kind", start),
+                         f"question {number} is true/false: it has no [[questions.answers]], only "
+                         "'correct = true' or 'correct = false'")
+            return None
+        correct = item.get("correct")
+        if not isinstance(correct, bool):
+            self.problem(path, self.line_of(lines, "correct", start) if "correct" in item else start + 1,
+                         f"question {number} is true/false: say whether the statement is right with "
+                         "'correct = true' or 'correct = false'")
+            return None
+        feedback = [self._feedback(path, lines, item, key, start, f"question {number}")
+                    for key in ("feedback_true", "feedback_false")]
+        return QuestionSpec(kind=QuestionKind.TRUE_FALSE.value, text=text, explanation=explanation,
+                            answers=true_false_answers(correct, *feedback))
+
+    def _feedback(self, path: Path, lines: list[str], source: dict, key: str, start: int, where: str) -> str | None:
+        value = source.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(path, self.line_of(lines, key, start), f"{where}: {key!r} must be a non-empty text")
+            return None
+        return value.strip()
 
     def _quiz_english(self, questions: list[QuestionSpec]) -> None:
         path = self.folder / "quiz.en.toml"
         if not path.exists() or not questions:
             return
-        data, _lines = self.load_toml(path)
+        data, lines = self.load_toml(path)
         if data is None:
             return
         raw = data.get("questions", [])
         if not isinstance(raw, list) or len(raw) != len(questions):
             self.problem(path, 1, f"the English quiz must have the same {len(questions)} questions as quiz.toml")
             return
+        headers = [i for i, line in enumerate(lines) if line.strip() == "[[questions]]"]
         for index, (item, question) in enumerate(zip(raw, questions, strict=True)):
-            answers = item.get("answers", []) if isinstance(item, dict) else []
-            if not isinstance(answers, list) or len(answers) != len(question.answers):
-                self.problem(path, 1, f"question {index + 1} must have the same {len(question.answers)} answers "
-                                      "as in quiz.toml")
+            start = headers[index] if index < len(headers) else 0
+            if not isinstance(item, dict):
                 continue
-            question.text_en = (item.get("text") or "").strip() or None
-            question.explanation_en = (item.get("explanation") or "").strip() or None
+            question.text_en = _english(item.get("text"))
+            question.explanation_en = _english(item.get("explanation"))
+            if question.kind == QuestionKind.TRUE_FALSE:
+                if "answers" in item:
+                    self.problem(path, start + 1, f"question {index + 1} is true/false: give its English feedback "
+                                                  "as 'feedback_true' and 'feedback_false', without answers")
+                    continue
+                for answer, key in zip(question.answers, ("feedback_true", "feedback_false"), strict=True):
+                    answer.feedback_en = _english(item.get(key))
+                continue
+            answers = item.get("answers", [])
+            if not isinstance(answers, list) or len(answers) != len(question.answers):
+                self.problem(path, start + 1, f"question {index + 1} must have the same {len(question.answers)} "
+                                              "answers as in quiz.toml")
+                continue
             for answer, answer_en in zip(question.answers, answers, strict=True):
-                answer.text_en = (answer_en.get("text") or "").strip() or None if isinstance(answer_en, dict) else None
+                if isinstance(answer_en, dict):
+                    answer.text_en = _english(answer_en.get("text"))
+                    answer.feedback_en = _english(answer_en.get("feedback"))
+
+
+def _english(value) -> str | None:
+    return (value or "").strip() or None if isinstance(value, str) else None
+
+
+def true_false_answers(correct: bool, feedback_true: str | None = None, feedback_false: str | None = None,
+                       feedback_true_en: str | None = None, feedback_false_en: str | None = None) -> list[AnswerSpec]:
+    """The two answers of a true/false statement: "Richtig" first, then "Falsch"."""
+    (true_de, true_en), (false_de, false_en) = TRUE_FALSE_TEXTS
+    return [AnswerSpec(text=true_de, text_en=true_en, correct=correct, feedback=feedback_true,
+                       feedback_en=feedback_true_en),
+            AnswerSpec(text=false_de, text_en=false_en, correct=not correct, feedback=feedback_false,
+                       feedback_en=feedback_false_en)]
+
+
+def passing_count(draw: int, pass_mark: int) -> int:
+    """How many of ``draw`` questions must be right to pass (the score is whole percent, rounded down)."""
+    return next(right for right in range(draw + 1) if right * 100 // draw >= pass_mark)
+
+
+def smallest_draw(pass_mark: int) -> int:
+    """The fewest questions per attempt that still allow one mistake under this pass mark (below 100 %)."""
+    return next(draw for draw in range(1, 101) if passing_count(draw, pass_mark) < draw)
+
+
+def draw_problem(draw: int, questions: int, pass_mark: int) -> str | None:
+    """Why drawing ``draw`` of ``questions`` questions per attempt does not work, or None (English, for files)."""
+    if draw < 1:
+        return "'quiz_draw' must be at least 1"
+    if questions == 0:
+        return "'quiz_draw' needs a quiz: there is no quiz.toml with questions"
+    if draw > questions:
+        return f"'quiz_draw' is {draw}, but the quiz has only {questions} questions"
+    if pass_mark < 100 and passing_count(draw, pass_mark) == draw:
+        least = smallest_draw(pass_mark)
+        return (f"with {draw} questions per attempt a pass mark of {pass_mark}% means every question must be "
+                f"right; draw at least {least} questions" + (" (add questions to the quiz)" if least > questions
+                                                            else "") + " or set pass_mark = 100")
+    return None
 
 
 def read_courses(root: Path, phases: set[str] | None,

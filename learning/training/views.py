@@ -29,7 +29,13 @@ from learning.training import bp
 from learning.training.certificates import certificate_for, may_view_certificate, record_certificate_view
 from learning.training.exchange import course_file, media_path
 from learning.training.models import Course, Lesson, QuestionKind
-from learning.training.quiz import no_attempts_left_message, quiz_result, start_quiz, submit_quiz
+from learning.training.quiz import (
+    attempt_questions,
+    no_attempts_left_message,
+    quiz_result,
+    start_quiz,
+    submit_quiz,
+)
 from learning.training.services import (
     Status,
     catalogue,
@@ -224,8 +230,8 @@ def media(slug: str, filename: str):
 ANSWER_REQUIRED = _l("Please choose an answer.")
 
 
-def _quiz_form(course: Course, locale: str) -> FlaskForm:
-    """One field per question: radio buttons for single choice, checkboxes for multiple choice.
+def _quiz_form(questions, locale: str) -> FlaskForm:
+    """One field per question: radio buttons for single choice and true/false, checkboxes for multiple choice.
 
     The choices carry answer ids and texts only: whether an answer is correct never reaches the page.
     """
@@ -233,8 +239,11 @@ def _quiz_form(course: Course, locale: str) -> FlaskForm:
     class QuizForm(FlaskForm):
         pass
 
-    for question in course.questions:
-        choices = [(answer.id, answer.localized("text", locale)) for answer in question.answers]
+    for question in questions:
+        if question.kind == QuestionKind.TRUE_FALSE:  # "Richtig" / "Falsch" in the reader's language
+            choices = list(zip([a.id for a in question.answers], [_("True"), _("False")], strict=False))
+        else:
+            choices = [(answer.id, answer.localized("text", locale)) for answer in question.answers]
         label = question.localized("text", locale)
         if question.kind == QuestionKind.MULTIPLE:
             field = CheckboxesField(label, choices=choices, coerce=int, validators=[InputRequired(ANSWER_REQUIRED)])
@@ -244,9 +253,9 @@ def _quiz_form(course: Course, locale: str) -> FlaskForm:
     return QuizForm()
 
 
-def _chosen(form: FlaskForm, course: Course) -> dict[int, list[int]]:
+def _chosen(form: FlaskForm, questions) -> dict[int, list[int]]:
     answers = {}
-    for question in course.questions:
+    for question in questions:
         data = form[f"q{question.id}"].data
         answers[question.id] = list(data) if isinstance(data, list) else ([data] if data is not None else [])
     return answers
@@ -268,27 +277,33 @@ def quiz(slug: str):
         return render_template("training/quiz_result.html", course=course, attempt=attempt, progress=progress,
                                form=ActionForm())
 
-    form = _quiz_form(course, locale)
+    # The questions drawn for the open attempt (None: the quiz changed since; a POST to "start" draws again).
+    open_attempt = progress.open_attempt
+    questions = attempt_questions(open_attempt, course) if open_attempt else list(course.questions)
+    form = _quiz_form(questions or [], locale)
     if request.method == "POST":
         attempt_id = int_arg("attempt_id", source=request.form)
         if attempt_id is None:
             flash(_("The quiz form was incomplete. Please answer the questions again."), "warning")
             return redirect(url_for("training.quiz", slug=course.slug))
+        if questions is None:  # the quiz was changed since the draw: the page offers to go on with a new one
+            return redirect(url_for("training.quiz", slug=course.slug))
         if form.validate_on_submit():
             try:
                 with unit_of_work():
-                    attempt = submit_quiz(current_user, attempt_id, _chosen(form, course))
+                    attempt = submit_quiz(current_user, attempt_id, _chosen(form, questions))
             except ServiceError as error:
                 flash(str(error), "danger")
                 return redirect(url_for("training.quiz", slug=course.slug))
             return redirect(url_for("training.quiz", slug=course.slug, attempt=attempt.id))
         # Unanswered or invalid answers: show the form again with the person's choices; nothing is stored.
-    elif progress.open_attempt is None:
-        return render_template("training/quiz_start.html", course=course, progress=progress, form=ActionForm())
+    elif open_attempt is None or questions is None:
+        return render_template("training/quiz_start.html", course=course, progress=progress, form=ActionForm(),
+                               changed=open_attempt is not None)
     else:
-        attempt_id = progress.open_attempt.id
+        attempt_id = open_attempt.id
     return render_template("training/quiz.html", course=course, form=form, attempt_id=attempt_id, progress=progress,
-                           questions=[(q, form[f"q{q.id}"]) for q in course.questions])
+                           questions=[(q, form[f"q{q.id}"]) for q in questions])
 
 
 @bp.route("/courses/<slug>/quiz/start", endpoint="start_quiz", methods=["POST"])
@@ -334,3 +349,4 @@ def verify(code: str):
 
 from learning.training import exchange_views, rule_views  # noqa: E402,F401
 from learning.training.authoring import models as authoring_models  # noqa: E402,F401
+from learning.training.authoring import quiz_views  # noqa: E402,F401
