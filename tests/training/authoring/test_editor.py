@@ -63,7 +63,8 @@ def _settings(spec, **changes):
 def test_an_author_creates_a_course_and_becomes_its_editor(app, client, login, author):
     login(client, "autorin")
     response = client.submit("/learning/author/_new", {"title": "Die neue E-Akte: Grundlagen", "slug": ""})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/learning/author/die-neue-e-akte-grundlagen")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/learning/author/die-neue-e-akte-grundlagen")
     draft = _draft(app, "die-neue-e-akte-grundlagen")
     assert draft.course_id is None and draft.document["title"] == "Die neue E-Akte: Grundlagen"
     assert [editor.user_id for editor in draft.editors] == [author.id]
@@ -174,9 +175,10 @@ def test_manage_courses_links_to_the_editor(client, login, group):
 
 EDITOR_PAGES = ["/learning/author/{slug}", "/learning/author/{slug}/lessons/lektion-1",
                 "/learning/author/{slug}/editors", "/learning/author/{slug}/editors/search?q=be"]
-EDITOR_ACTIONS = ["/learning/author/{slug}", "/learning/author/{slug}/add-lesson", "/learning/author/{slug}/move-lesson",
-                  "/learning/author/{slug}/remove-lesson", "/learning/author/{slug}/lessons/lektion-1",
-                  "/learning/author/{slug}/editors", "/learning/author/{slug}/duplicate"]
+EDITOR_ACTIONS = ["/learning/author/{slug}", "/learning/author/{slug}/add-lesson",
+                  "/learning/author/{slug}/move-lesson", "/learning/author/{slug}/remove-lesson",
+                  "/learning/author/{slug}/lessons/lektion-1", "/learning/author/{slug}/editors",
+                  "/learning/author/{slug}/duplicate"]
 
 
 def test_an_author_not_named_on_a_course_gets_403_everywhere_and_changes_nothing(app, client, login, author,
@@ -372,7 +374,8 @@ def test_duplicating_a_course_managed_as_files_copies_lessons_quiz_and_images(ap
                         source=CourseSource.FILES, tags=["Fristen"])
         course.lessons = [
             Lesson(slug="01-start", position=1, title="Start", content_hash="a",
-                   body="# Start\n\nDer Plan:\n\n![Der Plan der Einführung](bilder/plan.png)\n\n![Logo](bilder/logo.svg)"),
+                   body="# Start\n\nDer Plan:\n\n![Der Plan der Einführung](bilder/plan.png)\n\n"
+                        "![Logo](bilder/logo.svg)"),
             Lesson(slug="02-ende", position=2, title="Ende", content_hash="b", body="# Ende\n\n## Fertig\n\nGut.",
                    title_en="End", body_en="# End\n\n![The plan](bilder/plan.png)")]
         db.session.add(course)
@@ -401,8 +404,8 @@ def test_a_web_course_cannot_be_duplicated_as_files(app, client, login, group, m
     login(client, "gruppe")
     response = client.submit("/learning/author/webkurs/duplicate")
     assert response.status_code == 302
-    assert "Only a course managed as files can be duplicated here." in client.get(response.headers["Location"]).get_data(
-        as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Only a course managed as files can be duplicated here." in page
     assert _draft(app, "webkurs-kopie") is None
 
 
