@@ -146,6 +146,7 @@
         }
       });
     });
+    area.parentNode.insertBefore(toolbar, area);  // between the label with its hint and the text area
     toolbar.hidden = false;
   }
 
