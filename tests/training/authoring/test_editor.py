@@ -475,3 +475,18 @@ def test_the_editors_page_runs_a_fixed_number_of_statements(app, client, login, 
         return len(statements)
 
     assert count(few.slug) == count(many.slug)
+
+
+def test_the_hub_and_the_editors_page_speak_german(app, client, login, author, make_draft):
+    make_draft("kurs", editors=[author])
+    login(client, "autorin")
+    german = {"Accept-Language": "de"}
+    hub = client.get("/learning/author/kurs", headers=german).get_data(as_text=True)
+    for words in ("Kurseditor", "Einstellungen speichern", "Standardfrist", "Versuche für das Quiz",
+                  "Wann die richtigen Antworten gezeigt werden", "Englische Fassung (optional)", "Lektion hinzufügen",
+                  "Nach unten verschieben: Lektion 1", "Entfernen: Lektion 2", "Zurück zu „Kurse schreiben“"):
+        assert words in hub, words
+    editors = client.get("/learning/author/kurs/editors", headers=german).get_data(as_text=True)
+    for words in ("Bearbeitende von „Webkurs kurs“", "Lena Berg als bearbeitende Person entfernen",
+                  "Als Bearbeitende hinzufügen", "Zurück zum Kurs"):
+        assert words in editors, words

@@ -251,3 +251,26 @@ def test_the_lesson_editor_speaks_german(app, client, login, author, make_draft)
     for words in ("Vorschau", "Lektion speichern", "Deutsch", "Englisch", "Hinweiskasten", "Tabelle",
                   "Bilder aus der Mediathek", "Zurück zum Kurs"):
         assert words in page, words
+
+
+def test_editing_a_published_course_starts_from_the_published_version_and_avoids_archived_slugs(
+        app, client, login, author, make_draft):
+    from learning.training.authoring.models import CourseDraft
+    from learning.training.models import Course, Lesson
+
+    make_draft("kurs", editors=[author], published=True)
+    with app.app_context():  # a lesson removed in an earlier version: archived, with learners' progress
+        course = db.session.scalar(select(Course).where(Course.slug == "kurs"))
+        db.session.add(Lesson(course_id=course.id, slug="alt", position=9, title="Alt", body="Alt.",
+                              content_hash="x", archived_at=course.created_at))
+        db.session.commit()
+    login(client, "autorin")
+    assert client.submit("/learning/author/kurs/add-lesson", {"revision": "0", "lesson_title": "Alt"}
+                         ).status_code == 302
+    spec = _spec(app, "kurs")
+    assert [lesson.slug for lesson in spec.lessons] == ["lektion-1", "lektion-2", "alt-2"]
+    assert spec.lessons[0].body == "## Abschnitt 1\n\nInhalt 1." and len(spec.questions) == 1
+    with app.app_context():
+        draft = db.session.scalar(select(CourseDraft).where(CourseDraft.slug == "kurs"))
+        assert draft.has_changes and draft.course.title == "Webkurs kurs"  # the published course is untouched
+        assert [lesson.slug for lesson in draft.course.active_lessons] == ["lektion-1", "lektion-2"]
