@@ -14,9 +14,11 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from learning.content import check
 from learning.db import db, unit_of_work
 from learning.errors import ServiceError, show_on_form
 from learning.media.models import MediaItem, MediaKind
@@ -28,27 +30,35 @@ from learning.training import bp
 from learning.training.authoring.access import AUTHORING_ROLES
 from learning.training.authoring.documents import SETTINGS, EditConflict, lesson_part
 from learning.training.authoring.drafts import (
+    LESSON_MAX,
     LESSONS,
     Editing,
     LessonText,
     Settings,
     add_editors,
     add_lesson,
-    author_home as author_home_data,
     author_ids,
     create_course,
-    duplicate_course as duplicate,
     editable,
     editing,
     editors_of,
     lesson_text,
-    move_lesson as move,
     parse_tags,
     remove_editor,
-    remove_lesson as remove,
     save_lesson,
     save_settings,
-    settings_of,
+)
+from learning.training.authoring.drafts import (
+    author_home as author_home_data,
+)
+from learning.training.authoring.drafts import (
+    duplicate_course as duplicate,
+)
+from learning.training.authoring.drafts import (
+    move_lesson as move,
+)
+from learning.training.authoring.drafts import (
+    remove_lesson as remove,
 )
 from learning.training.authoring.forms import (
     ActionForm,
@@ -269,6 +279,9 @@ def remove_lesson_action(slug: str):
 
 def preview_html(slug: str, language: str, text: str | None, *, english: bool = False) -> str:
     """A lesson text rendered exactly as learners get it (the same renderer, sanitiser and image rules)."""
+    problem = check(text, LESSON_MAX)
+    if problem:  # the renderer's cost is bounded by the limits a save enforces: say so instead of rendering
+        return str(Markup('<p class="kern-error">%s</p>') % problem)
     row = {"course": SimpleNamespace(slug=slug, language=language)}
     return lesson_html(row, text or "", english=english)
 

@@ -274,3 +274,10 @@ def test_editing_a_published_course_starts_from_the_published_version_and_avoids
         draft = db.session.scalar(select(CourseDraft).where(CourseDraft.slug == "kurs"))
         assert draft.has_changes and draft.course.title == "Webkurs kurs"  # the published course is untouched
         assert [lesson.slug for lesson in draft.course.active_lessons] == ["lektion-1", "lektion-2"]
+
+
+def test_a_preview_of_a_text_over_the_limits_says_so_instead_of_rendering(app, client, login, author):
+    login(client, "autorin")
+    response = client.submit("/learning/author/_preview", {"text": "*a* " * 3001, "language": "de"})
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).startswith('<p class="kern-error">The text has too many lines')
