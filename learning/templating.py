@@ -36,6 +36,8 @@ NAVIGATION = [
                                                   "training.quiz", "training.certificate")),
     NavItem("training.rules", _l("Assignment rules"), ("training.rule",)),
     NavItem("training.manage_courses", _l("Manage courses"), ("training.manage_courses",)),
+    NavItem("training.author_home", _l("Write courses"), ("training.author_home", "training.edit_course",
+                                                         "training.edit_lesson", "training.course_editors")),
     NavItem("onboarding.index", _l("Onboarding"), ("onboarding.",),
             visible="learning.onboarding.access:shows_in_navigation"),
     NavItem("surveys.index", _l("Surveys"), ("surveys.",)),

@@ -161,6 +161,11 @@ SENTENCES: dict[str, object] = {
     "training.course_updated": _l("%(actor)s updated the course %(target)s by uploading it."),
     "training.course_archived": _l("%(actor)s archived the course %(target)s."),
     "training.course_restored": _l("%(actor)s restored the course %(target)s."),
+    "training.draft_created": _l("%(actor)s created the course “%(target)s” in the course editor."),
+    "training.course_duplicated": _l("%(actor)s duplicated a course managed as files as an editable copy: "
+                                     "%(target)s."),
+    "training.editor_added": _l("%(actor)s named an editor of a course: %(target)s."),
+    "training.editor_removed": _l("%(actor)s took an editor off a course: %(target)s."),
 }
 
 # What someone looked at, for ``record_view(actor, what, ...)`` (stored as ``view.<what>``).
