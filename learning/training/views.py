@@ -334,3 +334,4 @@ def verify(code: str):
 
 from learning.training import exchange_views, rule_views  # noqa: E402,F401
 from learning.training.authoring import models as authoring_models  # noqa: E402,F401
+from learning.training.authoring import publish_views  # noqa: E402,F401
