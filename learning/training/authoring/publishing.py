@@ -91,7 +91,8 @@ def _captioned_videos(spec: CourseSpec) -> list[str]:
     transcript: the accessibility check counts a video captioned when such a file sits beside it (one query)."""
     from learning.media.models import MediaItem  # the media library is a feature of its own: imported late
 
-    hashes = {h for lesson in spec.lessons for text in (lesson.body, lesson.body_en) for h in VIDEO_RE.findall(text or "")}
+    texts = [text for lesson in spec.lessons for text in (lesson.body, lesson.body_en) if text]
+    hashes = {sha for text in texts for sha in VIDEO_RE.findall(text)}
     if not hashes:
         return []
     rows = db.session.execute(select(MediaItem.sha256).where(
@@ -275,10 +276,8 @@ def require_again(course: Course, version: int, changed_lessons: list[int], *, t
         select(Assignment).where(Assignment.course_id == course.id))}
     done = {c.user_id for c in completions} | {u for u, a in assignments.items() if a.completed_at is not None}
     people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(done), User.active))} if done else {}
-    if changed_lessons:  # people in progress keep the unchanged lessons, not the ones that changed
-        db.session.execute(delete(LessonCompletion).where(LessonCompletion.lesson_id.in_(changed_lessons))
-                           .execution_options(synchronize_session=False))
     if not people:
+        _forget_changed(changed_lessons)
         return 0
     ids = set(people)
     lessons_done: dict[int, list] = {}
@@ -294,6 +293,7 @@ def require_again(course: Course, version: int, changed_lessons: list[int], *, t
             "started_at": attempt.started_at.isoformat(),
             "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
             "score": attempt.score, "passed": attempt.passed, "details": attempt.details})
+    _forget_changed(changed_lessons)
     for completion in completions:
         if completion.user_id not in ids:
             continue
@@ -329,6 +329,13 @@ def require_again(course: Course, version: int, changed_lessons: list[int], *, t
                                 "due_on": assignment.due_on.isoformat() if assignment.due_on else None}))
     announce_now(ASSIGNED_KIND, notices, now)
     return len(people)
+
+
+def _forget_changed(lesson_ids: list[int]) -> None:
+    """People in progress keep the lessons that did not change, not the ones that did."""
+    if lesson_ids:
+        db.session.execute(delete(LessonCompletion).where(LessonCompletion.lesson_id.in_(lesson_ids))
+                           .execution_options(synchronize_session=False))
 
 
 # Archive and versions -----------------------------------------------------------------------------
