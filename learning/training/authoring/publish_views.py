@@ -158,7 +158,8 @@ def preview_lesson_page(slug: str, lesson: str):
     return render_template(
         "training/publish/preview_lesson.html", course=course, lesson=current, body=Markup(body),
         body_lang="en" if english else course.language or "de", progress=_progress(course),
-        previous=lessons[index - 1] if index > 0 else None, next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        previous=lessons[index - 1] if index > 0 else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None,
         position=index + 1, form=ActionForm(), draft=draft, preview=True, url_for=_preview_url_for,
         hub_url=hub_url(slug))
 
