@@ -143,6 +143,8 @@ SENTENCES: dict[str, object] = {
     "training.course_updated": _l("%(actor)s updated the course %(target)s by uploading it."),
     "training.course_archived": _l("%(actor)s archived the course %(target)s."),
     "training.course_restored": _l("%(actor)s restored the course %(target)s."),
+    "training.course_published": _l("%(actor)s published a new version of the course %(target)s written in the "
+                                    "browser."),
 }
 
 # What someone looked at, for ``record_view(actor, what, ...)`` (stored as ``view.<what>``).
