@@ -52,8 +52,8 @@ def _courses(app) -> None:
     with app.app_context():
         paul = db.session.scalar(select(User).where(User.username == "paul"))
         with unit_of_work():
-            good = CourseDraft(slug="reisekosten-web", revisions={}, updated_by_id=paul.id,
-                               document=document_of(_spec("reisekosten-web", "Reisekosten online", "## Belege\n\nAlt.")))
+            first = _spec("reisekosten-web", "Reisekosten online", "## Belege\n\nAlt.")
+            good = CourseDraft(slug="reisekosten-web", revisions={}, updated_by_id=paul.id, document=document_of(first))
             good.editors = [CourseEditor(user_id=paul.id)]
             bad = CourseDraft(slug="entwurf-barrieren", revisions={}, updated_by_id=paul.id, document=document_of(
                 _spec("entwurf-barrieren", "Entwurf mit Barrieren", "## Belege\n\n![](/media/foto.png)\n\n#### Tief")))

@@ -34,8 +34,9 @@ def complete(app, user, slug: str, code: str) -> None:
     with app.app_context():
         course = db.session.scalar(select(Course).where(Course.slug == slug))
         done = utcnow() - timedelta(days=40)
+        today = local_today()
         db.session.add(Assignment(user_id=user.id, course_id=course.id, mandatory=True,
-                                  assigned_on=local_today() - timedelta(days=60), due_on=local_today() - timedelta(days=30),
+                                  assigned_on=today - timedelta(days=60), due_on=today - timedelta(days=30),
                                   started_at=done, completed_at=done))
         for lesson in course.lessons:
             db.session.add(LessonCompletion(user_id=user.id, lesson_id=lesson.id, completed_at=done))
@@ -83,7 +84,9 @@ def test_completed_learners_take_a_substantive_version_again_with_notice_and_mai
     learner = app.test_client()
     login(learner, "employee")
     # the old certificate is still genuine, and the course is open again on the person's list
-    assert learner.get("/learning/verify/ALTCODE234").status_code == 200
+    verified = learner.get("/learning/verify/ALTCODE234")
+    assert verified.status_code == 200 and "It was issued for an earlier version of the course" in \
+        verified.get_data(as_text=True)
     assert learner.get("/learning/certificates/ALTCODE234").status_code == 200
     page = learner.get("/learning/courses/datenschutz").get_data(as_text=True)
     assert "Not started" in page and "You completed this course" not in page
