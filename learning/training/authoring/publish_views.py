@@ -186,6 +186,7 @@ def check_course_page(slug: str):
 # Publish --------------------------------------------------------------------------------------
 
 class PublishForm(FlaskForm):
+    seen = HiddenField()  # the draft's hash as the page showed it
     summary = TextAreaField(_l("What changed in this version"), validators=[Length(max=SUMMARY_MAX)],
                             description=_l("Learners do not see it; editors find it in the list of versions. "
                                            "For example: “Lesson 2: new deadlines for travel expenses”."))
@@ -205,7 +206,8 @@ def publish_course_page(slug: str):
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                published = publish_draft(draft, current_user, form.summary.data, form.substantive.data)
+                published = publish_draft(draft, current_user, form.summary.data, form.substantive.data,
+                                          seen=(form.seen.data or "")[:64] or None)
         except PublishBlocked as error:
             draft = _draft(slug)
             show_on_form(form, error)
@@ -227,6 +229,7 @@ def publish_course_page(slug: str):
     spec = draft_spec(draft)
     if not findings:
         findings = _findings(draft, spec)
+    form.seen.data = spec.content_hash
     rule = four_eyes()
     return render_template("training/publish/publish.html", draft=draft, spec=spec, form=form,
                            errors=[f for f in findings if f.finding.error],
@@ -238,6 +241,7 @@ def publish_course_page(slug: str):
 
 class ReviewForm(FlaskForm):
     action = HiddenField()
+    seen = HiddenField()  # the draft's hash as the page showed it
     body = TextAreaField(_l("Comment"), validators=[Length(max=COMMENT_MAX)])
 
 
@@ -258,7 +262,7 @@ def review_draft_page(slug: str):
                 if action == "request":
                     request_review(draft, current_user)
                 elif action == "approve":
-                    approve_draft(draft, current_user, form.body.data)
+                    approve_draft(draft, current_user, form.body.data, seen=(form.seen.data or "")[:64] or None)
                 else:
                     add_comment(draft, current_user, form.body.data)
         except ServiceError as error:
@@ -272,6 +276,7 @@ def review_draft_page(slug: str):
     reviews = db.session.scalars(select(DraftReview).where(DraftReview.draft_id == draft.id)
                                  .options(joinedload(DraftReview.author)).order_by(DraftReview.created_at)).all()
     current = draft_hash(draft)
+    form.seen.data = current
     return render_template("training/publish/review.html", draft=draft, form=form, reviews=reviews, current=current,
                            ReviewKind=ReviewKind, own_last_save=draft.updated_by_id == current_user.id,
                            four_eyes=four_eyes(), hub_url=hub_url(slug), in_review=draft.review_state ==

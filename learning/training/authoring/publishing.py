@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from learning.audit.services import record
 from learning.db import db, utcnow
@@ -153,8 +154,15 @@ def add_comment(draft: CourseDraft, actor: User, body: str) -> DraftReview:
     return review
 
 
-def approve_draft(draft: CourseDraft, actor: User, body: str = "") -> DraftReview:
-    """Approve exactly the draft as it is now; refused for the person who saved its last change."""
+def _unchanged_since_seen(draft_hash_now: str, seen: str | None) -> None:
+    """Refuse when the draft changed after the person opened the page (``seen``: the hash the page showed)."""
+    if seen and seen != draft_hash_now:
+        raise ServiceError(_("The draft has been changed since you opened this page. Please look at it again "
+                             "and repeat."))
+
+
+def approve_draft(draft: CourseDraft, actor: User, body: str = "", seen: str | None = None) -> DraftReview:
+    """Approve exactly the draft as it is now (and as the reviewer saw it: ``seen``); refused for the last saver."""
     if not may_edit(actor, draft):
         raise ServiceError(_("Only the course's editors and the project group can approve it."))
     if draft.updated_by_id is not None and draft.updated_by_id == actor.id:
@@ -165,8 +173,9 @@ def approve_draft(draft: CourseDraft, actor: User, body: str = "") -> DraftRevie
     body = (body or "").strip()
     if len(body) > COMMENT_MAX:
         raise ServiceError(_("Please write at most %(max)d characters.", max=COMMENT_MAX), "body")
-    review = DraftReview(draft=draft, author_id=actor.id, kind=ReviewKind.APPROVAL, body=body,
-                         content_hash=draft_hash(draft))
+    current = draft_hash(draft)
+    _unchanged_since_seen(current, seen)
+    review = DraftReview(draft=draft, author_id=actor.id, kind=ReviewKind.APPROVAL, body=body, content_hash=current)
     db.session.add(review)
     db.session.flush()
     return review
@@ -196,9 +205,13 @@ class Published:
     retaken: int = 0  # people who completed it and have to take it again
 
 
-def publish_draft(draft: CourseDraft, actor: User, summary: str, substantive: bool, *,
+def publish_draft(draft: CourseDraft, actor: User, summary: str, substantive: bool, *, seen: str | None = None,
                   today: date | None = None, now: datetime | None = None) -> Published:
-    """Publish the draft as the next version (see the module's docstring); flushes only."""
+    """Publish the draft as the next version (see the module's docstring); flushes only.
+
+    ``seen``: the draft's hash on the page the person published from; a draft changed since is refused, and so
+    is a save of the draft committed while this one runs (its ``lock_version``).
+    """
     summary = _clean(summary, SUMMARY_MAX, "summary", _("Please describe what changed in this version."))
     course = draft.course
     if course is not None and course.managed_as_files:
@@ -208,6 +221,7 @@ def publish_draft(draft: CourseDraft, actor: User, summary: str, substantive: bo
         raise ServiceError(_("There are no unpublished changes: the course is published as it is."))
     spec = draft_spec(draft)
     spec.slug = draft.slug
+    _unchanged_since_seen(spec.content_hash, seen)
     findings = check_draft(spec)
     if errors(findings):
         raise PublishBlocked(findings)
@@ -246,7 +260,11 @@ def publish_draft(draft: CourseDraft, actor: User, summary: str, substantive: bo
         retaken = require_again(course, number, changed, today=today, now=now)
     record(actor, "training.course_published", course, course.title, version=number,
            substantive=version.substantive)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:  # the caller's unit of work rolls back
+        raise ServiceError(_("The draft has been changed since you opened this page. Please look at it again "
+                             "and repeat.")) from None
     return Published(version=version, course=course, created=created, retaken=retaken)
 
 

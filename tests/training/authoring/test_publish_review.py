@@ -149,3 +149,24 @@ def test_the_preview_shows_the_draft_as_a_learner_sees_it_without_writing_button
     assert "Noch nicht veröffentlicht." not in published_lesson
     german = lena.get("/learning/author/vorschau/preview", headers={"Accept-Language": "de"}).get_data(as_text=True)
     assert "Vorschau – nicht veröffentlicht" in german
+
+
+def test_approving_or_publishing_a_draft_changed_since_the_page_was_opened_is_refused(app, login, authors, make_draft):
+    make_draft("veraltet", editors=[authors["lena"], authors["tom"]])
+    edit_lesson(app, "veraltet", 0, "## Start\n\nErste Fassung.", authors["lena"])
+    four_eyes(app)
+    lena, tom = signed_in(app, login, "lena"), signed_in(app, login, "tom")
+    marker = 'name="seen" type="hidden" value="'
+    seen = tom.get("/learning/author/veraltet/review").get_data(as_text=True).split(marker)[1][:64]
+    edit_lesson(app, "veraltet", 0, "## Start\n\nInzwischen geändert.", authors["lena"])
+    stale = tom.submit("/learning/author/veraltet/review", {"action": "approve", "seen": seen})
+    assert stale.status_code == 200 and "has been changed since you opened this page" in stale.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(DraftReview.id)) is None
+    page = lena.get("/learning/author/veraltet/publish").get_data(as_text=True)
+    shown = page.split(marker)[1][:64]
+    assert review(tom, "veraltet", "approve").status_code == 302
+    edit_lesson(app, "veraltet", 0, "## Start\n\nNoch einmal geändert.", authors["tom"])
+    refused = lena.submit("/learning/author/veraltet/publish", {"summary": "Erste Fassung", "seen": shown})
+    assert "has been changed since you opened this page" in refused.get_data(as_text=True)
+    assert not published(app, "veraltet")
