@@ -289,44 +289,46 @@ def require_again(course: Course, version: int, changed_lessons: list[int], *, t
     A fixed number of statements whatever the number of people. Returns how many people take it again.
     """
     lesson_ids = select(Lesson.id).where(Lesson.course_id == course.id).scalar_subquery()
-    completions = db.session.scalars(select(CourseCompletion).where(CourseCompletion.course_id == course.id)).all()
-    assignments = {a.user_id: a for a in db.session.scalars(
-        select(Assignment).where(Assignment.course_id == course.id))}
-    done = {c.user_id for c in completions} | {u for u, a in assignments.items() if a.completed_at is not None}
-    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(done), User.active))} if done else {}
+    # Who completed it (a certificate, or an assignment marked completed) and is still with the organisation;
+    # as a subquery, so that no statement carries one parameter per person.
+    completed = select(CourseCompletion.user_id).where(CourseCompletion.course_id == course.id).union(
+        select(Assignment.user_id).where(Assignment.course_id == course.id, Assignment.completed_at.is_not(None)))
+    who = select(User.id).where(User.active, User.id.in_(completed.scalar_subquery())).scalar_subquery()
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(who)))}
     if not people:
-        _forget_changed(changed_lessons)
+        _forget_changed(course, changed_lessons)
         return 0
-    ids = set(people)
+    completions = db.session.scalars(select(CourseCompletion).where(CourseCompletion.course_id == course.id,
+                                                                    CourseCompletion.user_id.in_(who))).all()
+    assignments = {a.user_id: a for a in db.session.scalars(
+        select(Assignment).where(Assignment.course_id == course.id, Assignment.user_id.in_(who)))}
     lessons_done: dict[int, list] = {}
     for user_id, slug, at in db.session.execute(
             select(LessonCompletion.user_id, Lesson.slug, LessonCompletion.completed_at)
             .join(Lesson, Lesson.id == LessonCompletion.lesson_id)
-            .where(Lesson.course_id == course.id, LessonCompletion.user_id.in_(ids))):
+            .where(Lesson.course_id == course.id, LessonCompletion.user_id.in_(who))):
         lessons_done.setdefault(user_id, []).append({"lesson": slug, "completed_at": at.isoformat()})
     attempts: dict[int, list] = {}
     for attempt in db.session.scalars(select(QuizAttempt).where(QuizAttempt.course_id == course.id,
-                                                                QuizAttempt.user_id.in_(ids))):
+                                                                QuizAttempt.user_id.in_(who))):
         attempts.setdefault(attempt.user_id, []).append({
             "started_at": attempt.started_at.isoformat(),
             "submitted_at": attempt.submitted_at.isoformat() if attempt.submitted_at else None,
             "score": attempt.score, "passed": attempt.passed, "details": attempt.details})
-    _forget_changed(changed_lessons)
+    _forget_changed(course, changed_lessons)
+    # Their lessons and attempts go while ``who`` still finds them (by their certificates); ``record`` keeps them.
+    db.session.execute(delete(LessonCompletion).where(LessonCompletion.user_id.in_(who),
+                                                      LessonCompletion.lesson_id.in_(lesson_ids))
+                       .execution_options(synchronize_session=False))
+    db.session.execute(delete(QuizAttempt).where(QuizAttempt.course_id == course.id, QuizAttempt.user_id.in_(who))
+                       .execution_options(synchronize_session=False))
     for completion in completions:
-        if completion.user_id not in ids:
-            continue
         db.session.add(EarlierCompletion(
             user_id=completion.user_id, course_id=course.id, completed_at=completion.completed_at,
             verification_code=completion.verification_code, superseded_at=now, superseded_by_version=version,
             record={"lessons": lessons_done.get(completion.user_id, []),
                     "attempts": attempts.get(completion.user_id, [])}))
         db.session.delete(completion)
-    db.session.execute(delete(LessonCompletion).where(LessonCompletion.user_id.in_(ids),
-                                                      LessonCompletion.lesson_id.in_(lesson_ids))
-                       .execution_options(synchronize_session=False))
-    db.session.execute(delete(QuizAttempt).where(QuizAttempt.course_id == course.id, QuizAttempt.user_id.in_(ids))
-                       .execution_options(synchronize_session=False))
-    db.session.flush()  # the certificate's code is free for its earlier row before that one is written
     notices = []
     for user_id, user in people.items():
         assignment = assignments.get(user_id)
@@ -349,10 +351,12 @@ def require_again(course: Course, version: int, changed_lessons: list[int], *, t
     return len(people)
 
 
-def _forget_changed(lesson_ids: list[int]) -> None:
-    """People in progress keep the lessons that did not change, not the ones that did."""
+def _forget_changed(course: Course, lesson_ids: list[int]) -> None:
+    """People in progress keep the lessons that did not change, not the ones that did (before certificates move)."""
     if lesson_ids:
-        db.session.execute(delete(LessonCompletion).where(LessonCompletion.lesson_id.in_(lesson_ids))
+        certified = select(CourseCompletion.user_id).where(CourseCompletion.course_id == course.id)
+        db.session.execute(delete(LessonCompletion).where(LessonCompletion.lesson_id.in_(lesson_ids),
+                                                          LessonCompletion.user_id.not_in(certified))
                            .execution_options(synchronize_session=False))
 
 

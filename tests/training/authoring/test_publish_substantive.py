@@ -155,3 +155,26 @@ def test_taking_it_again_runs_a_fixed_number_of_statements(app, client, login, m
             assert publish(client, slug, "Neu", substantive=True).status_code == 302
         counts.append(len([s for s in statements if not s.lstrip().upper().startswith(("INSERT", "DELETE"))]))
     assert counts[0] == counts[1]
+
+
+def test_certificate_holders_without_an_assignment_are_asked_too_and_people_who_left_are_not(
+        app, client, login, make_user, author, make_draft):
+    make_draft("alle", editors=[author], published=True)
+    holder, left = make_user("zertifikat"), make_user("ausgeschieden", active=False)
+    complete(app, holder, "alle", "NURZERT234")
+    complete(app, left, "alle", "WEGCODE234")
+    with app.app_context():
+        db.session.execute(Assignment.__table__.delete().where(Assignment.user_id == holder.id))
+        db.session.commit()
+    edit_lesson(app, "alle", 0, "## Neu\n\nNeu.", author)
+    login(client, "autorin")
+    publish(client, "alle", "Neu", substantive=True)
+    with app.app_context():
+        assignment = db.session.scalar(select(Assignment).where(Assignment.user_id == holder.id))
+        assert assignment is not None and assignment.rule_id is None and assignment.completed_at is None
+        assert db.session.scalar(select(func.count()).select_from(LessonCompletion)
+                                 .where(LessonCompletion.user_id == holder.id)) == 0
+        assert db.session.scalar(select(CourseCompletion.verification_code)
+                                 .where(CourseCompletion.user_id == left.id)) == "WEGCODE234"
+        assert db.session.scalar(select(func.count()).select_from(LessonCompletion)
+                                 .where(LessonCompletion.user_id == left.id)) == 2
