@@ -35,12 +35,42 @@ PAGES = [
     ("employee home (rendered; a query string is never kept)", "anna", "/?fresh=1", 50),
     ("my learning", "anna", "/learning/", 50),
     ("lesson", "anna", "/learning/courses/datenschutz-im-digitalen-alltag/lessons/{lesson}", 50),
+    ("lesson of a course written in the browser", "anna", "/learning/courses/{web_course}/lessons/einstieg", 50),
     ("phase page", "anna", "/phases/e-akte", 50),
     ("feedback channel", "anna", "/feedback/e-akte", 50),
     ("team readiness", "mara", "/readiness", 50),
     ("programme dashboard", "paul", "/programme", 150),
 ]
 EXTRA_PAGES: list[tuple[str, str, str, int]] = []  # features add theirs (e.g. survey results)
+LESSON_CPU_MS = 5  # a lesson page shows HTML rendered at publishing: at most this much CPU (p50, in-process)
+WEB_COURSE = "bench-reisekosten-online"
+WEB_LESSON = """## Worum es geht
+
+Ab dem 1. Juli beantragen Sie Reisekosten **nur noch online**. Der Antrag ersetzt das Papierformular;
+Belege laden Sie als Foto oder PDF hoch. Die Abrechnung prüft die Reisekostenstelle wie bisher.
+
+### Die Schritte
+
+1. Öffnen Sie das [Formular Reisekosten](https://intranet.example.de/reisekosten).
+2. Tragen Sie Reisezweck, Ziel und Zeitraum ein.
+3. Laden Sie die Belege hoch: Fahrkarten, Hotelrechnung, Tagungsgebühren.
+4. Senden Sie den Antrag ab; Sie erhalten eine Bestätigung per E-Mail.
+
+| Frist | Was | Wer |
+|---|---|---|
+| 6 Monate nach Reiseende | Antrag stellen | Reisende |
+| 4 Wochen | Prüfung | Reisekostenstelle |
+| 2 Wochen | Auszahlung | Kasse |
+
+!!! tip "Tipp"
+    Fotografieren Sie Belege gleich unterwegs; das Original bewahren Sie sechs Monate auf.
+
+### Häufige Fragen
+
+- *Muss ich das Papierformular noch ausfüllen?* Nein.
+- *Was ist mit Dienstreisen ins Ausland?* Dasselbe Formular; wählen Sie „Ausland“.
+- *Wer hilft?* Die Reisekostenstelle, Telefon 1234.
+"""
 
 
 def database_urls(choice: str) -> list[tuple[str, str]]:
@@ -100,10 +130,39 @@ def build(url: str, workdir: Path, size: int):
         with unit_of_work():
             snapshot(local_today())
         snapshotted = time.perf_counter() - started
+    publish_web_course(app)
     return app, generated, snapshotted
 
 
-def measure(app, requests: int) -> list[tuple[str, float, float, int, int]]:
+def publish_web_course(app) -> None:
+    """Publish a course written in the browser (by the demo's project group) for the lesson page of such a course."""
+    from sqlalchemy import select
+
+    from learning.db import db
+    from learning.org.models import User
+    from learning.training.authoring.documents import document_of
+    from learning.training.authoring.models import CourseDraft
+    from learning.training.authoring.publishing import publish_draft
+    from learning.training.sync import AnswerSpec, CourseSpec, LessonSpec, QuestionSpec
+
+    spec = CourseSpec(
+        slug=WEB_COURSE, title="Reisekosten online", summary="Reisekosten im Browser beantragen.", minutes=15,
+        lessons=[LessonSpec(slug=slug, position=n, title=title, body=WEB_LESSON)
+                 for n, (slug, title) in enumerate((("einstieg", "Der Antrag"), ("belege", "Belege"),
+                                                    ("fragen", "Fragen")), start=1)],
+        questions=[QuestionSpec(kind="single", text="Bis wann stellen Sie den Antrag?", explanation="Sechs Monate.",
+                                answers=[AnswerSpec(text="6 Monate nach Reiseende", correct=True),
+                                         AnswerSpec(text="Eine Woche", correct=False)])])
+    with app.test_request_context():
+        author = db.session.scalar(select(User).where(User.username == "paul"))
+        with unit_of_work():
+            draft = CourseDraft(slug=WEB_COURSE, document=document_of(spec), revisions={})
+            db.session.add(draft)
+            db.session.flush()
+            publish_draft(draft, author, "Erste Fassung", False)
+
+
+def measure(app, requests: int) -> list[tuple[str, float, float, float, int, int]]:
     from learning.db import db
     from learning.training.models import Course
 
@@ -124,19 +183,20 @@ def measure(app, requests: int) -> list[tuple[str, float, float, int, int]]:
             assert response.status_code == 302, f"login as {who} failed"
             clients[who] = client
         client = clients[who]
-        url = path.format(lesson=lesson)
+        url = path.format(lesson=lesson, web_course=WEB_COURSE)
         for _ in range(3):
             assert client.get(url).status_code == 200, url
-        timings, counts = [], []
+        timings, cpu, counts = [], [], []
         for _ in range(requests):
             statements.clear()
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url)
             timings.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
             counts.append(len(statements))
             assert response.status_code == 200, url
         p95 = statistics.quantiles(timings, n=20)[-1]
-        results.append((label, statistics.median(timings), p95, max(counts), goal))
+        results.append((label, statistics.median(timings), p95, statistics.median(cpu), max(counts), goal))
     return results
 
 
@@ -187,7 +247,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     args = parser.parse_args()
     table = Table("Key pages: server-side latency (in-process, no network) and SQL statements per request",
-                  ["database", "people", "page", "p50 ms", "p95 ms", "queries", "target p95"])
+                  ["database", "people", "page", "p50 ms", "p95 ms", "p50 CPU ms", "queries", "target p95",
+                   "target CPU"])
     upnext = Table("The start page's 'What to do next' list alone: CPU time per read (process time)",
                    ["database", "people", "items", "p50 CPU ms", "p95 CPU ms", "queries", "target p95"])
     setup = Table("Data generation and daily metric snapshot",
@@ -202,10 +263,12 @@ def main() -> None:
                 large = size >= 50000 and kind == "postgresql"
                 setup.add(name, size, f"{generated:.1f}", f"{snapshotted:.1f}",
                           target(snapshotted <= 20, "≤ 20 s") if large else "–")
-                for label, p50, p95, queries, goal in measure(app, args.requests):
+                for label, p50, p95, cpu, queries, goal in measure(app, args.requests):
                     query_counts.setdefault((name, label), set()).add(queries)
-                    table.add(name, size, label, f"{p50:.1f}", f"{p95:.1f}", queries,
-                              target(p95 <= goal, f"≤ {goal}") if large else f"({goal})")
+                    lesson_page = label.startswith("lesson")
+                    table.add(name, size, label, f"{p50:.1f}", f"{p95:.1f}", f"{cpu:.1f}", queries,
+                              target(p95 <= goal, f"≤ {goal}") if large else f"({goal})",
+                              target(cpu <= LESSON_CPU_MS, f"≤ {LESSON_CPU_MS}") if lesson_page else "–")
                 p50, p95, queries, found = measure_next(app, args.requests)
                 upnext.add(name, size, found, f"{p50:.1f}", f"{p95:.1f}", queries,
                            target(p95 <= 10, "≤ 10") if large else "(10)")

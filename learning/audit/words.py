@@ -166,6 +166,8 @@ SENTENCES: dict[str, object] = {
                                      "%(target)s."),
     "training.editor_added": _l("%(actor)s named an editor of a course: %(target)s."),
     "training.editor_removed": _l("%(actor)s took an editor off a course: %(target)s."),
+    "training.course_published": _l("%(actor)s published a new version of the course %(target)s written in the "
+                                    "browser."),
 }
 
 # What someone looked at, for ``record_view(actor, what, ...)`` (stored as ``view.<what>``).

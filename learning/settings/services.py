@@ -60,6 +60,7 @@ GROUPS = {
     "surveys": _l("Survey reporting thresholds"),
     "retention": _l("Retention periods"),
     "sign_in": _l("Sign-in"),
+    "courses": _l("Courses written in the browser"),
 }
 
 # The privacy floor of DESIGN.md is each threshold's minimum: a setting can be stricter, never laxer.
@@ -87,6 +88,9 @@ SETTINGS = (
             _l("People with a directory account then sign in only with it; local passwords keep working for "
                "administrators (break-glass access) and for people outside the directory. Has no effect while no "
                "directory is configured."), False),
+    Setting("courses.four_eyes", "courses", _l("Four-eyes rule for courses"),
+            _l("A course written in the browser is published only after another author or member of the project "
+               "group approved exactly this draft; every later change needs a new approval."), False),
 )
 
 # What the organisation shows of itself: in the header, on certificates, in mails and on prints.

@@ -144,3 +144,10 @@ def errors(findings: Iterable[Finding]) -> list[Finding]:
 
 def warnings(findings: Iterable[Finding]) -> list[Finding]:
     return [finding for finding in findings if not finding.error]
+
+
+def check_course(lessons: Iterable, file: str = "course.toml") -> list[Finding]:
+    """The course as a whole: it needs at least one lesson (a course of only a quiz teaches nothing)."""
+    if not list(lessons):
+        return [Finding(file, 1, "the course has no lessons: add at least one")]
+    return []

@@ -16,6 +16,7 @@ from learning.training.models import (
     Assignment,
     Course,
     CourseCompletion,
+    EarlierCompletion,
     LessonCompletion,
     QuizAttempt,
 )
@@ -31,7 +32,9 @@ def new_verification_code() -> str:
     """A certificate's verification code that no completion has yet (the demo data uses it too)."""
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if db.session.scalar(select(CourseCompletion.id).where(CourseCompletion.verification_code == code)) is None:
+        if db.session.scalar(select(CourseCompletion.id).where(CourseCompletion.verification_code == code)) is None \
+                and db.session.scalar(select(EarlierCompletion.id)
+                                      .where(EarlierCompletion.verification_code == code)) is None:
             return code
 
 
@@ -77,14 +80,19 @@ def normalise_code(code: str) -> str:
     return "".join(code.split()).replace("-", "").upper()
 
 
-def certificate_for(code: str) -> CourseCompletion | None:
-    """The completion with this verification code, with person and course loaded."""
+def certificate_for(code: str) -> CourseCompletion | EarlierCompletion | None:
+    """The completion with this verification code, with person and course loaded.
+
+    A certificate from before a substantive change of its course (``EarlierCompletion``) stays genuine.
+    """
     code = normalise_code(code or "")
     if not code or len(code) > 20:
         return None
     return db.session.scalar(
         select(CourseCompletion).where(CourseCompletion.verification_code == code)
-        .options(joinedload(CourseCompletion.user), joinedload(CourseCompletion.course)))
+        .options(joinedload(CourseCompletion.user), joinedload(CourseCompletion.course))) or db.session.scalar(
+        select(EarlierCompletion).where(EarlierCompletion.verification_code == code)
+        .options(joinedload(EarlierCompletion.user), joinedload(EarlierCompletion.course)))
 
 
 def may_view_certificate(user: User, completion: CourseCompletion) -> bool:

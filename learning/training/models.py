@@ -272,3 +272,26 @@ class CourseCompletion(db.Model):
 
     user: Mapped[User] = relationship()
     course: Mapped[Course] = relationship()
+
+
+class EarlierCompletion(db.Model):
+    """A completion from before a substantive change of its course (the person had to take it again).
+
+    Moved here from ``CourseCompletion`` (one per person and course) when a new version required the
+    course again: the certificate stays verifiable by its code, ``record`` keeps the lessons done and
+    the quiz attempts of that time, and the person can earn a new certificate.
+    """
+
+    __page_cache__ = Shown.PERSON
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    completed_at: Mapped[datetime]
+    verification_code: Mapped[str] = mapped_column(String(20), unique=True)
+    superseded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    superseded_by_version: Mapped[int | None]  # the course version that required it again
+    record: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User] = relationship()
+    course: Mapped[Course] = relationship()
