@@ -1,13 +1,13 @@
 """events and workshops: events for an audience, their sessions, bookings and the mails about them
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0022
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0024'
-down_revision = '0020'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """earlier completions: certificates from before a substantive course change stay verifiable
 
 Revision ID: 0027
-Revises: 0021
+Revises: 0024
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0027'
-down_revision = '0021'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
