@@ -28,8 +28,8 @@ from learning.org.models import User, UserRole
 from learning.phases.models import RolloutPhase
 from learning.training.authoring.access import (
     AUTHORING_ROLES,
-    edits_every_course,
     editable_drafts,
+    edits_every_course,
     may_author,
     may_edit,
 )
