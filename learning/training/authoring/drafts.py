@@ -6,6 +6,9 @@ Services validate, change and flush; the caller's unit of work commits. A course
 (or uploaded as a zip) has no draft: the editor shows it read-only, and ``duplicate_course`` makes an
 editable web copy whose images are copied into the media library (the copy no longer depends on the
 course folder, which a web course cannot reach).
+
+About 570 lines: every use case of the editor saves a part of the same document under the same lock and
+shares its checks (titles, slugs, lengths); split by part it would spread one set of rules over five files.
 """
 
 from __future__ import annotations
