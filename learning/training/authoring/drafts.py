@@ -6,6 +6,9 @@ Services validate, change and flush; the caller's unit of work commits. A course
 (or uploaded as a zip) has no draft: the editor shows it read-only, and ``duplicate_course`` makes an
 editable web copy whose images are copied into the media library (the copy no longer depends on the
 course folder, which a web course cannot reach).
+
+About 570 lines: every use case of the editor saves a part of the same document under the same lock and
+shares its checks (titles, slugs, lengths); split by part it would spread one set of rules over five files.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from learning.org.models import User, UserRole
 from learning.phases.models import RolloutPhase
 from learning.training.authoring.access import (
     AUTHORING_ROLES,
-    edits_every_course,
     editable_drafts,
+    edits_every_course,
     may_author,
     may_edit,
 )
