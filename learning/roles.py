@@ -24,5 +24,5 @@ ROLE_LABELS = {
     Role.MANAGER: _l("Manager"),
     Role.PROJECT_GROUP: _l("Project group"),
     Role.ADMIN: _l("Administrator"),
-    Role.AUTHOR: _l("Author"),
+    Role.AUTHOR: _l("Course author"),
 }
