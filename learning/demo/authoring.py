@@ -1,6 +1,6 @@
 """Demo: Lena Vogt, subject expert in Bürgerservice, writes courses in the browser.
 
-One course of hers is published (version 1, with a diagram and a quiz pool: three of five questions per
+One course of hers is published (version 1, with a diagram and a quiz pool: five of seven questions per
 attempt), another is a draft nobody but its editors and the project group can see.
 """
 
@@ -19,7 +19,14 @@ from learning.phases.models import RolloutPhase
 from learning.training.authoring.documents import document_of
 from learning.training.authoring.models import CourseDraft, CourseEditor, CourseVersion
 from learning.training.models import Course, CourseSource
-from learning.training.sync import AnswerSpec, CourseSpec, LessonSpec, QuestionSpec, apply_course
+from learning.training.sync import (
+    AnswerSpec,
+    CourseSpec,
+    LessonSpec,
+    QuestionSpec,
+    apply_course,
+    true_false_answers,
+)
 
 DIAGRAM_ALT = ("Ablauf in drei Schritten: 1. Antrag im Serviceportal, 2. Prüfung im Bürgerbüro, "
                "3. Bescheinigung im digitalen Postfach")
@@ -79,11 +86,16 @@ def _published_spec(picture: str) -> CourseSpec:
                               AnswerSpec(text="Die Identität", correct=True),
                               AnswerSpec(text="Das Einkommen", correct=False,
                                          feedback="Das Einkommen spielt für die Bescheinigung keine Rolle.")]),
+        QuestionSpec(kind="truefalse", text="Fehlt die eID, lehnen Sie den Antrag sofort ab.",
+                     explanation="Sie fragen zuerst über das Postfach nach einem Nachweis.",
+                     answers=true_false_answers(False, feedback_true="Nein: Fragen Sie zuerst nach.")),
+        single("Wohin stellen Sie die fertige Bescheinigung?", "In das Postfach der antragstellenden Person",
+               "In die Papierakte", "Die Bescheinigung geht digital zu."),
     ]
     return CourseSpec(slug="meldebescheinigung-online", title="Meldebescheinigung online ausstellen",
                       summary="Wie das Bürgerbüro Anträge aus dem Serviceportal prüft und die Bescheinigung "
                               "digital zustellt.", minutes=15, phase="onlinedienste",
-                      tags=["Bürgerservice", "Serviceportal"], pass_mark=80, quiz_draw=3,
+                      tags=["Bürgerservice", "Serviceportal"], pass_mark=80, quiz_draw=5,
                       lessons=lessons, questions=questions)
 
 
