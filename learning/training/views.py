@@ -348,9 +348,5 @@ def verify(code: str):
 
 
 from learning.training import exchange_views, rule_views  # noqa: E402,F401
-from learning.training.authoring import (
-    editor_views,  # noqa: E402,F401
-    publish_views,  # noqa: E402,F401
-    quiz_views,  # noqa: E402,F401
-)
+from learning.training.authoring import editor_views, publish_views, quiz_views  # noqa: E402,F401
 from learning.training.authoring import models as authoring_models  # noqa: E402,F401
