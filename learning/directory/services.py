@@ -244,10 +244,12 @@ def has_identity(user: User) -> bool:
 def local_password_allowed(user: User) -> bool:
     """May the person sign in with a local password?
 
-    Yes, unless an admin hid local sign-in while a directory is configured: then only administrators
-    (break-glass access) and people without a directory identity still may.
+    Yes, unless an admin hid local sign-in while a directory or single sign-on is configured: then only
+    administrators (break-glass access) and people without a directory identity still may.
     """
-    if not directory_configured() or not setting("sign_in.hide_local_passwords"):
+    from learning.directory.oidc import oidc_configured  # the OIDC module builds on this one
+
+    if not (directory_configured() or oidc_configured()) or not setting("sign_in.hide_local_passwords"):
         return True
     return user.has_role(Role.ADMIN) or not has_identity(user)
 

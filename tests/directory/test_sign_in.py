@@ -307,3 +307,22 @@ def test_without_a_directory_the_page_says_how_to_configure_it(client, make_user
     page = client.get("/admin/directory/").get_data(as_text=True)
     assert "No directory is configured" in page
     assert "Directory accounts waiting" not in client.get("/admin/people").get_data(as_text=True)
+
+
+def test_hiding_local_sign_in_also_holds_with_single_sign_on_alone(make_app, make_user):
+    """No LDAP, only OpenID Connect: people with a provider identity sign in there; admins keep break-glass."""
+    from learning.directory.services import local_password_allowed
+    from learning.settings.services import save_settings
+
+    app = make_app(OIDC_ISSUER="https://sso.example.org/realms/verwaltung", OIDC_CLIENT_ID="lernen",
+                   OIDC_CLIENT_SECRET="geheim")
+    staff = make_user("staff")
+    glass = make_user("glass", roles={Role.ADMIN})
+    with app.app_context():
+        for person, subject in ((staff, "sub-staff"), (glass, "sub-glass")):
+            db.session.add(ExternalIdentity(user_id=person.id, source="oidc", subject=subject))
+        admin = make_user("boss", roles={Role.ADMIN})
+        save_settings({"sign_in.hide_local_passwords": True}, db.session.get(User, admin.id))
+        db.session.commit()
+        assert local_password_allowed(db.session.get(User, staff.id)) is False
+        assert local_password_allowed(db.session.get(User, glass.id)) is True
