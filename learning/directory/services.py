@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 
 from learning.audit.services import record
-from learning.db import db, utcnow
+from learning.db import AFTER_COMMIT, db, utcnow
 from learning.directory.ldap import (
     NAME_ATTRIBUTES,
     DirectoryEntry,
@@ -122,6 +122,7 @@ def person_for_identity(source: str, entry: DirectoryEntry) -> User | None:
             return _person_for_identity(source, entry)
         except _LostRace:
             db.session.rollback()
+            db.session.info.pop(AFTER_COMMIT, None)  # what the lost attempt queued for after the commit is void
             if attempt == FIRST_SIGN_IN_ATTEMPTS - 1:
                 raise SignInNotPossible(_("Sign-in is temporarily not possible. Please try again.")) from None
             logger.info("A simultaneous first sign-in through %s created the person; trying again", source)
