@@ -59,6 +59,7 @@ from learning.messaging.budget import MailWindow, backoff
 from learning.messaging.compose import compose_reminders
 from learning.messaging.models import Outbox, OutboxStatus
 from learning.messaging.reminders import Pending, PlanContext, kind_named
+from learning.notifications.models import Digest
 from learning.notifications.services import Delivered, add_notifications, preferences_for, withdraw_notifications
 from learning.org.models import User
 
@@ -356,6 +357,12 @@ def _optional(kind_name: str) -> bool:
     return kind is not None and kind.optional
 
 
+def _digest_of(kind_name: str, digest: str) -> str:
+    """The person's digest choice, or "immediately" for kinds that never wait for a digest."""
+    kind = kind_named(kind_name)
+    return Digest.IMMEDIATE if kind is not None and kind.immediate else digest
+
+
 def _mail_person(rows: list[Row], details: dict[int, dict], digest: str, sent_today: int, ctx: PlanContext,
                  window: MailWindow, mailer: Mailer, batch: _Batch, ignore_schedule: bool) -> None:
     """Mail one person's ready reminders as one message, or put the rows back to wait for their time."""
@@ -363,7 +370,7 @@ def _mail_person(rows: list[Row], details: dict[int, dict], digest: str, sent_to
     if ignore_schedule:
         ready, later = rows, []
     else:
-        times = {row.id: window.digest_time(row.planned_at, digest) for row in rows}
+        times = {row.id: window.digest_time(row.planned_at, _digest_of(row.kind, digest)) for row in rows}
         ready = [row for row in rows if times[row.id] <= now]
         later = [row for row in rows if times[row.id] > now]
         if later:

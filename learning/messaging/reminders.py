@@ -140,6 +140,9 @@ class ReminderKind:
     still_open: ShownWhile | None = None  # None: the notification stays listed until read
     # Whom the kind can concern at all (user -> bool); the settings list a kind only to them. None: everyone.
     applies_to: Callable[[Any], bool] | None = None
+    # True: mailed as soon as the mail hours allow, not with the person's digest (e.g. an invitation the
+    # administration sends on purpose); the daily cap still applies.
+    immediate: bool = False
 
     def concerns(self, user) -> bool:
         return self.applies_to is None or bool(self.applies_to(user))
@@ -176,14 +179,14 @@ _KINDS: dict[str, ReminderKind] = {}
 
 def reminder_kind(name: str, *, label, description="", optional: bool = True, order: int = 50,
                   lookback_days: int | Callable[[Any], int] = 31,
-                  applies_to: Callable[[Any], bool] | None = None) -> ReminderKind:
+                  applies_to: Callable[[Any], bool] | None = None, immediate: bool = False) -> ReminderKind:
     """Register (or replace) the reminder kind ``name``; attach its functions with the decorators.
 
     ``applies_to(user)`` says whether the kind can concern a person at all (e.g. managers only);
-    the notification settings list it only to them.
+    the notification settings list it only to them. ``immediate`` kinds skip the digest wait.
     """
     kind = ReminderKind(name=name, label=label, description=description, optional=optional, order=order,
-                        lookback_days=lookback_days, applies_to=applies_to)
+                        lookback_days=lookback_days, applies_to=applies_to, immediate=immediate)
     _KINDS[name] = kind
     return kind
 

@@ -25,7 +25,7 @@ from learning.org.invitations import KIND
 from learning.org.models import User
 
 first_password = reminder_kind(
-    KIND, label=_l("Link to set your first password"), optional=False, order=5, lookback_days=1,
+    KIND, label=_l("Link to set your first password"), optional=False, order=5, lookback_days=1, immediate=True,
     description=_l("When the administration invites you to the learning platform."))
 
 

@@ -181,3 +181,20 @@ def test_the_people_list_runs_a_fixed_number_of_queries(app, client, people, log
     assert counts[0] == counts[1]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) > 20
+
+
+def test_links_do_not_wait_for_the_daily_digest(app, client, people, login, make_user, smtp_server):
+    """An invitation is sent on purpose: within the mail hours it goes out at the outbox's next run."""
+    from learning.messaging.outbox import send_due
+
+    app.config.update(SMTP_URL=smtp_server.url, MAIL_HOURS=(7, 18), MAIL_WEEKENDS=False, REMINDER_DIGEST="daily")
+    person = make_user("bald", password=None, locale="de")
+    with time_machine.travel(berlin(MONDAY, 10), tick=False):
+        login(client, "admin")
+        client.submit("/admin/people/invite", {"user_id": str(person.id)})
+        with app.app_context():
+            report = send_due()
+            db.session.remove()
+    assert report.mails == 1
+    [message] = smtp_server.messages
+    assert message["To"].endswith("<bald@example.org>")
