@@ -13,6 +13,9 @@ plan with problems is not applied at all. Each person gets an outcome with its r
 
 The **safety stop**: a plan that would deactivate more than the allowed share of active people is
 ``stopped`` and must not be applied; it says why.
+
+About 500 lines on purpose: checking, placing, roles, managers, the lifecycle and the safety stop
+are one pass over the directory and the platform's people, loaded once.
 """
 
 from __future__ import annotations
