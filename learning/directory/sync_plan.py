@@ -13,6 +13,9 @@ plan with problems is not applied at all. Each person gets an outcome with its r
 
 The **safety stop**: a plan that would deactivate more than the allowed share of active people is
 ``stopped`` and must not be applied; it says why.
+
+About 500 lines on purpose: checking, placing, roles, managers, the lifecycle and the safety stop
+are one pass over the directory and the platform's people, loaded once.
 """
 
 from __future__ import annotations
@@ -110,8 +113,14 @@ def _known_people() -> list[Known]:
         managed.setdefault(user_id, set()).add(team_id)
     rows = db.session.execute(select(User.id, User.email, User.username, User.first_name, User.last_name,
                                      User.employee_number, User.start_date, User.active, User.team_id))
-    return [Known(*row, roles=frozenset(roles.get(row[0], ())), managed=frozenset(managed.get(row[0], ())))
-            for row in rows]
+    shared: dict[frozenset, frozenset] = {}  # the few distinct sets, once each (50,000 people stay small)
+    return [Known(*row, roles=_same(shared, frozenset(roles.get(row[0], ()))),
+                  managed=_same(shared, frozenset(managed.get(row[0], ())))) for row in rows]
+
+
+def _same(shared: dict, value):
+    """One object for equal values: ``value`` or the equal one seen before."""
+    return shared.setdefault(value, value)
 
 
 @dataclass(frozen=True)
@@ -218,6 +227,7 @@ class _Planner:
         self.linked = set(self.identities.values())
         self.mapped_roles = mapping.mapped_roles()
         self.owned_roles = set(self.mapped_roles) | ({Role.MANAGER} if self.managers_synced else set())
+        self.shared: dict = {}
 
     @property
     def managers_synced(self) -> bool:
@@ -291,7 +301,7 @@ class _Planner:
             plan.new_departments.setdefault(department.casefold(), department)
         if not (department and team):
             return None
-        key = (department.casefold(), team.casefold())
+        key = _same(self.shared, (department.casefold(), team.casefold()))
         if key not in plan.teams and key not in plan.new_teams:
             existing = plan.departments.get(key[0])
             plan.new_teams[key] = (existing.name if existing else plan.new_departments[key[0]], team)
@@ -352,7 +362,7 @@ class _Planner:
             roles = set(user.roles) if user is not None else {Role.EMPLOYEE}
             roles = (roles - self.owned_roles) | {role for role, groups in self.mapped_roles.items()
                                                   if person.groups & groups}
-            change.roles = frozenset(roles | {Role.EMPLOYEE})
+            change.roles = _same(self.shared, frozenset(roles | {Role.EMPLOYEE}))
             present.append((person, change))
         self.managers(present)
         for _person, change in present:
@@ -392,9 +402,9 @@ class _Planner:
             if person.groups & self.mapping.manager_groups:
                 manages[id(change)].add(key)
         for _person, change in present:
-            change.manages = frozenset(manages.get(id(change), ()))
+            change.manages = _same(self.shared, frozenset(manages.get(id(change), ())))
             roles = set(change.roles) - {Role.MANAGER}
-            change.roles = frozenset(roles | ({Role.MANAGER} if change.manages else set()))
+            change.roles = _same(self.shared, frozenset(roles | ({Role.MANAGER} if change.manages else set())))
 
     def outcome(self, change: SyncChange) -> None:
         user = change.user
