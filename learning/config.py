@@ -226,7 +226,7 @@ def _ldap_filter(name: str, value: str) -> str:
 
 
 def _directory_sync_settings(env: dict) -> dict:
-    """Directory sync (docs/directory-sync.md); the mapping file's content is checked when the app starts."""
+    """Directory sync (the README's *Directory sync* section); the mapping file is checked when the app starts."""
     mapping = env.get("LEARNING_DIRECTORY_MAPPING", "").strip()
     if mapping and not Path(mapping).is_file():
         raise ConfigError(f"LEARNING_DIRECTORY_MAPPING is not a readable file: {mapping!r}")

@@ -4,7 +4,7 @@
 too; ``models.py`` holds the identities every outside sign-in (LDAP, later OpenID Connect) matches
 people by, and the links an administrator still has to confirm.
 
-Directory sync (docs/directory-sync.md): ``mapping.py`` reads the mapping file, ``sync_read.py``
+Directory sync (the README's *Directory sync* section): ``mapping.py`` reads the mapping file, ``sync_read.py``
 reads the directory, ``sync_plan.py`` plans, ``sync_apply.py`` applies, ``sync.py`` ties them
 together for ``cli.py`` (``flask directory sync``), ``jobs.py`` (nightly) and ``sync_views.py``.
 """

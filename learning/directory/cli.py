@@ -18,7 +18,7 @@ MAX_LISTED = 50
 @click.option("--dry-run", is_flag=True, help="Show what the sync would change; change nothing.")
 @in_english
 def sync_command(dry_run: bool) -> None:
-    """Create, update, deactivate and reactivate people from the directory (docs/directory-sync.md).
+    """Create, update, deactivate and reactivate people from the directory (the README's *Directory sync* section).
 
     The directory's data is checked first: with any problem, each is listed as DN: reason and nothing
     is written. A run that would deactivate more than the allowed share of active people stops.

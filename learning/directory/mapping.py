@@ -6,7 +6,7 @@ group membership); who manages a team (the ``manager`` attribute, or groups); wh
 which roles; how nested groups are resolved; and how a disabled account is recognised. Every
 problem is reported as ``FILE:LINE: reason`` (a ``MappingError``), like the course files: a wrong
 mapping stops the start instead of a sync that quietly does the wrong thing. The format is
-documented in docs/directory-sync.md. Nothing here talks to the directory or the database.
+documented in the README's *Directory sync* section. Nothing here talks to the directory or the database.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ written. ``run_directory_sync`` plans and, unless it is a dry run, has problems 
 stop, applies the plan (``sync_apply``); a stopped or refused run is audit-logged too, so the
 administrator finds why nothing changed. ``flask directory sync``, the nightly job and the admin
 page all call these; the caller's unit of work commits. The mapping, the grace period and the
-safety stop are described in docs/directory-sync.md.
+safety stop are described in the README's *Directory sync* section.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ Without a directory, an admin invites people by mailing each a link to set their
 list's filters find), who gets a link and who is skipped, with the reason; :func:`queue_invitations`
 puts the links into the outbox (reminder kind ``org.first_password``, ``learning/org/reminders.py``).
 The outbox's sender mails them at its next run within the mail hours and the daily cap (not with the
-person's digest: the kind is ``immediate``), re-checks each person just before (still active, still without a password), makes the
-link at that moment, and never mails one twice; a server that is down delays them, nothing is lost.
+person's digest: the kind is ``immediate``), re-checks each person just before (still active, still
+without a password), makes the link at that moment, and never mails one twice; a server that is
+down delays them, nothing is lost.
 """
 
 from __future__ import annotations

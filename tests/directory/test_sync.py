@@ -31,7 +31,7 @@ from tests.directory.slapd import (
 )
 
 MAPPING = f"""
-# The test directory's mapping (docs/directory-sync.md describes every key).
+# The test directory's mapping (the README's *Directory sync* section describes every key).
 [people]
 employee_number = "employeeNumber"
 start_date = "learningStartDate"

@@ -169,8 +169,9 @@ def test_a_wrong_mapping_is_reported_with_file_and_line(text, line, reason):
 def test_a_complete_active_directory_mapping_reads(tmp_path):
     from pathlib import Path
 
-    document = Path(__file__).resolve().parents[2] / "docs" / "directory-sync.md"
-    example = document.read_text(encoding="utf-8").split("```toml\n", 1)[1].split("```", 1)[0]
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Directory sync (account lifecycle)", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
     mapping = read_mapping(example)
     assert mapping.nested == "in_chain" and mapping.user_account_control
     assert Role.ADMIN in mapping.mapped_roles() and mapping.department.source in {"attribute", "ou", "groups"}
