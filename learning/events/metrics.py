@@ -24,7 +24,7 @@ WAITING = Metric("events.waiting", _l("Waiting for a seat"), "count", False,
                  _l("People on the waiting lists of sessions still to come."))
 
 
-@metric_source(REGISTRATIONS, ATTENDANCE, WAITING, order=15)
+@metric_source(REGISTRATIONS, ATTENDANCE, WAITING, order=60)
 def event_figures(day: date) -> list[Value]:
     """Three queries: the bookings made by the end of the day with their session and phase, and the units."""
     end = end_of_day(day)
