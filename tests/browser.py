@@ -9,6 +9,7 @@ Chromium is Debian's (/usr/bin/chromium); no browser is ever downloaded.
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 import threading
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 ROLES = ("anna", "mara", "paul", "admin")  # the demo logins: employee, manager, project group, admin
 LOCAL_SCHEMES = {"data", "blob", "about"}
 
@@ -78,7 +79,13 @@ def _copy_sqlite(source: str, target: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_database(_schema, tmp_path_factory):
+def demo_instance(tmp_path_factory) -> Path:
+    """The instance folder the demo is loaded with: its media files (lena's diagram) go to every live server."""
+    return tmp_path_factory.mktemp("demo-instance")
+
+
+@pytest.fixture(scope="session")
+def demo_database(_schema, demo_instance):
     """The demo municipality, loaded once per run into a database of its own that each browser
     test copies (SQLite: a file copy; PostgreSQL: CREATE DATABASE … TEMPLATE)."""
     url = make_url(_schema)
@@ -86,15 +93,15 @@ def demo_database(_schema, tmp_path_factory):
         template = f"{url.database}_demo_template"
         _recreate_database(_schema, template)
         template_url = url.set(database=template).render_as_string(hide_password=False)
-        app = create_app(_test_config(template_url, tmp_path_factory.mktemp("demo-instance"), DEMO=True))
+        app = create_app(_test_config(template_url, demo_instance, DEMO=True))
         from flask_migrate import upgrade
 
         with app.app_context():
             upgrade()
     else:
-        template_url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+        template_url = f"sqlite:///{demo_instance / 'demo.db'}"
         _copy_sqlite(url.database, make_url(template_url).database)  # the empty, migrated schema
-        app = create_app(_test_config(template_url, tmp_path_factory.mktemp("demo-instance"), DEMO=True))
+        app = create_app(_test_config(template_url, demo_instance, DEMO=True))
     with app.app_context():
         load_demo(date.today())
         db.session.remove()
@@ -122,9 +129,11 @@ def demo_copy(demo_database, tmp_path) -> str:
 
 
 @pytest.fixture
-def live_server(make_app, demo_copy):
-    """The demo municipality served over HTTP on 127.0.0.1 for one test, on its own copy."""
+def live_server(make_app, demo_copy, demo_instance):
+    """The demo municipality served over HTTP on 127.0.0.1 for one test, on its own copy (media files too)."""
     app = make_app(DEMO=True, SQLALCHEMY_DATABASE_URI=demo_copy)
+    if (demo_instance / "media").is_dir():
+        shutil.copytree(demo_instance / "media", app.config["MEDIA_DIR"], dirs_exist_ok=True)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = url
