@@ -276,8 +276,9 @@ def test_every_table_says_where_its_rows_show(app):
     person = {t.name for t in db.metadata.sorted_tables if shown(t) == Shown.PERSON}
     assert person == {"assignment", "lesson_completion", "quiz_attempt", "course_completion",
                       "announcement_acknowledgement", "announcement_feed_token", "feedback_subscription",
-                      "notification", "notification_preference"}
+                      "notification", "notification_preference", "event_booking", "earlier_completion"}
     assert all("user_id" in db.metadata.tables[name].c for name in person)  # the person whose counter moves
     nowhere = {t.name for t in db.metadata.sorted_tables if shown(t) == Shown.NOWHERE}
     assert nowhere == {"change_counter", "outbox", "captured_mail", "audit_log", "job_run", "scheduler_lease",
-                       "device_session"}
+                       "device_session", "course_draft", "course_editor", "course_version", "draft_review",
+                       "directory_sync_state", "event_mail"}

@@ -54,6 +54,9 @@ PURPOSES: dict[str, tuple[object, object]] = {
     "records": (_l("Records of changes"), _l(
         "So that the staff council and the administration can check who changed what and who looked at whose "
         "data (audit log), and so that reported barriers are answered.")),
+    "events": (_l("Events"), _l(
+        "So that you keep your seat at events and workshops, get calendar invitations and changes, and that "
+        "attendance can complete a course.")),
     "other": (_l("Other records"), _l("Records of further functions of the platform that refer to you.")),
 }
 
@@ -73,6 +76,10 @@ TABLE_PURPOSES = {
     "notification": "notifications", "notification_preference": "notifications", "outbox": "notifications",
     "audit_log": "records", "barrier_report": "records", "platform_setting": "records",
     "media_item": "other",
+    "course_draft": "training", "course_editor": "training", "course_version": "training",
+    "draft_review": "training", "earlier_completion": "training",
+    "directory_sync_state": "account",
+    "event": "events", "event_organiser": "events", "event_booking": "events", "event_mail": "events",
 }
 
 # How long, per purpose: a sentence, filled with the retention settings' days.
@@ -87,6 +94,7 @@ RETENTION = {
     "notifications": _l("Read notifications, sent reminders and mail records are deleted after %(logs)d days."),
     "records": _l("Audit entries are deleted after %(audit)d days."),
     "other": _l("As the function describes."),
+    "events": _l("Kept as proof of attendance with the events; not deleted automatically."),
 }
 
 # Field labels by column name; a table may name a column differently (TABLE_COLUMN_LABELS).
@@ -151,6 +159,53 @@ TABLE_COLUMN_LABELS: dict[tuple[str, str], object] = {
     ("platform_setting", "value"): _l("New value"),
     ("journey_template", "version"): _l("Current version"),
     ("feedback_post", "created_on"): _l("Day of writing"),
+    ("course_draft", "slug"): _l("Short name of the course"),
+    ("course_draft", "document"): _l("Unpublished text of the course"),
+    ("course_draft", "revisions"): _l("Number of saves per part"),
+    ("course_draft", "base_version"): _l("Version the draft started from"),
+    ("course_draft", "review_state"): _l("Review state"),
+    ("course_draft", "lock_version"): _l("Number of saves"),
+    ("course_editor", "draft_id"): _l("Course"),
+    ("course_editor", "added_at"): _l("Named as editor on"),
+    ("course_version", "draft_id"): _l("Course"),
+    ("course_version", "number"): _l("Version"),
+    ("course_version", "spec"): _l("Published text of the course"),
+    ("course_version", "published_by_id"): _l("Published by"),
+    ("course_version", "published_at"): _l("Published on"),
+    ("course_version", "approved_by_id"): _l("Approved by"),
+    ("draft_review", "draft_id"): _l("Course"),
+    ("draft_review", "content_hash"): _l("Fingerprint of the approved draft"),
+    ("earlier_completion", "superseded_at"): _l("Replaced on"),
+    ("earlier_completion", "superseded_by_version"): _l("Replaced by version"),
+    ("earlier_completion", "record"): _l("Earlier progress and quiz attempts"),
+    ("directory_sync_state", "missing_since"): _l("Missing from the directory since"),
+    ("directory_sync_state", "missing_reason"): _l("Why missing"),
+    ("directory_sync_state", "deactivated_by_sync"): _l("Deactivated by the sync"),
+    ("event", "registration"): _l("Registration"),
+    ("event", "approval_required"): _l("Manager approval required"),
+    ("event", "waiting_list"): _l("Waiting list"),
+    ("event", "trainer_id"): _l("Trainer"),
+    ("event", "trainer_name"): _l("Trainer (name)"),
+    ("event", "completes_course"): _l("Attendance completes the course"),
+    ("event", "cancelled_at"): _l("Cancelled on"),
+    ("event_organiser", "event_id"): _l("Event"),
+    ("event_booking", "session_id"): _l("Session"),
+    ("event_booking", "state"): _l("State"),
+    ("event_booking", "queued_at"): _l("Place in the queue since"),
+    ("event_booking", "booked_by_id"): _l("Booked by"),
+    ("event_booking", "approved"): _l("Approved"),
+    ("event_booking", "decided_by_id"): _l("Decided by"),
+    ("event_booking", "decided_at"): _l("Decided on"),
+    ("event_booking", "offered_until"): _l("Seat offered until"),
+    ("event_booking", "cancelled_by_id"): _l("Cancelled by"),
+    ("event_booking", "cancelled_at"): _l("Cancelled on"),
+    ("event_booking", "walk_in"): _l("Came without booking"),
+    ("event_booking", "attendance_by_id"): _l("Attendance recorded by"),
+    ("event_booking", "attendance_at"): _l("Attendance recorded on"),
+    ("event_booking", "ical_sequence"): _l("Calendar invitation version"),
+    ("event_mail", "booking_id"): _l("Booking"),
+    ("event_mail", "method"): _l("Kind of invitation"),
+    ("event_mail", "sequence"): _l("Calendar invitation version"),
 }
 
 # Not shown on the page (still in the download): record numbers and stored HTML copies of texts.

@@ -70,6 +70,16 @@ TABLE_LABELS = {
     "external_identity": _l("Your account in the organisation's directory (its fixed identifier)"),
     "pending_link": _l("Directory sign-ins waiting to be linked to your account"),
     "media_item": _l("Files you uploaded to the media library"),
+    "course_draft": _l("Courses you created or last changed in the course editor"),
+    "course_editor": _l("Courses naming you as an editor"),
+    "course_version": _l("Course versions you published or approved"),
+    "draft_review": _l("Your comments on and approvals of course drafts"),
+    "earlier_completion": _l("Certificates of earlier course versions"),
+    "directory_sync_state": _l("Your account in the directory sync"),
+    "event": _l("Events you organise or train"),
+    "event_organiser": _l("Events naming you as an organiser"),
+    "event_booking": _l("Your event bookings and attendance"),
+    "event_mail": _l("Calendar invitations sent to you"),
 }
 
 
