@@ -32,7 +32,8 @@ from learning.directory.sync_plan import (
     TeamKey,
 )
 from learning.errors import ServiceError
-from learning.org.models import Department, Team, User, UserRole, team_manager
+from learning.org.importer.apply import create_units
+from learning.org.models import Team, User, UserRole, team_manager
 from learning.org.signals import people_changed
 from learning.roles import Role
 
@@ -54,15 +55,7 @@ def apply_sync(plan: SyncPlan, actor: User | None = None) -> SyncPlan:
     if not plan.ok:
         raise ValueError("a plan with problems or a safety stop cannot be applied")
     try:
-        departments = dict(plan.departments)
-        for key, name in plan.new_departments.items():
-            departments[key] = Department(name=name)
-            db.session.add(departments[key])
-        teams = dict(plan.teams)
-        for key, (_department, name) in plan.new_teams.items():
-            teams[key] = Team(name=name, department=departments[key[0]])
-            db.session.add(teams[key])
-        db.session.flush()
+        teams = create_units(plan)
         team_ids = {key: team.id for key, team in teams.items()}
         changed = _create(plan, team_ids)
         loaded = _load({c.user.id for c in plan.changes if c.user is not None and c.outcome != UNCHANGED})

@@ -27,6 +27,24 @@ class ImportFailed(ServiceError):
     rolls everything back. The message is the technical cause, for the log and the command line."""
 
 
+def create_units(plan) -> dict[TeamKey, Team]:
+    """Add a plan's new departments and teams (flushed); every team of the plan by its key.
+
+    ``plan`` has ``departments``/``teams`` (existing, by key) and ``new_departments``/``new_teams`` (names
+    by key): the CSV import's plan and the directory sync's plan alike.
+    """
+    departments = dict(plan.departments)
+    for key, name in plan.new_departments.items():
+        departments[key] = Department(name=name)
+        db.session.add(departments[key])
+    teams = dict(plan.teams)
+    for key, (_department, name) in plan.new_teams.items():
+        teams[key] = Team(name=name, department=departments[key[0]])
+        db.session.add(teams[key])
+    db.session.flush()
+    return teams
+
+
 def apply_import(plan: ImportPlan, actor: User | None = None,
                  on_step: Callable[[int], None] | None = None) -> ImportPlan:
     """Write a checked plan (flushed) with one audit entry, and tell other features which people changed.
@@ -38,15 +56,7 @@ def apply_import(plan: ImportPlan, actor: User | None = None,
         raise ValueError("a plan with problems cannot be applied")
     step = on_step or (lambda n: None)
     try:
-        departments = dict(plan.departments)
-        for key, name in plan.new_departments.items():
-            departments[key] = Department(name=name)
-            db.session.add(departments[key])
-        teams = dict(plan.teams)
-        for key, (_department, name) in plan.new_teams.items():
-            teams[key] = Team(name=name, department=departments[key[0]])
-            db.session.add(teams[key])
-        db.session.flush()
+        teams = create_units(plan)
         changed = []
         for row in plan.rows:
             if row.outcome != UNCHANGED:
