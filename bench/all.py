@@ -1,10 +1,11 @@
 """Every benchmark in turn (``make bench``): key pages, load under gunicorn, fault drills; then all tables.
 
-    .venv/bin/python bench/all.py [--quick] [--skip pages reminders import load faults]
+    .venv/bin/python bench/all.py [--quick] [--skip pages reminders import rendering load faults]
 
 Defaults: bench/pages.py on SQLite and PostgreSQL at 5,000 and 50,000 people; bench/reminders.py
 (planning and sending rates at 50,000 people, both databases); bench/import.py (checking a CSV
-import of 1,000 and 10,000 lines and its dry-run page, files over the limits; both databases); bench/load.py on
+import of 1,000 and 10,000 lines and its dry-run page, files over the limits; both databases);
+bench/rendering.py (Markdown: the longest and most formatted texts a form accepts); bench/load.py on
 both databases at 5,000 people (200 simulated people for 60 s); bench/faults.py at 2,000 people
 (PostgreSQL restarted under load, then the scheduler takeover drill, which waits for the killed
 leader's claims to run out). About 15–20 minutes on a 2-core machine.
@@ -64,6 +65,7 @@ def steps(args) -> list[tuple[str, list[str]]]:
     plan = [("pages", ["bench/pages.py", "--database", "both", *pages]),
             ("reminders", ["bench/reminders.py", "--database", "both", *reminders]),
             ("import", ["bench/import.py", "--database", "both", *imports]),
+            ("rendering", ["bench/rendering.py", *(["--repeat", "2"] if args.quick else [])]),
             ("load", ["bench/load.py", "--database", "both", *load]),
             ("faults", ["bench/faults.py", *faults])]
     plan = [(name, command) for name, command in plan if (ROOT / command[0]).exists()]
@@ -112,7 +114,7 @@ def run(name: str, command: list[str], log_dir: Path) -> tuple[int, str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="500 people, short runs, for trying it out")
-    parser.add_argument("--skip", nargs="*", default=[], choices=("pages", "reminders", "import", "load", "faults"))
+    parser.add_argument("--skip", nargs="*", default=[], choices=("pages", "reminders", "import", "rendering", "load", "faults"))
     parser.add_argument("--load-employees", type=int, default=5000, help="organisation size for bench/load.py")
     parser.add_argument("--log-dir", type=Path,
                         default=Path("/tmp") / f"learning-bench-{time.strftime('%Y%m%d-%H%M%S')}")

@@ -22,6 +22,7 @@ import pytest
 import werkzeug.security
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from itsdangerous import URLSafeTimedSerializer
 from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, event, make_url, text
@@ -37,6 +38,12 @@ from learning.roles import Role
 
 # Course, assignment and phase factories; the browser fixtures (live server, Chromium, watched pages).
 pytest_plugins = ["tests.training.factories", "tests.browser"]
+
+# Property tests: no per-example deadline and no "data generation too slow" check (timed assertions that fail
+# when the machine is busy, not when the code is wrong), and the same examples on every run, so CI's result does
+# not depend on chance.
+settings.register_profile("suite", deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 PASSWORD = "correct-horse-battery"
 _PASSWORD_HASH = generate_password_hash(PASSWORD, method="scrypt")  # hashed once: scrypt is slow on purpose

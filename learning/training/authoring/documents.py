@@ -109,4 +109,15 @@ def save_part(draft: CourseDraft, part: str, base_revision: int, change: Callabl
         db.session.flush()
     except StaleDataError:  # the caller's unit of work rolls back
         raise EditConflict(part, None, mine) from None
+    record_draft_media(draft, spec)
     return spec
+
+
+def record_draft_media(draft: CourseDraft, spec: CourseSpec | None) -> None:
+    """Tell the media library which of its items the draft's lessons show, so none is deleted while the draft
+    needs it (``None``: the draft holds no changes of its own any more)."""
+    from learning.media.services import set_usages_from_markdown  # imported here: the media library imports training
+
+    texts = [text for lesson in (spec.lessons if spec else []) for text in (lesson.body, lesson.body_en)]
+    set_usages_from_markdown("course_draft", draft.id, _("Draft: %(title)s", title=spec.title if spec else ""),
+                             *texts)

@@ -157,9 +157,10 @@ def preview_lesson_page(slug: str, lesson: str):
     body = lesson_html({"course": course}, current.body_en if english else current.body, english=english)
     return render_template(
         "training/publish/preview_lesson.html", course=course, lesson=current, body=Markup(body),
-        body_lang="en" if english else course.language or "de", progress=_progress(course),
+        body_lang="en" if english else course.language or "de", done=False, total=len(lessons),
         previous=lessons[index - 1] if index > 0 else None,
         next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        quiz_follows=index + 1 == len(lessons) and course.has_quiz,
         position=index + 1, form=ActionForm(), draft=draft, preview=True, url_for=_preview_url_for,
         hub_url=hub_url(slug))
 

@@ -34,7 +34,7 @@ from learning.phases.models import RolloutPhase
 from learning.settings.services import setting
 from learning.training.accessibility import Finding, check_course, check_lesson, errors
 from learning.training.authoring.access import may_edit
-from learning.training.authoring.documents import document_of, draft_spec, spec_from_document
+from learning.training.authoring.documents import document_of, draft_spec, record_draft_media, spec_from_document
 from learning.training.authoring.models import (
     CourseDraft,
     CourseVersion,
@@ -205,6 +205,20 @@ class Published:
     retaken: int = 0  # people who completed it and have to take it again
 
 
+def _record_media(draft: CourseDraft, course: Course) -> None:
+    """The media library learns which items each published lesson shows (a lesson taken out shows none);
+    the draft, now equal to the published version, holds none of its own."""
+    from learning.media.services import clear_usages, set_usages_from_markdown
+
+    for lesson in course.lessons:
+        if lesson.archived_at is None:
+            set_usages_from_markdown("lesson", lesson.id, f"{course.title} › {lesson.title}", lesson.body,
+                                     lesson.body_en)
+        else:
+            clear_usages("lesson", lesson.id)
+    record_draft_media(draft, None)
+
+
 def publish_draft(draft: CourseDraft, actor: User, summary: str, substantive: bool, *, seen: str | None = None,
                   today: date | None = None, now: datetime | None = None) -> Published:
     """Publish the draft as the next version (see the module's docstring); flushes only.
@@ -258,6 +272,7 @@ def publish_draft(draft: CourseDraft, actor: User, summary: str, substantive: bo
         changed = [lesson.id for lesson in course.lessons
                    if lesson.id in before and before[lesson.id] != lesson.content_hash]
         retaken = require_again(course, number, changed, today=today, now=now)
+    _record_media(draft, course)
     record(actor, "training.course_published", course, course.title, version=number,
            substantive=version.substantive)
     try:
