@@ -126,6 +126,8 @@ SENTENCES: dict[str, object] = {
     "event.session_added": _l("%(actor)s added a session to the event “%(target)s”."),
     "event.session_changed": _l("%(actor)s changed a session of the event “%(target)s”."),
     "event.session_cancelled": _l("%(actor)s cancelled a session of the event “%(target)s”."),
+    "event.cancelled": _l("%(actor)s cancelled the event “%(target)s”."),
+    "event.slots_added": _l("%(actor)s planned consultation slots of the event “%(target)s”."),
     "event.attendance": _l("%(actor)s recorded attendance at the event “%(target)s”."),
     "event.walk_in": _l("%(actor)s added a walk-in to the attendance of the event “%(target)s”."),
     "phases.phase_created": _l("%(actor)s created the rollout phase %(target)s."),

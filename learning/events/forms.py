@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -14,11 +14,24 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import TextInput
 
 from learning.events.models import KIND_LABELS, EventKind, Registration, WaitingList
-from learning.events.planning import MAX_CAPACITY, MAX_DESCRIPTION, MAX_NAME, MAX_PLACE, MAX_TITLE, MAX_URL
-from learning.forms import ActionForm, RenderableMarkdown  # noqa: F401  (ActionForm used by the views)
+from learning.events.planning import (
+    MAX_CAPACITY,
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_PAUSE,
+    MAX_PLACE,
+    MAX_REASON,
+    MAX_SLOT,
+    MAX_SLOTS,
+    MAX_TITLE,
+    MAX_URL,
+    MIN_SLOT,
+)
+from learning.forms import ActionForm, CheckboxesField, DayField, RenderableMarkdown  # noqa: F401
 from learning.guards import day_in_range
 from learning.org.forms import AudienceFields, PersonPickerField, audience_choice
 
+CLOCK = re.compile(r"(\d{1,2})[:.](\d{2})(?::\d{2})?(?:\s*Uhr)?", re.ASCII)
 GERMAN = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4}),?\s+(\d{1,2})[:.](\d{2})", re.ASCII)
 
 
@@ -115,7 +128,8 @@ class EventForm(AudienceFields, FlaskForm):
     trainer_id = PersonPickerField(_l("Trainer on the platform"), multiple=False)
     trainer_name = StringField(_l("Or an external trainer"), validators=[
         Length(max=MAX_NAME, message=_l("The name may have at most %(max)d characters.", max=MAX_NAME))])
-    course_id = SelectField(_l("Linked course"), coerce=_optional_int)
+    # Checked by the service (an author may link only the courses they edit), with a message on the field.
+    course_id = SelectField(_l("Linked course"), coerce=_optional_int, validate_choice=False)
     completes_course = BooleanField(_l("Attending a session completes the linked course"))
 
     def set_choices(self, phases, courses, departments, teams, locale: str) -> None:
@@ -169,3 +183,80 @@ class WalkInForm(FlaskForm):
 class InviteForm(FlaskForm):
     people = PersonPickerField(_l("People to book in"),
                                description=_l("They get a confirmation with an invitation for their calendar."))
+
+
+class ClockField(Field):
+    """A time of day (``type="time"``); also as people type it: ``14:00``, ``14.00``, ``14.00 Uhr``."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"type": "time", **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.raw_data = [text]
+        self.data = None
+        if not text:
+            return
+        match = CLOCK.fullmatch(text)
+        if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ValueError(_l("Enter a time such as 14:00."))
+        self.data = time(int(match[1]), int(match[2]))
+
+    def _value(self):
+        if self.data is not None:
+            return self.data.strftime("%H:%M")
+        return self.raw_data[0] if self.raw_data else ""
+
+
+WEEKDAYS = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")),
+            (4, _l("Friday")), (5, _l("Saturday")), (6, _l("Sunday"))]
+
+
+class SlotSeriesForm(FlaskForm):
+    """Consultation hours as a series of one-seat slots: days, weekdays, from–to, slot length and pause."""
+
+    first_day = DayField(_l("Day (or first day)"),
+                         validators=[InputRequired(message=_l("Please enter the day of the consultation hours."))],
+                         description=_l("E.g. 14.12.2026."))
+    last_day = DayField(_l("Last day"), validators=[Optional()],
+                        description=_l("Empty: the first day only. With a last day, the chosen weekdays "
+                                       "in between."))
+    weekdays = CheckboxesField(_l("Weekdays"), coerce=int, choices=WEEKDAYS, default=[0, 1, 2, 3, 4],
+                               description=_l("Only for a series of several days."))
+    start = ClockField(_l("From"), validators=[InputRequired(message=_l("Please enter when the consultation "
+                                                                        "hours begin."))],
+                       description=_l("Local time, e.g. 14:00."))
+    end = ClockField(_l("To"), validators=[InputRequired(message=_l("Please enter when the consultation hours "
+                                                                    "end."))],
+                     description=_l("The last slot ends by then."))
+    slot_minutes = IntegerField(
+        _l("Slot length in minutes"), default=15,
+        validators=[InputRequired(message=_l("Enter a slot length from %(min)d to %(max)d minutes.",
+                                             min=MIN_SLOT, max=MAX_SLOT)),
+                    NumberRange(min=MIN_SLOT, max=MAX_SLOT,
+                                message=_l("Enter a slot length from %(min)d to %(max)d minutes.",
+                                           min=MIN_SLOT, max=MAX_SLOT))],
+        render_kw={"inputmode": "numeric"})
+    pause_minutes = IntegerField(
+        _l("Pause between slots in minutes"), default=0,
+        validators=[Optional(), NumberRange(min=0, max=MAX_PAUSE, message=_l("Enter a pause from 0 to %(max)d "
+                                                                            "minutes.", max=MAX_PAUSE))],
+        render_kw={"inputmode": "numeric"})
+    place = StringField(_l("Place (room)"), validators=[
+        Length(max=MAX_PLACE, message=_l("The place may have at most %(max)d characters.", max=MAX_PLACE))])
+    online_url = StringField(_l("Online link"), validators=[
+        Length(max=MAX_URL, message=_l("The link may have at most %(max)d characters.", max=MAX_URL))],
+        description=_l("Shown only to people with a booked seat."), render_kw={"inputmode": "url"})
+
+    max_slots = MAX_SLOTS
+
+
+class CancelEventForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 3},
+                           validators=[DataRequired(message=_l("Please give a reason for the cancellation.")),
+                                       Length(max=MAX_REASON, message=_l("The reason may have at most %(max)d "
+                                                                         "characters.", max=MAX_REASON))],
+                           description=_l("Kept with the cancelled bookings and in the audit log."))

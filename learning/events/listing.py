@@ -14,7 +14,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from learning.db import db
 from learning.events.booking import is_organiser, team_member_ids
-from learning.events.models import ACTIVE_STATES, SEAT_STATES, Booking, BookingState, Event, EventSession
+from learning.events.models import (
+    ACTIVE_STATES,
+    SEAT_STATES,
+    Booking,
+    BookingState,
+    Event,
+    EventSession,
+    event_organiser,
+)
 from learning.org.audience import matcher, person_for
 from learning.org.models import User
 
@@ -137,10 +145,16 @@ def bookings_of_event(event: Event) -> dict[int, list[Booking]]:
     return result
 
 
-def managed_events() -> list[EventView]:
-    """Every event for the project group's list, newest sessions first, with seat counts (three queries)."""
-    events = list(db.session.scalars(select(Event).options(selectinload(Event.sessions), joinedload(Event.phase))
-                                     .order_by(Event.created_at.desc(), Event.id.desc())).unique())
+def managed_events(organiser: User | None = None, course_id: int | None = None) -> list[EventView]:
+    """The events of the organisers' list, newest first, with seat counts (three queries): every event for the
+    project group, only those naming ``organiser`` for others; ``course_id``: only the events of that course."""
+    query = select(Event).options(selectinload(Event.sessions), joinedload(Event.phase))
+    if organiser is not None:
+        query = query.where(Event.id.in_(select(event_organiser.c.event_id)
+                                         .where(event_organiser.c.user_id == organiser.id)))
+    if course_id is not None:
+        query = query.where(Event.course_id == course_id)
+    events = list(db.session.scalars(query.order_by(Event.created_at.desc(), Event.id.desc())).unique())
     ids = [s.id for e in events for s in e.sessions]
     taken, waiting = _counts(ids)
     return [EventView(e, [SessionView(s, taken[s.id], waiting[s.id]) for s in e.sessions]) for e in events]

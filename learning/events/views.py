@@ -18,10 +18,12 @@ from learning.events.attendance import add_walk_in, attendance_list, record_atte
 from learning.events.forms import (
     ActionForm,
     BookForForm,
+    CancelEventForm,
     DecisionForm,
     EventForm,
     InviteForm,
     SessionForm,
+    SlotSeriesForm,
     WalkInForm,
 )
 from learning.events.listing import (
@@ -35,12 +37,20 @@ from learning.events.listing import (
 )
 from learning.events.models import ATTENDANCE_STATES, KIND_LABELS, STATE_LABELS, BookingState, Event, EventKind
 from learning.events.planning import (
+    ORGANISING_ROLES,
     EventData,
     SessionData,
+    SlotSeries,
     add_session,
+    add_slots,
+    cancel_event,
     cancel_session,
+    cancellation_preview,
     create_event,
     event_for_organiser,
+    linkable_courses,
+    links_every_course,
+    plan_slots,
     session_for_organiser,
     update_event,
     update_session,
@@ -80,7 +90,7 @@ def index_page():
     phases = db.session.scalars(select(RolloutPhase).order_by(RolloutPhase.period, RolloutPhase.title)).all()
     return render_template("events/index.html", views=views, kind=kind, phase_id=phase_id, booked_only=booked_only,
                            phases=phases, locale=_locale(),
-                           may_manage=current_user.has_role(*PROJECT),
+                           may_manage=current_user.has_role(*ORGANISING_ROLES),
                            is_manager=current_user.has_role(Role.MANAGER))
 
 
@@ -208,15 +218,21 @@ def book_for_action(session_id: int):
 # The organisers' desk -----------------------------------------------------------------------
 
 @bp.route("/manage", endpoint="manage")
-@allow(*PROJECT)
+@allow(*ORGANISING_ROLES)
 def manage_page():
-    return render_template("events/manage/list.html", views=managed_events(), locale=_locale())
+    """Every event for the project group; an author's own events (those naming them as an organiser)."""
+    course = db.session.get(Course, int_arg("course") or 0)
+    mine_only = not links_every_course(current_user)
+    views = managed_events(organiser=current_user if mine_only else None,
+                           course_id=course.id if course is not None else None)
+    return render_template("events/manage/list.html", views=views, locale=_locale(), course=course,
+                           mine_only=mine_only)
 
 
-def _event_choices(form: EventForm) -> None:
+def _event_choices(form: EventForm, keep: int | None = None) -> None:
     form.set_choices(
         db.session.scalars(select(RolloutPhase).order_by(RolloutPhase.period, RolloutPhase.title)).all(),
-        db.session.scalars(select(Course).where(Course.archived_at.is_(None)).order_by(Course.title)).all(),
+        db.session.scalars(linkable_courses(current_user, keep)).all(),
         db.session.scalars(select(Department).where(Department.active).order_by(Department.name)).all(),
         db.session.scalars(select(Team).join(Team.department).where(Team.active)
                            .order_by(Department.name, Team.name).options(joinedload(Team.department))).all(),
@@ -242,7 +258,11 @@ def _edit_event(event: Event | None):
                          trainer_id=event.trainer_id)
         form.show_audience(event.audience, event.audience_values)
         form.phase_id.data = event.phase_id
-    _event_choices(form)
+    _event_choices(form, event.course_id if event is not None else None)
+    if event is None and request.method == "GET":  # "an event for this course" from the course editor
+        wanted = int_arg("course")
+        if wanted is not None and any(value == wanted for value, _label in form.course_id.choices):
+            form.course_id.data = wanted
     fill_picker(form.organiser_ids)
     fill_picker(form.trainer_id)
     if form.organiser_ids.searching or form.trainer_id.searching:
@@ -259,11 +279,12 @@ def _edit_event(event: Event | None):
             if event is None:
                 return redirect(url_for("events.session_new", event_id=saved.id))
             return redirect(url_for("events.manage_event", event_id=saved.id))
-    return render_template("events/manage/event_form.html", form=form, event=event)
+    return render_template("events/manage/event_form.html", form=form, event=event,
+                           mine_only=not links_every_course(current_user))
 
 
 @bp.route("/manage/new", endpoint="create", methods=["GET", "POST"])
-@allow(*PROJECT)
+@allow(*ORGANISING_ROLES)
 def create_page():
     return _edit_event(None)
 
@@ -343,10 +364,80 @@ def session_edit_page(session_id: int):
 @bp.route("/manage/sessions/<int:session_id>/cancel", endpoint="session_cancel", methods=["POST"])
 @allow(AUTHENTICATED)
 def session_cancel_action(session_id: int):
-    event_id = _session_event_id(session_id)
+    try:
+        event_id = session_for_organiser(session_id, current_user).event_id
+    except NotFound:
+        abort(404)
     return _action(url_for("events.manage_event", event_id=event_id),
                    lambda: cancel_session(session_id, current_user),
                    _("The session has been cancelled. Everyone booked has been told."))
+
+
+@bp.route("/manage/<int:event_id>/cancel", endpoint="event_cancel", methods=["GET", "POST"])
+@allow(AUTHENTICATED)
+def event_cancel_page(event_id: int):
+    """Cancel the whole event after a confirmation with a reason; asked again, nothing changes."""
+    try:
+        event = event_for_organiser(event_id, current_user)
+    except NotFound:
+        abort(404)
+    form = CancelEventForm()
+    now = utcnow()
+    if event.cancelled_at is None and form.validate_on_submit():
+        try:
+            with unit_of_work():
+                cancelled = cancel_event(event.id, current_user, form.reason.data or "", now)
+        except ServiceError as error:
+            show_on_form(form, error, default="reason")
+        else:
+            if cancelled is None:
+                flash(_("This event has already been cancelled."), "info")
+            else:
+                flash(ngettext("The event has been cancelled with %(num)d session. Everyone booked has been told.",
+                               "The event has been cancelled with %(num)d sessions. Everyone booked has been told.",
+                               cancelled), "success")
+            return redirect(url_for("events.manage_event", event_id=event.id))
+    elif event.cancelled_at is not None and request.method == "POST":
+        flash(_("This event has already been cancelled."), "info")
+        return redirect(url_for("events.manage_event", event_id=event.id))
+    sessions, told = cancellation_preview(event, now)
+    return render_template("events/manage/cancel.html", form=form, event=event, sessions=sessions, told=told)
+
+
+def _series(form: SlotSeriesForm) -> SlotSeries:
+    return SlotSeries(first_day=form.first_day.data, last_day=form.last_day.data, weekdays=form.weekdays.data or [],
+                      start=form.start.data, end=form.end.data, slot_minutes=form.slot_minutes.data,
+                      pause_minutes=form.pause_minutes.data or 0, place=form.place.data or "",
+                      online_url=form.online_url.data or "")
+
+
+@bp.route("/manage/<int:event_id>/slots", endpoint="slots", methods=["GET", "POST"])
+@allow(AUTHENTICATED)
+def slots_page(event_id: int):
+    """Consultation hours: plan a series of one-seat slots, see them listed, then create them."""
+    try:
+        event = event_for_organiser(event_id, current_user)
+    except NotFound:
+        abort(404)
+    form = SlotSeriesForm()
+    preview = None
+    if form.validate_on_submit():
+        series = _series(form)
+        try:
+            if request.form.get("action") == "create":
+                with unit_of_work():
+                    created = len(add_slots(event, series, current_user))
+            else:
+                preview = plan_slots(event, series)
+        except ServiceError as error:
+            show_on_form(form, error, default="first_day")
+            preview = None
+        else:
+            if preview is None:
+                flash(ngettext("%(num)d slot has been created.", "%(num)d slots have been created.", created),
+                      "saved")
+                return redirect(url_for("events.manage_event", event_id=event.id))
+    return render_template("events/manage/slots.html", form=form, event=event, preview=preview)
 
 
 @bp.route("/manage/bookings/<int:booking_id>/admit", endpoint="admit", methods=["POST"])

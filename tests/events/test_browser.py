@@ -73,3 +73,47 @@ def test_event_pages_pass_axe_for_every_role(live_server, new_context, language)
     assert _fits_phone(page), "the attendance list scrolls sideways at 360 px"
     assert not problems, "\n".join(problems)
     assert not watcher.problems, watcher.problems
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_organising_pages_pass_axe(live_server, new_context, language):
+    """Cancelling a whole event, planning consultation slots (with a preview and with errors), an author's desk."""
+    from datetime import date, timedelta
+
+    app = live_server.app
+    with app.app_context():
+        consultation = db.session.scalar(select(Event.id).where(Event.kind == "consultation"))
+        db.session.remove()
+    ids = _ids(app)
+    problems = []
+    page, watcher = _signed_in(new_context, "paul", language)
+    assert page.goto(f"/events/manage/{ids['event']}/cancel").status == 200
+    problems += run_axe(page, language)
+    with page.expect_navigation():  # sent without a reason: the error summary, nothing cancelled
+        page.locator("main form[method=post] button[type=submit]").first.click()
+    assert page.locator("main .kern-alert--danger").count() == 1
+    problems += run_axe(page, language)
+    page.goto(f"/events/manage/{consultation}/slots")
+    problems += run_axe(page, language)
+    with page.expect_navigation():  # sent empty: the errors
+        page.locator("main button[value=preview]").click()
+    assert page.locator("main .kern-alert--danger").count() == 1
+    problems += run_axe(page, language)
+    day = date.today() + timedelta(days=60)
+    page.fill("#first_day", day.isoformat())
+    page.fill("#start", "14:00")
+    page.fill("#end", "15:00")
+    page.fill("#place", "Zimmer 1.04")
+    with page.expect_navigation():  # the preview lists the slots, nothing is stored yet
+        page.locator("main button[value=preview]").click()
+    assert page.locator("main button[value=create]").count() == 1
+    problems += run_axe(page, language)
+    page.set_viewport_size({"width": 360, "height": 800})
+    assert _fits_phone(page), "the slot planner scrolls sideways at 360 px"
+
+    page, watcher = _signed_in(new_context, "lena", language)
+    for path in ("/events/manage", "/events/manage/new"):
+        assert page.goto(path).status == 200, path  # the author's own desk
+        problems += run_axe(page, language)
+    assert not problems, "\n".join(problems)
+    assert not watcher.problems, watcher.problems
