@@ -429,7 +429,8 @@ def _markdown_text(text: str) -> str:
 
 
 def markdown_for(item: MediaItem, alt: str | None = None) -> str:
-    """The Markdown that shows ``item`` in a text: an image with its alternative text, a link to a PDF.
+    """The Markdown that shows ``item`` in a text: an image with its alternative text, a link to a PDF, a video
+    (in a lesson: the player with its captions and transcript; ``learning.training.lesson_html``).
 
     ``alt`` overrides the item's alternative text for this one place (the same picture can mean
     different things in two lessons). An image without alternative text is refused.
@@ -443,8 +444,9 @@ def markdown_for(item: MediaItem, alt: str | None = None) -> str:
     if item.kind == MediaKind.PDF:
         label = _("%(name)s (PDF, %(size)s)", name=text or item.name, size=human_size(item.size))
         return f"[{_markdown_text(label)}]({url_of(item)})"
-    raise ServiceError(_("A video cannot be placed in the text itself; it is shown with its player, captions and "
-                         "transcript."), field="media")
+    if item.kind == MediaKind.VIDEO and text:  # a lesson shows it in the player, with its captions and transcript
+        return f"![{_markdown_text(text)}]({url_of(item)})"
+    raise ServiceError(_("A video needs a title before it can be inserted: say what it shows."), field="alt_text")
 
 
 def human_size(size: int) -> str:

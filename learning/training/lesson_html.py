@@ -1,4 +1,5 @@
-"""A lesson's stored HTML: its Markdown without the title line, images from the course folder, tables that scroll."""
+"""A lesson's stored HTML: its Markdown without the title line, images from the course folder, tables that scroll,
+videos of the media library in a player with their captions and transcript."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from flask_babel import gettext as _
 from learning.content import Profile, course_image, render
 
 TABLE_RE = re.compile(r"<table\b[^>]*>.*?</table>", re.S)
+# A video of the media library written as an image (``![Title](/media/<hash>.mp4)``, what the editor inserts),
+# alone in its paragraph or not: the renderer has made it an <img>, which becomes the player.
+VIDEO_IMG_RE = re.compile(r'(<p>)?<img (?=[^>]*\bsrc="/media/([0-9a-f]{64})\.(mp4|webm)")[^>]*>(?(1)</p>)')
+ALT_RE = re.compile(r'\balt="([^"]*)"')
 
 
 def _media_url(slug: str):
@@ -68,7 +73,49 @@ def lesson_html(row: Mapping, text: str, *, english: bool = False) -> str:
             label = html.escape(_("Table %(number)d", number=next(tables)), quote=True)
         return f'<div class="table-scroll" role="region" aria-label="{label}" tabindex="0">{match.group(0)}</div>'
 
-    return TABLE_RE.sub(scrollable_table, rendered)
+    return _video_players(row, TABLE_RE.sub(scrollable_table, rendered), language)
+
+
+def _video_players(row: Mapping, rendered: str, language: str) -> str:
+    """Each video of the media library in the lesson as the library's player (captions track, transcript); a
+    path that is no video of the library stays as the renderer left it (one query, none without videos)."""
+    hashes = {match.group(2) for match in VIDEO_IMG_RE.finditer(rendered)}
+    if not hashes or not has_app_context():
+        return rendered
+    from flask import get_template_attribute
+    from sqlalchemy import select
+
+    from learning.content import MEDIA_PATH
+    from learning.media.models import MediaItem, MediaKind
+    from learning.media.services import VideoPlayer
+
+    table = MediaItem.__table__
+    query = (select(table.c.sha256, table.c.extension, table.c.captions_sha256, table.c.captions_language,
+                    table.c.transcript)
+             .where(table.c.sha256.in_(hashes), table.c.kind == MediaKind.VIDEO.value).order_by(table.c.id))
+    if "_connection" in row:
+        found = row["_connection"].execute(query).all()
+    else:
+        from learning.db import db
+
+        with db.session.no_autoflush:
+            found = db.session.execute(query).all()
+    videos = {}
+    for sha256, extension, captions, captions_language, transcript in found:
+        videos.setdefault(sha256, (extension, captions, captions_language, transcript))
+    macro = get_template_attribute("media/_macros.html", "video")
+
+    def player(match: re.Match) -> str:
+        if match.group(2) not in videos:
+            return match.group(0)
+        extension, captions, captions_language, transcript = videos[match.group(2)]
+        title = html.unescape(ALT_RE.search(match.group(0)).group(1)) if ALT_RE.search(match.group(0)) else ""
+        with force_locale(language):
+            return str(macro(VideoPlayer(
+                f"{MEDIA_PATH}{match.group(2)}.{extension}", f"video/{extension}", title,
+                f"{MEDIA_PATH}{captions}.vtt" if captions else None, captions_language, transcript)))
+
+    return VIDEO_IMG_RE.sub(player, rendered)
 
 
 def german_lesson_html(row: Mapping, text: str) -> str:

@@ -287,8 +287,9 @@ def preview_html(slug: str, language: str, text: str | None, *, english: bool = 
 
 
 def _library_images() -> list[dict]:
-    """The newest images of the media library, with the Markdown that inserts each (one statement)."""
-    items = db.session.scalars(select(MediaItem).where(MediaItem.kind == MediaKind.IMAGE)
+    """The newest images and videos of the media library, with the Markdown that inserts each (one statement).
+    Images without alternative text and videos without a title are left out: they cannot be inserted."""
+    items = db.session.scalars(select(MediaItem).where(MediaItem.kind.in_((MediaKind.IMAGE, MediaKind.VIDEO)))
                                .order_by(MediaItem.created_at.desc(), MediaItem.id.desc()).limit(MEDIA_PICKER_LIMIT))
     return [{"item": item, "markdown": markdown_for(item)} for item in items if item.alt_text]
 

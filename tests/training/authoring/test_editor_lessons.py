@@ -249,7 +249,7 @@ def test_the_lesson_editor_speaks_german(app, client, login, author, make_draft)
     page = client.get("/learning/author/kurs/lessons/lektion-1", headers={"Accept-Language": "de"}).get_data(
         as_text=True)
     for words in ("Vorschau", "Lektion speichern", "Deutsch", "Englisch", "Hinweiskasten", "Tabelle",
-                  "Bilder aus der Mediathek", "Zurück zum Kurs"):
+                  "Bilder und Videos aus der Mediathek", "Zurück zum Kurs"):
         assert words in page, words
 
 
