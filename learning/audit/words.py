@@ -130,6 +130,10 @@ SENTENCES: dict[str, object] = {
     "event.slots_added": _l("%(actor)s planned consultation slots of the event “%(target)s”."),
     "event.attendance": _l("%(actor)s recorded attendance at the event “%(target)s”."),
     "event.walk_in": _l("%(actor)s added a walk-in to the attendance of the event “%(target)s”."),
+    "event.request_approved": _l("%(actor)s approved the booking request %(target)s."),
+    "event.request_declined": _l("%(actor)s declined the booking request %(target)s."),
+    "event.deputy_named": _l("%(actor)s named %(target)s as deputy for booking requests."),
+    "event.deputy_removed": _l("%(actor)s removed %(target)s as deputy for booking requests."),
     "phases.phase_created": _l("%(actor)s created the rollout phase %(target)s."),
     "phases.phase_updated": _l("%(actor)s changed the rollout phase %(target)s."),
     "phases.faq_added": _l("%(actor)s added a question to the FAQ of %(target)s."),
@@ -170,6 +174,12 @@ SENTENCES: dict[str, object] = {
     "training.editor_removed": _l("%(actor)s took an editor off a course: %(target)s."),
     "training.course_published": _l("%(actor)s published a new version of the course %(target)s written in the "
                                     "browser."),
+}
+
+# Decisions a deputy made for a manager (``deputy_of`` in the details): who stood in for whom.
+AS_DEPUTY: dict[str, object] = {
+    "event.request_approved": _l("%(actor)s approved the booking request %(target)s as deputy of %(manager)s."),
+    "event.request_declined": _l("%(actor)s declined the booking request %(target)s as deputy of %(manager)s."),
 }
 
 # What someone looked at, for ``record_view(actor, what, ...)`` (stored as ``view.<what>``).
@@ -248,6 +258,9 @@ def sentence(entry: AuditEntry, people: dict[int, str]) -> str:
         template = VIEWS[action[5:]]
     elif action.startswith("view."):
         template = _l("%(actor)s looked at data about individuals: %(target)s.")
+    elif action in AS_DEPUTY and details.get("deputy_of"):
+        template = AS_DEPUTY[action]
+        values["manager"] = details["deputy_of"]
     else:
         template = SENTENCES.get(action, _l("%(actor)s: %(target)s."))
     text = str(template) % values

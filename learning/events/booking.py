@@ -9,17 +9,21 @@ one gets the seat, the other the waiting list. Services flush; the caller's unit
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import aliased, joinedload
 
+from learning.audit.services import record
 from learning.db import db, utcnow
 from learning.errors import NotAllowed, NotFound, ServiceError
 from learning.events.invitations import MailKind, queue_mail
 from learning.events.models import (
     ACTIVE_STATES,
     SEAT_STATES,
+    ApprovalDeputy,
     Booking,
     BookingState,
     Event,
@@ -150,6 +154,7 @@ def book(actor: User, session_id: int, person: User | None = None, now: datetime
         booking.state = BookingState.REQUESTED.value
         db.session.flush()
         queue_mail(booking, MailKind.REQUESTED)
+        announce_request(booking, now)
         return booking
     _seat_or_queue(booking, session, now)
     return booking
@@ -269,42 +274,194 @@ def expire_offers(now: datetime | None = None) -> int:
 
 
 # Approval -----------------------------------------------------------------------------------
+#
+# A request is decided by any manager of the person's team, or by a deputy one of them named
+# (``ApprovalDeputy``). Nobody decides on their own request: a manager's teams leave the manager
+# out, and a deputy stands in only for managers other than the person asking.
 
-def decide(manager: User, booking_id: int, approve: bool, reason: str = "", now: datetime | None = None) -> Booking:
-    """A manager of the person's team approves (seat or waiting list) or declines (with a reason) a request."""
+APPROVAL_KIND = "events.approval_requested"  # the notice to managers and deputies (learning.events.reminders)
+Manager = aliased(User, name="approving_manager")  # the manager a deputy stands in for
+
+
+@dataclass(frozen=True)
+class Approver:
+    """May ``actor`` decide on this person's requests, and if as a deputy, for which manager."""
+
+    allowed: bool
+    deputy_of: User | None = None
+
+
+def _deputised(deputy_id: int, *columns):
+    """SELECT ``columns`` over the teams whose active managers named ``deputy_id`` (manager as ``Manager``)."""
+    return (select(*columns).select_from(ApprovalDeputy)
+            .join(Manager, Manager.id == ApprovalDeputy.manager_id)
+            .join(team_manager, team_manager.c.user_id == ApprovalDeputy.manager_id)
+            .where(ApprovalDeputy.deputy_id == deputy_id, Manager.active.is_(True)))
+
+
+def approver_for(actor: User, person: User) -> Approver:
+    """Whether ``actor`` decides on ``person``'s requests: as their manager, or as a manager's deputy (two queries)."""
+    if person.team_id is None or actor.id == person.id:
+        return Approver(False)
+    if manages(actor, person):
+        return Approver(True)
+    manager = db.session.scalar(
+        _deputised(actor.id, Manager).where(team_manager.c.team_id == person.team_id, Manager.id != person.id)
+        .order_by(Manager.last_name, Manager.first_name, Manager.id).limit(1))
+    return Approver(manager is not None, manager)
+
+
+def deputised_member_ids(deputy: User):
+    """SELECT the ids of the people whose requests ``deputy`` decides as a deputy (not the deputy, not the manager)."""
+    return _deputised(deputy.id, User.id).join(User, User.team_id == team_manager.c.team_id).where(
+        User.id != deputy.id, User.id != ApprovalDeputy.manager_id)
+
+
+def approver_ids(person_id: int, team_id: int | None):
+    """SELECT the ids of everyone who decides on this person's requests: the team's managers and their deputies."""
+    managers = select(team_manager.c.user_id).where(team_manager.c.team_id == team_id,
+                                                    team_manager.c.user_id != person_id)
+    deputies = (select(ApprovalDeputy.deputy_id).join(User, User.id == ApprovalDeputy.manager_id)
+                .where(ApprovalDeputy.manager_id.in_(managers), User.active.is_(True),
+                       ApprovalDeputy.deputy_id != person_id))
+    return managers.union(deputies)
+
+
+def announce_request(booking: Booking, now: datetime) -> int:
+    """Tell the managers of the person's team and their deputies of a new request: a notice now, mail with
+    their next digest (through the outbox, so never twice for one request)."""
+    from learning.messaging.reminders import announce_now
+
+    person = booking.user
+    if person.team_id is None:
+        return 0
+    recipients = db.session.scalars(
+        select(User.id).where(User.id.in_(approver_ids(person.id, person.team_id)), User.active.is_(True))).all()
+    return announce_now(APPROVAL_KIND, [request_notice(booking.id, user_id, booking.created_at)
+                                        for user_id in recipients], now)
+
+
+def request_notice(booking_id: int, user_id: int, requested_at: datetime):
+    """The outbox key of the notice about one request (the same whether announced at once or planned later)."""
+    from learning.messaging.reminders import Planned
+
+    return Planned(user_id, f"event-request:{booking_id}", f"requested:{requested_at.strftime('%Y%m%dT%H%M%S')}",
+                   {"booking_id": booking_id})
+
+
+def decide(actor: User, booking_id: int, approve: bool, reason: str = "", now: datetime | None = None) -> Booking:
+    """A manager of the person's team, or a deputy of one, approves (seat or waiting list) or declines
+    (with a reason) a request; the audit log says who decided, and for whom a deputy did."""
     now = now or utcnow()
     booking, session = _locked_booking(booking_id)
-    if not manages(manager, booking.user):
+    approver = approver_for(actor, booking.user)
+    if not approver.allowed:
         raise NotFound(_("This booking does not exist."))
     if booking.state != BookingState.REQUESTED:
         raise ServiceError(_("This request has already been decided."))
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
         raise ServiceError(_("The reason may have at most %(max)d characters.", max=MAX_REASON), "reason")
-    booking.decided_by_id, booking.decided_at, booking.reason = manager.id, now, reason
+    if not approve and not reason:
+        raise ServiceError(_("Please give a reason for declining."), "reason")
+    if approve and (session.cancelled_at is not None or now >= session.starts_at):
+        raise ServiceError(_("This session can no longer be booked."))
+    booking.decided_by_id, booking.decided_at, booking.reason = actor.id, now, reason
+    deputy = {"deputy_of": approver.deputy_of.full_name, "deputy_of_id": approver.deputy_of.id} \
+        if approver.deputy_of is not None else {}
+    record(actor, "event.request_approved" if approve else "event.request_declined", booking,
+           f"{booking.user.full_name}: {session.event.title}", person=booking.user_id, session=session.id, **deputy)
     if not approve:
-        if not reason:
-            raise ServiceError(_("Please give a reason for declining."), "reason")
         booking.state = BookingState.DECLINED.value
         db.session.flush()
         queue_mail(booking, MailKind.DECLINED)
         return booking
     booking.approved = True
-    if session.cancelled_at is not None or now >= session.starts_at:
-        raise ServiceError(_("This session can no longer be booked."))
     _seat_or_queue(booking, session, booking.created_at if booking.created_at else now)
     return booking
 
 
-def pending_for_manager(manager: User) -> list[Booking]:
-    """Requests awaiting a decision by this manager (the team's people only)."""
-    from sqlalchemy.orm import joinedload
+@dataclass(frozen=True)
+class Approvals:
+    """What the team page shows an approver: the requests waiting, and for whom a deputy stands in."""
 
+    pending: list[Booking]
+    deputy_of: dict[int, list[str]]  # booking id -> the managers a deputy decides for (empty: as manager)
+
+
+def pending_for_manager(approver: User) -> list[Booking]:
+    """Requests awaiting a decision by this manager or deputy (their teams' people only; one query)."""
     return list(db.session.scalars(
         select(Booking).where(Booking.state == BookingState.REQUESTED.value,
-                              Booking.user_id.in_(team_member_ids(manager)))
+                              or_(Booking.user_id.in_(team_member_ids(approver)),
+                                  Booking.user_id.in_(deputised_member_ids(approver))))
         .options(joinedload(Booking.user), joinedload(Booking.session).joinedload(EventSession.event))
-        .order_by(Booking.created_at)).all())
+        .order_by(Booking.created_at, Booking.id)).unique().all())
+
+
+def approvals_for(approver: User) -> Approvals:
+    """The requests waiting for this person and, for those they decide as a deputy, whose deputy (two queries)."""
+    pending = pending_for_manager(approver)
+    own_teams = {row for row in db.session.scalars(
+        select(team_manager.c.team_id).where(team_manager.c.user_id == approver.id))}
+    standing_in: dict[int, list[str]] = {}
+    if any(b.user.team_id not in own_teams for b in pending):
+        for team_id, first, last in db.session.execute(
+                _deputised(approver.id, team_manager.c.team_id, Manager.first_name, Manager.last_name)
+                .order_by(Manager.last_name, Manager.first_name)):
+            standing_in.setdefault(team_id, []).append(f"{first} {last}")
+    return Approvals(pending, {b.id: standing_in.get(b.user.team_id, []) for b in pending
+                               if b.user.team_id not in own_teams})
+
+
+def is_approver(user: User) -> bool:
+    """Whether the person decides on anyone's requests (leads a team, or a manager's deputy; one query)."""
+    return db.session.scalar(select(
+        select(team_manager.c.team_id).where(team_manager.c.user_id == user.id).exists()
+        | _deputised(user.id, ApprovalDeputy.id).exists())) or False
+
+
+# Deputies -----------------------------------------------------------------------------------
+
+def deputies_of(manager: User) -> list[ApprovalDeputy]:
+    """The deputies a manager named, by name (one query)."""
+    return list(db.session.scalars(
+        select(ApprovalDeputy).join(User, User.id == ApprovalDeputy.deputy_id)
+        .where(ApprovalDeputy.manager_id == manager.id)
+        .options(joinedload(ApprovalDeputy.deputy)).order_by(User.last_name, User.first_name, User.id)))
+
+
+def name_deputy(manager: User, deputy_id: int | None) -> ApprovalDeputy:
+    """A manager names an active person (not themselves) to decide on the team's booking requests."""
+    if not manager.has_role(Role.MANAGER):
+        raise NotAllowed(_("Only managers name deputies."))
+    deputy = db.session.get(User, deputy_id) if isinstance(deputy_id, int) else None
+    if deputy is None or not deputy.active:
+        raise ServiceError(_("Please choose a person from the list."), "deputy")
+    if deputy.id == manager.id:
+        raise ServiceError(_("You cannot be your own deputy."), "deputy")
+    if db.session.scalar(select(ApprovalDeputy.id).where(ApprovalDeputy.manager_id == manager.id,
+                                                         ApprovalDeputy.deputy_id == deputy.id)) is not None:
+        raise ServiceError(_("%(name)s is your deputy already.", name=deputy.full_name), "deputy")
+    named = ApprovalDeputy(manager_id=manager.id, deputy_id=deputy.id, created_at=utcnow())
+    db.session.add(named)
+    db.session.flush()
+    record(manager, "event.deputy_named", deputy, deputy.full_name, deputy=deputy.id)
+    return named
+
+
+def remove_deputy(manager: User, deputy_id: int) -> User:
+    """A manager takes a deputy off; NotFound for anyone who is not the manager's deputy."""
+    named = db.session.scalar(select(ApprovalDeputy).where(ApprovalDeputy.manager_id == manager.id,
+                                                           ApprovalDeputy.deputy_id == deputy_id)) \
+        if isinstance(deputy_id, int) else None
+    if named is None:
+        raise NotFound(_("This person is not your deputy."))
+    deputy = named.deputy
+    db.session.delete(named)
+    db.session.flush()
+    record(manager, "event.deputy_removed", deputy, deputy.full_name, deputy=deputy.id)
+    return deputy
 
 
 def managed_people(manager: User) -> list[User]:

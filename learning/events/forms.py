@@ -176,6 +176,11 @@ class BookForForm(FlaskForm):
                             validators=[DataRequired(message=_l("Please choose a person from the list."))])
 
 
+class DeputyForm(FlaskForm):
+    deputy = PersonPickerField(_l("New deputy"), multiple=False, description=_l(
+        "They approve or decline your team's booking requests like you, and see nothing else of your team."))
+
+
 class WalkInForm(FlaskForm):
     person = PersonPickerField(_l("Person who came without a booking"), multiple=False)
 

@@ -227,6 +227,28 @@ class Booking(db.Model):
         return self.state in SEAT_STATES
 
 
+class ApprovalDeputy(db.Model):
+    """A person a manager named to approve or decline the booking requests of the manager's teams.
+
+    The deputy decides like the manager (never on their own request) and sees nothing else of the
+    teams. Removed with either person; a row of a manager who leads no team any more reaches nobody.
+    No kept page shows it (the team page is not kept).
+    """
+
+    __page_cache__ = Shown.NOWHERE
+
+    __tablename__ = "event_approval_deputy"
+    __table_args__ = (UniqueConstraint("manager_id", "deputy_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    manager: Mapped[User] = relationship(foreign_keys=[manager_id])
+    deputy: Mapped[User] = relationship(foreign_keys=[deputy_id])
+
+
 class MailStatus(enum.StrEnum):
     QUEUED = "queued"
     SENT = "sent"

@@ -20,6 +20,7 @@ from learning.events.forms import (
     BookForForm,
     CancelEventForm,
     DecisionForm,
+    DeputyForm,
     EventForm,
     InviteForm,
     SessionForm,
@@ -58,7 +59,7 @@ from learning.events.planning import (
 from learning.guards import int_arg
 from learning.org.audience import AudienceNames
 from learning.org.models import Department, Team, User
-from learning.org.picker import fill_picker
+from learning.org.picker import fill_picker, picker_answer
 from learning.phases.models import RolloutPhase
 from learning.roles import Role
 from learning.security import AUTHENTICATED, allow
@@ -91,7 +92,8 @@ def index_page():
     return render_template("events/index.html", views=views, kind=kind, phase_id=phase_id, booked_only=booked_only,
                            phases=phases, locale=_locale(),
                            may_manage=current_user.has_role(*ORGANISING_ROLES),
-                           is_manager=current_user.has_role(Role.MANAGER))
+                           is_manager=current_user.has_role(Role.MANAGER)
+                           or booking_service.is_approver(current_user))
 
 
 @bp.route("/<int:event_id>", endpoint="event")
@@ -176,21 +178,34 @@ def accept_action(booking_id: int):
 
 # Managers -----------------------------------------------------------------------------------
 
-@bp.route("/team", endpoint="team")
-@allow(Role.MANAGER)
-def team_page():
+def _team_page(deputy_form: DeputyForm | None = None):
+    """Managers: requests, their team's bookings, booking for them and their deputies; deputies: the requests only."""
     now = utcnow()
-    form = BookForForm()
-    form.person_id.choices = [("", _("Please choose"))] + [
-        (p.id, p.full_name) for p in booking_service.managed_people(current_user)]
-    return render_template("events/team.html", pending=booking_service.pending_for_manager(current_user),
-                           bookings=team_bookings(current_user, now), sessions=open_sessions(now),
-                           decision=DecisionForm(formdata=None), book_form=form, form=ActionForm())
+    manager = current_user.has_role(Role.MANAGER)
+    context = {"approvals": booking_service.approvals_for(current_user), "manager": manager,
+               "decision": DecisionForm(formdata=None), "form": ActionForm()}
+    if manager:
+        form = BookForForm()
+        form.person_id.choices = [("", _("Please choose"))] + [
+            (p.id, p.full_name) for p in booking_service.managed_people(current_user)]
+        if deputy_form is None:
+            deputy_form = DeputyForm(formdata=None)
+            fill_picker(deputy_form.deputy)
+        context.update(bookings=team_bookings(current_user, now), sessions=open_sessions(now), book_form=form,
+                       deputy_form=deputy_form, deputies=booking_service.deputies_of(current_user))
+    return render_template("events/team.html", **context)
+
+
+@bp.route("/team", endpoint="team")
+@allow(AUTHENTICATED)
+def team_page():
+    return _team_page()
 
 
 @bp.route("/bookings/<int:booking_id>/decide", endpoint="decide", methods=["POST"])
-@allow(Role.MANAGER)
+@allow(AUTHENTICATED)
 def decide_action(booking_id: int):
+    """A manager of the person's team or a deputy of one decides; anyone else gets 404 (in the service)."""
     form = DecisionForm()
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors)
@@ -200,6 +215,44 @@ def decide_action(booking_id: int):
     return _action(url_for("events.team"),
                    lambda: booking_service.decide(current_user, booking_id, approve, form.reason.data or ""),
                    _("The booking has been approved.") if approve else _("The booking has been declined."))
+
+
+@bp.route("/team/deputies", endpoint="deputy_add", methods=["POST"])
+@allow(Role.MANAGER)
+def deputy_add_action():
+    form = DeputyForm()
+    fill_picker(form.deputy)
+    if form.deputy.searching:  # the person picker without JavaScript: show the matches, save nothing
+        return _team_page(form)
+    if form.validate_on_submit():
+        if form.deputy.person_id is None:
+            form.deputy.errors = [*form.deputy.errors, _("Please choose a person from the list.")]
+        else:
+            try:
+                with unit_of_work():
+                    named = booking_service.name_deputy(current_user, form.deputy.person_id)
+                    name = named.deputy.full_name
+            except ServiceError as error:
+                show_on_form(form, error, default="deputy")
+            else:
+                flash(_("%(name)s is now your deputy for booking requests.", name=name), "success")
+                return redirect(url_for("events.team", _anchor="deputies"))
+    return _team_page(form)
+
+
+@bp.route("/team/deputies/<int:deputy_id>/remove", endpoint="deputy_remove", methods=["POST"])
+@allow(Role.MANAGER)
+def deputy_remove_action(deputy_id: int):
+    return _action(url_for("events.team", _anchor="deputies"),
+                   lambda: booking_service.remove_deputy(current_user, deputy_id),
+                   lambda deputy: _("%(name)s is no longer your deputy.", name=deputy.full_name))
+
+
+@bp.route("/team/deputy-candidates", endpoint="deputy_search")
+@allow(Role.MANAGER)
+def deputy_search():
+    """The deputy picker's search: active people by name and unit; nothing else."""
+    return picker_answer(request.args.get("q"))
 
 
 @bp.route("/sessions/<int:session_id>/book-for", endpoint="book_for", methods=["POST"])

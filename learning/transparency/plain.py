@@ -80,6 +80,7 @@ TABLE_PURPOSES = {
     "draft_review": "training", "earlier_completion": "training",
     "directory_sync_state": "account",
     "event": "events", "event_organiser": "events", "event_booking": "events", "event_mail": "events",
+    "event_approval_deputy": "events",
 }
 
 # How long, per purpose: a sentence, filled with the retention settings' days.
@@ -203,6 +204,8 @@ TABLE_COLUMN_LABELS: dict[tuple[str, str], object] = {
     ("event_booking", "attendance_by_id"): _l("Attendance recorded by"),
     ("event_booking", "attendance_at"): _l("Attendance recorded on"),
     ("event_booking", "ical_sequence"): _l("Calendar invitation version"),
+    ("event_approval_deputy", "manager_id"): _l("Manager"),
+    ("event_approval_deputy", "deputy_id"): _l("Deputy"),
     ("event_mail", "booking_id"): _l("Booking"),
     ("event_mail", "method"): _l("Kind of invitation"),
     ("event_mail", "sequence"): _l("Calendar invitation version"),

@@ -1,7 +1,8 @@
-"""Records for the access matrix: an event with one session, a booking of the employee.
+"""Records for the access matrix: an event with one session, a booking of the employee, a deputy.
 
 The employee and the manager organise the event, so that the organisers' pages (open to anyone
-signed in, refused with 404 to people who do not organise the event) show them a real page.
+signed in, refused with 404 to people who do not organise the event) show them a real page. The
+manager named the employee as deputy for booking requests (``deputy_id``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import timedelta
 
 def samples(app, people) -> dict:
     from learning.db import db, utcnow
-    from learning.events.models import Booking, Event, EventSession
+    from learning.events.models import ApprovalDeputy, Booking, Event, EventSession
 
     with app.app_context():
         event = Event(kind="workshop", title="Zugangstest", description="Text", audience="everyone",
@@ -26,5 +27,7 @@ def samples(app, people) -> dict:
         db.session.flush()
         booking = Booking(session_id=session.id, user_id=people["employee"].id, state="confirmed")
         db.session.add(booking)
+        db.session.add(ApprovalDeputy(manager_id=people["manager"].id, deputy_id=people["employee"].id))
         db.session.commit()
-        return {"event_id": event.id, "session_id": session.id, "booking_id": booking.id}
+        return {"event_id": event.id, "session_id": session.id, "booking_id": booking.id,
+                "deputy_id": people["employee"].id}

@@ -117,3 +117,39 @@ def test_organising_pages_pass_axe(live_server, new_context, language):
         problems += run_axe(page, language)
     assert not problems, "\n".join(problems)
     assert not watcher.problems, watcher.problems
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_team_page_with_deputies_passes_axe_for_manager_and_deputy(live_server, new_context, language):
+    """Mara named Lena as deputy: her team page lists Lena (also at 360 px and with an error); Lena sees the
+    requests only."""
+    from learning.events.models import ApprovalDeputy
+    from learning.org.models import User
+
+    with live_server.app.app_context():
+        mara, lena = (db.session.scalar(select(User.id).where(User.username == name)) for name in ("mara", "lena"))
+        db.session.add(ApprovalDeputy(manager_id=mara, deputy_id=lena))
+        db.session.commit()
+        db.session.remove()
+    problems = []
+    page, watcher = _signed_in(new_context, "mara", language)
+    page.goto("/events/team")
+    deputies = page.locator("main section:has(#deputies)")
+    assert "Lena Vogt" in deputies.inner_text()
+    problems += run_axe(page, language)
+    with page.expect_navigation():  # sent without a choice: the error summary and the field error
+        deputies.locator("form[action*='/team/deputies'] button[type=submit]").last.click()
+    assert page.locator("main .kern-alert--danger").count() == 1
+    problems += run_axe(page, language)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto("/events/team")
+    assert _fits_phone(page), "the team page scrolls sideways at 360 px"
+
+    page, deputy_watcher = _signed_in(new_context, "lena", language)
+    page.goto("/events/team")
+    assert page.locator("main form[action*='/decide']").count() >= 1  # anna's request, as mara's deputy
+    assert page.locator("main #deputies, main #bookings, main #book-for").count() == 0
+    problems += run_axe(page, language)
+    assert not problems, "\n".join(problems)
+    assert not watcher.problems, watcher.problems
+    assert not deputy_watcher.problems, deputy_watcher.problems
