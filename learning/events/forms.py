@@ -117,6 +117,7 @@ class EventForm(AudienceFields, FlaskForm):
         Length(max=MAX_NAME, message=_l("The name may have at most %(max)d characters.", max=MAX_NAME))])
     course_id = SelectField(_l("Linked course"), coerce=_optional_int)
     completes_course = BooleanField(_l("Attending a session completes the linked course"))
+    issues_certificate = BooleanField(_l("Attending a session earns a certificate of attendance"))
 
     def set_choices(self, phases, courses, departments, teams, locale: str) -> None:
         english = locale == "en"

@@ -80,6 +80,7 @@ TABLE_LABELS = {
     "event_organiser": _l("Events naming you as an organiser"),
     "event_booking": _l("Your event bookings and attendance"),
     "event_mail": _l("Calendar invitations sent to you"),
+    "event_certificate": _l("Your certificates of attendance"),
 }
 
 
