@@ -15,7 +15,8 @@ from learning.security import AUTHENTICATED, PUBLIC, allow
 def duration_words(minutes: int) -> str:
     """How long the person attended, in hours ("2 Stunden", "1,5 Stunden")."""
     hours = minutes / 60
-    return ngettext("%(num)s hour", "%(num)s hours", 1 if hours == 1 else 2, num=format_decimal(hours, "#,##0.#"))
+    return ngettext("%(hours)s hour", "%(hours)s hours", 1 if hours == 1 else 2,
+                    hours=format_decimal(hours, "#,##0.#"))
 
 
 @bp.route("/certificates/<code>", endpoint="certificate")

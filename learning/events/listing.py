@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from learning.db import db
 from learning.events.booking import is_organiser, team_member_ids
 from learning.events.models import ACTIVE_STATES, SEAT_STATES, Booking, BookingState, Event, EventSession
-from learning.org.audience import matcher, person_for
+from learning.org.audience import AudienceKind, ints, matcher, person_for, phase_departments
 from learning.org.models import User
 
 
@@ -97,10 +97,12 @@ def upcoming_for(user: User, now: datetime, *, kind: str = "", phase_id: int | N
     events = list(db.session.scalars(query).unique())
     person = person_for(user)
     views = _views(events, user, now, upcoming_only=True)
+    # The departments of the phases that phase audiences name, for all events at once (one query, none if none).
+    phases = phase_departments(p for e in events if e.audience == AudienceKind.PHASE for p in ints(e.audience_values))
     shown = []
     for view in views:
         event = view.event
-        addressed = matcher(event.audience, event.audience_values)(person)
+        addressed = matcher(event.audience, event.audience_values, phases)(person)
         if booked_only and not view.booked:
             continue
         if view.booked or (addressed and event.registration == "open") or is_organiser(user, event):
