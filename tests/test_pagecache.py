@@ -276,7 +276,8 @@ def test_every_table_says_where_its_rows_show(app):
     person = {t.name for t in db.metadata.sorted_tables if shown(t) == Shown.PERSON}
     assert person == {"assignment", "lesson_completion", "quiz_attempt", "course_completion",
                       "announcement_acknowledgement", "announcement_feed_token", "feedback_subscription",
-                      "notification", "notification_preference", "event_booking", "earlier_completion"}
+                      "notification", "notification_preference", "event_booking", "earlier_completion",
+                      "event_certificate"}
     assert all("user_id" in db.metadata.tables[name].c for name in person)  # the person whose counter moves
     nowhere = {t.name for t in db.metadata.sorted_tables if shown(t) == Shown.NOWHERE}
     assert nowhere == {"change_counter", "outbox", "captured_mail", "audit_log", "job_run", "scheduler_lease",

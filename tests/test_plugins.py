@@ -94,8 +94,8 @@ def test_display_orders_stay_as_they_were(registries):
     found = registries["with_app"]
     assert found["metrics"][:6] == ["training.completion", "training.overdue", "training.time_to_competence",
                                     "announcements.acknowledged", "feedback.closure", "feedback.first_response"]
-    assert all(key.startswith("surveys.") for key in found["metrics"][6:-3]) and found["metrics"][6:-3]
-    assert found["metrics"][-3:] == ["events.registrations", "events.attendance", "events.waiting"]
+    assert all(key.startswith("surveys.") for key in found["metrics"][6:-4]) and found["metrics"][6:-4]
+    assert found["metrics"][-4:] == ["events.registrations", "events.attendance", "events.no_show", "events.waiting"]
     assert found["retention"] == ["audit_log", "captured_mail", "device_sessions", "outbox", "notifications",
                                   "survey_answers"]
     assert found["cards"] == ["onboarding/_home.html", "surveys/_home.html"]

@@ -1,7 +1,9 @@
 """Attendance: the organiser ticks who came (on a phone at the door or from a signed sheet), adds walk-ins.
 
 Attending a session of an event that completes its linked course completes the course (blended
-learning), with the course's certificate and its public verification.
+learning), with the course's certificate and its public verification; an event that issues
+certificates of attendance gives one to each person who attended (``learning.events.certificates``),
+and a correction that leaves the person with no attended session withdraws it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from learning.audit.services import record
 from learning.db import db, utcnow
 from learning.errors import NotFound, ServiceError
 from learning.events.booking import is_organiser, lock_session
+from learning.events.certificates import sync_certificates
 from learning.events.models import ATTENDANCE_STATES, SEAT_STATES, Booking, BookingState, EventSession
 from learning.org.models import User
 from learning.training.certificates import new_verification_code
@@ -42,6 +45,7 @@ def record_attendance(session_id: int, states: dict[int, str], actor: User, now:
         raise ServiceError(_("Please choose attended, not attended or excused."))
     bookings = {b.id: b for b in attendance_list(session)}
     changed = 0
+    people: set[int] = set()
     for booking_id, state in states.items():
         booking = bookings.get(booking_id)
         if booking is None:
@@ -49,9 +53,11 @@ def record_attendance(session_id: int, states: dict[int, str], actor: User, now:
         if booking.state != state:
             booking.state, booking.attendance_by_id, booking.attendance_at = state, actor.id, now
             changed += 1
+            people.add(booking.user_id)
             if state == BookingState.ATTENDED:
                 complete_linked_course(booking, now)
     db.session.flush()
+    sync_certificates(session.event, people, now)
     if changed:
         record(actor, "event.attendance", session.event, session.event.title, session=session.id, changed=changed)
     return changed
@@ -79,6 +85,7 @@ def add_walk_in(session_id: int, person: User | None, actor: User, now: datetime
     booking.attendance_by_id, booking.attendance_at = actor.id, now
     db.session.flush()
     complete_linked_course(booking, now)
+    sync_certificates(session.event, {person.id}, now)
     record(actor, "event.walk_in", session.event, session.event.title, session=session.id)
     return booking
 

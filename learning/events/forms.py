@@ -131,6 +131,7 @@ class EventForm(AudienceFields, FlaskForm):
     # Checked by the service (an author may link only the courses they edit), with a message on the field.
     course_id = SelectField(_l("Linked course"), coerce=_optional_int, validate_choice=False)
     completes_course = BooleanField(_l("Attending a session completes the linked course"))
+    issues_certificate = BooleanField(_l("Attending a session earns a certificate of attendance"))
 
     def set_choices(self, phases, courses, departments, teams, locale: str) -> None:
         english = locale == "en"

@@ -23,7 +23,7 @@ from learning.events.models import (
     EventSession,
     event_organiser,
 )
-from learning.org.audience import matcher, person_for
+from learning.org.audience import AudienceKind, ints, matcher, person_for, phase_departments
 from learning.org.models import User
 
 
@@ -105,10 +105,12 @@ def upcoming_for(user: User, now: datetime, *, kind: str = "", phase_id: int | N
     events = list(db.session.scalars(query).unique())
     person = person_for(user)
     views = _views(events, user, now, upcoming_only=True)
+    # The departments of the phases that phase audiences name, for all events at once (one query, none if none).
+    phases = phase_departments(p for e in events if e.audience == AudienceKind.PHASE for p in ints(e.audience_values))
     shown = []
     for view in views:
         event = view.event
-        addressed = matcher(event.audience, event.audience_values)(person)
+        addressed = matcher(event.audience, event.audience_values, phases)(person)
         if booked_only and not view.booked:
             continue
         if view.booked or (addressed and event.registration == "open") or is_organiser(user, event):

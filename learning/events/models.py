@@ -18,7 +18,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from learning.content import Profile, Rendering
@@ -119,6 +119,8 @@ class Event(TimestampMixin, db.Model):
     course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id", ondelete="SET NULL"))
     # Attending a session of the event completes the linked course (blended learning).
     completes_course: Mapped[bool] = mapped_column(default=False)
+    # Attending a session issues a certificate of attendance (``learning.events.certificates``).
+    issues_certificate: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     cancelled_at: Mapped[datetime | None]
 
@@ -277,3 +279,26 @@ class EventMail(db.Model):
 
     booking: Mapped[Booking] = relationship()
     user: Mapped[User] = relationship()
+
+
+class AttendanceCertificate(db.Model):
+    """A certificate of attendance: one per person and event, verifiable by its code like a course certificate.
+
+    Issued when a session of an event that issues certificates is recorded as attended; withdrawn
+    (deleted) when the attendance is corrected and the person attended no session of the event.
+    The dates and hours it states are read from the attended bookings whenever it is shown.
+    """
+
+    __page_cache__ = Shown.PERSON
+
+    __tablename__ = "event_certificate"
+    __table_args__ = (UniqueConstraint("user_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verification_code: Mapped[str] = mapped_column(String(20), unique=True)
+
+    user: Mapped[User] = relationship()
+    event: Mapped[Event] = relationship()

@@ -15,6 +15,7 @@ from learning.errors import NotFound, ServiceError, show_on_form
 from learning.events import booking as booking_service
 from learning.events import bp
 from learning.events.attendance import add_walk_in, attendance_list, record_attendance
+from learning.events.certificates import set_issues_certificate
 from learning.events.forms import (
     ActionForm,
     BookForForm,
@@ -325,6 +326,7 @@ def _edit_event(event: Event | None):
             with unit_of_work():
                 saved = create_event(_event_data(form), current_user) if event is None \
                     else update_event(event, _event_data(form), current_user)
+                set_issues_certificate(saved, form.issues_certificate.data)
         except ServiceError as error:
             show_on_form(form, error, default="title")
         else:
@@ -580,3 +582,6 @@ def invite_page(session_id: int):
                                len(people)), "success")
                 return redirect(url_for("events.manage_event", event_id=session.event_id))
     return render_template("events/manage/invite.html", form=form, session=session, event=session.event)
+
+
+from learning.events import certificate_views, sections  # noqa: E402,F401

@@ -56,7 +56,7 @@ PURPOSES: dict[str, tuple[object, object]] = {
         "data (audit log), and so that reported barriers are answered.")),
     "events": (_l("Events"), _l(
         "So that you keep your seat at events and workshops, get calendar invitations and changes, and that "
-        "attendance can complete a course.")),
+        "attendance can complete a course or earn a certificate of attendance that others can check.")),
     "other": (_l("Other records"), _l("Records of further functions of the platform that refer to you.")),
 }
 
@@ -81,6 +81,7 @@ TABLE_PURPOSES = {
     "directory_sync_state": "account",
     "event": "events", "event_organiser": "events", "event_booking": "events", "event_mail": "events",
     "event_approval_deputy": "events",
+    "event_certificate": "events",
 }
 
 # How long, per purpose: a sentence, filled with the retention settings' days.
@@ -188,6 +189,7 @@ TABLE_COLUMN_LABELS: dict[tuple[str, str], object] = {
     ("event", "trainer_id"): _l("Trainer"),
     ("event", "trainer_name"): _l("Trainer (name)"),
     ("event", "completes_course"): _l("Attendance completes the course"),
+    ("event", "issues_certificate"): _l("Attendance earns a certificate"),
     ("event", "cancelled_at"): _l("Cancelled on"),
     ("event_organiser", "event_id"): _l("Event"),
     ("event_booking", "session_id"): _l("Session"),
@@ -206,6 +208,8 @@ TABLE_COLUMN_LABELS: dict[tuple[str, str], object] = {
     ("event_booking", "ical_sequence"): _l("Calendar invitation version"),
     ("event_approval_deputy", "manager_id"): _l("Manager"),
     ("event_approval_deputy", "deputy_id"): _l("Deputy"),
+    ("event_certificate", "event_id"): _l("Event"),
+    ("event_certificate", "issued_at"): _l("Issued on"),
     ("event_mail", "booking_id"): _l("Booking"),
     ("event_mail", "method"): _l("Kind of invitation"),
     ("event_mail", "sequence"): _l("Calendar invitation version"),

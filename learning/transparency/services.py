@@ -81,6 +81,7 @@ TABLE_LABELS = {
     "event_booking": _l("Your event bookings and attendance"),
     "event_mail": _l("Calendar invitations sent to you"),
     "event_approval_deputy": _l("Deputies for booking requests you named, or who named you"),
+    "event_certificate": _l("Your certificates of attendance"),
 }
 
 

@@ -3,6 +3,9 @@
 The employee and the manager organise the event, so that the organisers' pages (open to anyone
 signed in, refused with 404 to people who do not organise the event) show them a real page. The
 manager named the employee as deputy for booking requests (``deputy_id``).
+Certificates of attendance (``/events/certificates/<code>``, ``/events/verify/<code>``) take the
+matrix's made-up ``code``: a code is a secret, so a wrong one must lead to an error page for everyone;
+who may open a real one is tested in ``test_attendance_results.py``.
 """
 
 from __future__ import annotations

@@ -153,3 +153,70 @@ def test_team_page_with_deputies_passes_axe_for_manager_and_deputy(live_server, 
     assert not problems, "\n".join(problems)
     assert not watcher.problems, watcher.problems
     assert not deputy_watcher.problems, deputy_watcher.problems
+
+
+def _attendance_results(app) -> dict:
+    """anna attended the kick-off, which issues certificates; the workshop completes a course: the pages' ids."""
+    from learning.events.certificates import sync_certificates
+    from learning.events.models import AttendanceCertificate, Booking
+    from learning.org.models import User
+    from learning.phases.models import RolloutPhase
+    from learning.training.models import Course
+
+    with app.test_request_context():
+        anna = db.session.scalar(select(User).where(User.username == "anna"))
+        kickoff = db.session.scalar(select(Event).where(Event.kind == "information"))
+        workshop = db.session.scalar(select(Event).where(Event.kind == "workshop"))
+        course = db.session.scalar(select(Course).where(Course.archived_at.is_(None)).order_by(Course.slug))
+        booking = db.session.scalar(select(Booking).join(EventSession, EventSession.id == Booking.session_id)
+                                    .where(EventSession.event_id == kickoff.id, Booking.user_id == anna.id))
+        booking.state = "attended"
+        kickoff.issues_certificate = True
+        workshop.course_id, workshop.completes_course = course.id, True
+        sync_certificates(kickoff, {anna.id})
+        db.session.commit()
+        ids = {"code": db.session.scalar(select(AttendanceCertificate.verification_code)),
+               "phase": db.session.scalar(select(RolloutPhase.slug).where(RolloutPhase.id == kickoff.phase_id)),
+               "course": course.slug}
+        db.session.remove()
+        return ids
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_certificate_of_attendance_phase_and_course_pages_pass_axe(live_server, new_context, language):
+    ids = _attendance_results(live_server.app)
+    problems = []
+    page, watcher = _signed_in(new_context, "anna", language)
+    page.goto(f"/phases/{ids['phase']}")
+    assert page.locator("main section[aria-labelledby='events-phase-heading'] a[href^='/events/']").count() >= 2
+    problems += run_axe(page, language)
+    page.goto(f"/learning/courses/{ids['course']}")
+    assert page.locator("main #course-events-heading").count() == 1  # to complete: attend the workshop
+    problems += run_axe(page, language)
+    page.goto("/learning/")
+    assert page.locator(f"main a[href='/events/certificates/{ids['code']}']").count() == 1
+    page.set_viewport_size({"width": 360, "height": 800})
+    for path in (f"/events/certificates/{ids['code']}", f"/phases/{ids['phase']}"):
+        page.goto(path)
+        problems += run_axe(page, language)
+        assert _fits_phone(page), f"{path} scrolls sideways at 360 px"
+    page.goto(f"/events/certificates/{ids['code']}")
+    assert page.locator("main button[data-print]").is_visible()  # print.js shows the button
+    page.emulate_media(media="print")  # on paper: the certificate alone, on one A4 page (as the course's)
+    page.set_viewport_size({"width": round((210 - 2 * 12) * 96 / 25.4), "height": 1000})  # A4 less margins
+    printed = page.evaluate("""() => ({nav: getComputedStyle(document.querySelector('.site-header')).display,
+        bottom: document.querySelector('.certificate').getBoundingClientRect().bottom,
+        scrollWidth: document.documentElement.scrollWidth})""")
+    a4_height = round((297 - 2 * 12) * 96 / 25.4)
+    assert printed["nav"] == "none" and printed["bottom"] < a4_height and printed["scrollWidth"] <= 703
+
+    context, watcher = new_context(bypass_csp=True, locale="de-DE" if language == "de" else "en-GB")
+    public = context.new_page()
+    public.goto(f"/events/verify/{ids['code']}")
+    assert "Anna" in public.locator("main").inner_text()
+    problems += run_axe(public, language)
+    watcher.expected_failures.add(f"{live_server.url}/events/verify/FALSCH2345")  # a wrong code: 404
+    public.goto("/events/verify/FALSCH2345")
+    assert "Anna" not in public.locator("main").inner_text()
+    problems += run_axe(public, language)
+    assert not problems, "\n".join(problems)
