@@ -173,8 +173,10 @@ def compose(mail: EventMail, booking: Booking) -> tuple[str, str]:
         MailKind.REMINDER: _("A reminder: you have booked this session for tomorrow."),
     }
     kind = MailKind(mail.kind)
-    lines = [_("Hello %(name)s,", name=booking.user.full_name), "", str(texts[kind]), "",
-             f"{title}", _("When: %(when)s", when=_when(session))]
+    lines = [_("Hello %(name)s,", name=booking.user.full_name), "", str(texts[kind])]
+    if kind in (MailKind.CANCELLED, MailKind.SESSION_CANCELLED, MailKind.LEFT) and booking.reason:
+        lines.append(_("Reason: %(reason)s", reason=booking.reason))  # e.g. why the organisers cancelled the event
+    lines += ["", f"{title}", _("When: %(when)s", when=_when(session))]
     if session.place:
         lines.append(_("Where: %(place)s", place=session.place))
     if session.online_url and kind in (MailKind.CONFIRMED, MailKind.CHANGED, MailKind.REMINDER):

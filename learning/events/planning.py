@@ -291,7 +291,7 @@ def update_session(session_id: int, data: SessionData, actor: User, now: datetim
 
 
 def cancel_session(session_id: int, actor: User, now: datetime | None = None,
-                   reason: str = "session cancelled") -> EventSession:
+                   reason: str = "") -> EventSession:
     """Cancel a session: every booking ends, people with a seat get a cancellation for their calendar."""
     now = now or utcnow()
     session = lock_session(session_id)

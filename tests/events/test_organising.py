@@ -170,6 +170,9 @@ def test_cancelling_an_event_sends_one_cancel_per_booking_and_twice_changes_noth
         assert _count(EventMail) == mails
         assert _count(AuditEntry, AuditEntry.action == "event.cancelled") == 1
     assert len(smtp_server.messages) == 3 + 1 + 3 + 1  # 3 confirmations, 1 waiting, 3 cancellations, 1 left
+    told = [m for m in smtp_server.messages if m["To"].endswith(f"<{first.email}>") and "Abgesagt" in m["Subject"]]
+    assert len(told) == 2 and all("Begründung: Der Raum ist nicht verfügbar." in m.get_body(("plain",)).get_content()
+                                  for m in told)  # the reason, in the person's language
     booked = app.test_client()
     login(booked, first.username)
     assert "Auftakt E-Akte" not in booked.get("/events/").text
