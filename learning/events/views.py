@@ -37,7 +37,15 @@ from learning.events.listing import (
     team_bookings,
     upcoming_for,
 )
-from learning.events.models import ATTENDANCE_STATES, KIND_LABELS, STATE_LABELS, BookingState, Event, EventKind
+from learning.events.models import (
+    ATTENDANCE_STATES,
+    KIND_LABELS,
+    STATE_LABELS,
+    BookingState,
+    Event,
+    EventKind,
+    EventSession,
+)
 from learning.events.planning import (
     ORGANISING_ROLES,
     EventData,
@@ -256,14 +264,15 @@ def deputy_search():
     return picker_answer(request.args.get("q"))
 
 
-@bp.route("/sessions/<int:session_id>/book-for", endpoint="book_for", methods=["POST"])
+@bp.route("/team/book", endpoint="book_for", methods=["POST"])
 @allow(Role.MANAGER, *PROJECT)
-def book_for_action(session_id: int):
+def book_for_action():
+    """Book a session for a team member: one form on the team page, the session and the person chosen in it."""
+    session_id = int_arg("session_id", source=request.form) or 0
     person = db.session.get(User, int_arg("person_id", source=request.form) or 0)
-    target = url_for("events.team") if current_user.has_role(Role.MANAGER) \
-        else url_for("events.event", event_id=_session_event_id(session_id))
-    if person is None:
-        flash(_("Please choose a person from the list."), "warning")
+    target = url_for("events.team")
+    if person is None or db.session.get(EventSession, session_id) is None:
+        flash(_("Please choose a session and a person from the lists."), "warning")
         return redirect(target)
     return _action(target, lambda: booking_service.book(current_user, session_id, person),
                    _("%(name)s has been booked.", name=person.full_name))

@@ -219,3 +219,23 @@ def test_organiser_books_people_into_an_invitation_only_event(client, login, peo
     again = client.submit(f"/events/manage/sessions/{session_id}/invite", {"people": [first.id]})
     assert again.status_code == 200 and "already booked" in again.text
     assert client.submit(f"/events/manage/sessions/{session_id}/invite", {"people": ["x"]}).status_code == 200
+
+
+def test_a_manager_books_a_team_member_with_the_one_form_of_the_team_page(app, client, login, make_event, make_user,
+                                                                            make_team):
+    manager = make_user(roles={Role.MANAGER})
+    team = make_team(managers=[manager])
+    member, stranger = make_user(team=team, first_name="Tara"), make_user(team=make_team())
+    _, (first, second) = make_event(sessions=2)
+    login(client, manager.username)
+    page = client.get("/events/team").text
+    assert page.count('action="/events/team/book"') == 1  # one form, however many sessions
+    assert f'<option value="{first}">' in page and f'<option value="{second}">' in page and "<optgroup" in page
+    assert client.submit("/events/team/book", {"session_id": second, "person_id": member.id}).status_code == 302
+    for tampered in ({"session_id": 999999, "person_id": member.id}, {"session_id": second, "person_id": stranger.id},
+                     {"session_id": "x", "person_id": member.id}):
+        response = client.submit("/events/team/book", tampered)
+        assert response.status_code in (302, 404)
+    with app.app_context():
+        assert db.session.scalars(select(Booking.user_id)).all() == [member.id]  # the tampered ones: nothing
+        assert db.session.scalar(select(Booking.session_id)) == second
