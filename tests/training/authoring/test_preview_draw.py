@@ -129,7 +129,7 @@ def test_the_preview_runs_the_same_statements_with_a_large_pool(app, lena, poole
 
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["de", "en"])
-def test_the_preview_of_a_pool_passes_axe_at_360px(live_server, new_context, language):
+def test_the_preview_of_a_pool_and_the_review_page_pass_axe_at_360px(live_server, new_context, language):
     from tests.e2e.test_accessibility import _report, run_axe
 
     _draft(live_server.app)
@@ -148,4 +148,10 @@ def test_the_preview_of_a_pool_passes_axe_at_360px(live_server, new_context, lan
     page.keyboard.press("Enter")
     page.wait_for_url("**questions=all**")
     assert page.locator("main fieldset.quiz-question").count() == 5
+    # The review page while the draft waits for review: the button that withdraws the request.
+    page.goto("/learning/author/pool/review")
+    with page.expect_navigation():
+        page.locator("main form input[name=action][value=request] ~ button").click()
+    assert page.locator("main form input[name=action][value=withdraw]").count() == 1
+    problems += run_axe(page, language)
     assert not problems, _report(problems)
