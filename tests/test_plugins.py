@@ -80,6 +80,7 @@ def test_discover_registers_every_plugin_without_the_app(registries):
 def test_every_feature_plugs_in_where_it_lives(registries):
     found = registries["discovered"]
     assert {"training.due_soon", "training.due_today", "training.overdue", "training.escalation",
+            "training.review_requested", "training.draft_reviewed",
             "announcements.unacknowledged", "feedback.status_changed"} <= set(found["reminders"])
     assert {"training.assignments", "phases.go_live"} <= set(found["calendar"])
     assert {"learning.training.metrics.training", "learning.announcements.metrics.acknowledgements",
@@ -87,7 +88,7 @@ def test_every_feature_plugs_in_where_it_lives(registries):
     assert found["roadmap"] == ["learning.phases.roadmap.training_figure",
                                 "learning.feedback.roadmap.open_feedback_figure"]
     assert {"audit_log", "captured_mail", "device_sessions", "outbox", "notifications",
-            "survey_answers"} <= set(found["retention"])
+            "survey_answers", "earlier_completions"} <= set(found["retention"])
 
 
 def test_display_orders_stay_as_they_were(registries):
@@ -97,7 +98,7 @@ def test_display_orders_stay_as_they_were(registries):
     assert all(key.startswith("surveys.") for key in found["metrics"][6:-4]) and found["metrics"][6:-4]
     assert found["metrics"][-4:] == ["events.registrations", "events.attendance", "events.no_show", "events.waiting"]
     assert found["retention"] == ["audit_log", "captured_mail", "device_sessions", "outbox", "notifications",
-                                  "survey_answers"]
+                                  "survey_answers", "earlier_completions"]
     assert found["cards"] == ["onboarding/_home.html", "surveys/_home.html"]
     assert found["calendar"] == sorted(found["calendar"])  # by order, then name: assignments (10) before go-lives (40)
 

@@ -1,4 +1,5 @@
-"""Training reminders: newly assigned, due soon, due today, overdue (repeated), the managers' escalation digest.
+"""Training reminders: newly assigned, due soon, due today, overdue (repeated), the managers' escalation digest;
+for course authors, the review notices of drafts (``learning.training.authoring.notices``).
 
 A new assignment is announced the moment it is made (``learning.training.rules`` calls
 ``announce_now``): in the notification centre at once, by mail with the person's next digest. Its
@@ -26,6 +27,7 @@ from learning.db import db
 from learning.i18n import due_in_words
 from learning.messaging.reminders import Entry, Pending, PlanContext, Planned, reminder_kind, week_key
 from learning.org.models import Team, User, team_manager
+from learning.training.authoring import notices
 from learning.training.models import Assignment, Course, CourseCompletion
 from learning.training.rules import ASSIGNED_KIND, assigned_reminder
 
@@ -52,6 +54,26 @@ escalation = reminder_kind(
     "training.escalation", label=_l("Overdue mandatory training in your teams"), order=13, optional=False,
     lookback_days=8,
     description=_l("For managers: once a week, the mandatory training of their staff that is long overdue."))
+# Course authoring: announced when a review is asked for or given (``notices``), never planned by the run.
+review_requested = reminder_kind(
+    notices.REVIEW_REQUESTED_KIND, label=_l("Review of a course draft requested"), order=14, lookback_days=1,
+    applies_to=notices.concerns_authors,
+    description=_l("For course authors and the project group: when someone asks for a review of a draft of a "
+                   "course you may edit. At once in the notification centre, and by mail with your next digest."))
+draft_reviewed = reminder_kind(
+    notices.DRAFT_REVIEWED_KIND, label=_l("Comments and approvals of course drafts"), order=15, lookback_days=1,
+    applies_to=notices.concerns_authors,
+    description=_l("For course authors and the project group: when someone comments on or approves a draft you "
+                   "asked a review for or saved last."))
+
+review_requested.planner(notices.plan_nothing)
+review_requested.checker(notices.review_request_still_due)
+review_requested.shown_while(notices.review_request_open)
+review_requested.describer(notices.describe_review_request)
+draft_reviewed.planner(notices.plan_nothing)
+draft_reviewed.checker(notices.draft_reviewed_still_due)
+draft_reviewed.shown_while(notices.draft_reviewed_open)
+draft_reviewed.describer(notices.describe_draft_reviewed)
 
 
 def _not_completed():

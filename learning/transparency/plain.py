@@ -87,7 +87,8 @@ TABLE_PURPOSES = {
 # How long, per purpose: a sentence, filled with the retention settings' days.
 RETENTION = {
     "account": _l("Kept while you work here; sign-ins on devices are deleted %(logs)d days after their last use."),
-    "training": _l("Kept as proof of your training; not deleted automatically."),
+    "training": _l("Kept as proof of your training; not deleted automatically. Certificates from before a course "
+                   "had to be taken again are kept as long as your assignment or certificate of that course."),
     "onboarding": _l("Kept with your onboarding journey; not deleted automatically."),
     "announcements": _l("Kept with the announcements; not deleted automatically."),
     "feedback": _l("Kept with the feedback posts; not deleted automatically."),
@@ -166,6 +167,8 @@ TABLE_COLUMN_LABELS: dict[tuple[str, str], object] = {
     ("course_draft", "revisions"): _l("Number of saves per part"),
     ("course_draft", "base_version"): _l("Version the draft started from"),
     ("course_draft", "review_state"): _l("Review state"),
+    ("course_draft", "review_requested_by_id"): _l("Review requested by"),
+    ("course_draft", "review_requested_at"): _l("Review requested on"),
     ("course_draft", "lock_version"): _l("Number of saves"),
     ("course_editor", "draft_id"): _l("Course"),
     ("course_editor", "added_at"): _l("Named as editor on"),

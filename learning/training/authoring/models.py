@@ -37,6 +37,9 @@ class CourseDraft(TimestampMixin, db.Model):
     revisions: Mapped[dict] = mapped_column(JSON, default=dict)
     base_version: Mapped[int] = mapped_column(default=0)  # the version the draft started from; 0: none yet
     review_state: Mapped[str] = mapped_column(String(20), default=ReviewState.EDITING)
+    # Who asked for the review and when (the review notices are about this request; None: nobody asked).
+    review_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    review_requested_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     lock_version: Mapped[int] = mapped_column(default=1)

@@ -49,9 +49,11 @@ from learning.training.authoring.publishing import (
     valid_approval,
     version_of,
     version_spec,
+    withdraw_review,
 )
 from learning.training.lesson_html import lesson_html
-from learning.training.models import Course, Lesson, Question
+from learning.training.models import Answer, Course, Lesson, Question
+from learning.training.quiz import draw
 from learning.training.services import CourseProgress, Status
 from learning.training.sync import CourseSpec
 
@@ -109,8 +111,27 @@ def _preview_course(draft: CourseDraft, spec: CourseSpec) -> Course:
     course.phase = phase
     course.lessons = [Lesson(slug=lesson.slug, position=lesson.position, title=lesson.title, title_en=lesson.title_en,
                              body=lesson.body, body_en=lesson.body_en) for lesson in spec.lessons]
-    course.questions = [Question(position=n, kind=q.kind, text=q.text) for n, q in enumerate(spec.questions, 1)]
+    # Numbered like stored rows, so that the quiz's own draw can pick from them; whether an answer is correct and
+    # its feedback are left out: like the quiz page, the preview never carries them.
+    course.questions = [
+        Question(id=n, position=n, kind=q.kind, text=q.text, text_en=q.text_en,
+                 answers=[Answer(id=n * 100 + m, position=m, text=a.text, text_en=a.text_en)
+                          for m, a in enumerate(q.answers, 1)])
+        for n, q in enumerate(spec.questions, 1)]
     return course
+
+
+def preview_questions(course: Course, everything: bool) -> SimpleNamespace:
+    """The questions the preview shows: one draw of the quiz (``quiz.draw``, as an attempt gets), or the pool."""
+    pool = list(course.questions)
+    asked = course.quiz_draw if course.quiz_draw and course.quiz_draw < len(pool) else len(pool)
+    if everything or asked == len(pool):
+        shown = pool
+    else:
+        by_id = {question.id: question for question in pool}
+        shown = [by_id[item["question_id"]] for item in draw(course)]
+    return SimpleNamespace(questions=shown, asked=asked, pool=len(pool), drawn=asked < len(pool),
+                           everything=everything and asked < len(pool))
 
 
 def _preview_url_for(endpoint: str, **values) -> str:
@@ -137,8 +158,10 @@ def _progress(course: Course) -> CourseProgress:
 def preview_course_page(slug: str):
     draft = _draft(slug)
     course = _preview_course(draft, draft_spec(draft))
+    # ``?questions=all`` shows the whole pool instead of one draw (a GET that changes nothing).
+    quiz = preview_questions(course, request.args.get("questions") == "all")
     return render_template("training/publish/preview_course.html", course=course, progress=_progress(course),
-                           form=ActionForm(), today=local_today(), draft=draft, preview=True,
+                           form=ActionForm(), today=local_today(), draft=draft, preview=True, quiz=quiz,
                            url_for=_preview_url_for, hub_url=hub_url(slug))
 
 
@@ -246,7 +269,7 @@ class ReviewForm(FlaskForm):
     body = TextAreaField(_l("Comment"), validators=[Length(max=COMMENT_MAX)])
 
 
-REVIEW_ACTIONS = {"comment", "approve", "request"}
+REVIEW_ACTIONS = {"comment", "approve", "request", "withdraw"}
 
 
 @bp.route("/author/<slug>/review", endpoint="review_draft", methods=["GET", "POST"])
@@ -262,6 +285,8 @@ def review_draft_page(slug: str):
             with unit_of_work():
                 if action == "request":
                     request_review(draft, current_user)
+                elif action == "withdraw":
+                    withdraw_review(draft, current_user)
                 elif action == "approve":
                     approve_draft(draft, current_user, form.body.data, seen=(form.seen.data or "")[:64] or None)
                 else:
@@ -270,7 +295,9 @@ def review_draft_page(slug: str):
             draft = _draft(slug)
             show_on_form(form, error, default="body")
         else:
-            flash({"request": _("The draft is marked as waiting for review."),
+            flash({"request": _("The draft is marked as waiting for review. The other editors and the project "
+                                "group have been notified."),
+                   "withdraw": _("The request for review has been withdrawn."),
                    "approve": _("You have approved this draft. Any further change needs a new approval."),
                    "comment": _("Your comment has been added.")}[action], "success")
             return redirect(url_for("training.review_draft", slug=slug))

@@ -2,7 +2,8 @@
 
 - ``check_draft``: the accessibility check of the draft (``learning.training.accessibility``, the same rules a
   sync applies to files) plus the course's own rule (at least one lesson); errors block publishing.
-- Review: an editor asks for a review, reviewers comment and approve. An approval is valid only for the exact
+- Review: an editor asks for a review (and may withdraw the request), reviewers comment and approve; each step
+  is announced to the people concerned (``notices``). An approval is valid only for the exact
   draft it saw (``DraftReview.content_hash``): any later save changes the hash and voids it.
 - ``publish_draft``: in the caller's unit of work, write the draft onto its course with ``sync.apply_course``
   (created with source "web" the first time), add the immutable ``CourseVersion``, clear the draft. With the
@@ -42,6 +43,7 @@ from learning.training.authoring.models import (
     ReviewKind,
     ReviewState,
 )
+from learning.training.authoring.notices import announce_review, announce_review_request
 from learning.training.due import DueRule
 from learning.training.models import (
     Assignment,
@@ -139,10 +141,25 @@ def _clean(text: str | None, limit: int, field: str, empty_message: str) -> str:
     return text
 
 
-def request_review(draft: CourseDraft, actor: User) -> None:
+def request_review(draft: CourseDraft, actor: User, now: datetime | None = None) -> None:
+    """Mark the draft as waiting for review by ``actor``; the other editors and the project group are told
+    (``notices``: in the notification centre at once, by mail with their next digest)."""
     if not draft.has_changes and draft.course is not None:
         raise ServiceError(_("There are no unpublished changes to review."))
+    if draft.review_state == ReviewState.IN_REVIEW:
+        raise ServiceError(_("The draft is already waiting for review."))
     draft.review_state = ReviewState.IN_REVIEW
+    draft.review_requested_by_id = actor.id
+    draft.review_requested_at = now or utcnow()
+    db.session.flush()
+    announce_review_request(draft, actor)
+
+
+def withdraw_review(draft: CourseDraft, actor: User) -> None:
+    """The draft no longer waits for review; notices of the request not yet sent are dropped."""
+    if draft.review_state != ReviewState.IN_REVIEW:
+        raise ServiceError(_("The draft is not waiting for review."))
+    draft.review_state = ReviewState.EDITING
     db.session.flush()
 
 
@@ -151,6 +168,7 @@ def add_comment(draft: CourseDraft, actor: User, body: str) -> DraftReview:
                          body=_clean(body, COMMENT_MAX, "body", _("Please write a comment.")))
     db.session.add(review)
     db.session.flush()
+    announce_review(draft, review, actor)
     return review
 
 
@@ -178,6 +196,7 @@ def approve_draft(draft: CourseDraft, actor: User, body: str = "", seen: str | N
     review = DraftReview(draft=draft, author_id=actor.id, kind=ReviewKind.APPROVAL, body=body, content_hash=current)
     db.session.add(review)
     db.session.flush()
+    announce_review(draft, review, actor)
     return review
 
 
