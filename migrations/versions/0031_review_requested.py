@@ -1,7 +1,7 @@
 """review notices: who asked for the review of a course draft, and when
 
 Revision ID: 0031
-Revises: 0027
+Revises: 0030
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0031'
-down_revision = '0027'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 
