@@ -189,6 +189,7 @@ VIEWS: dict[str, object] = {
     "messaging.captured_mail": _l("%(actor)s looked at the mail kept by the platform."),
     "messaging.outbox": _l("%(actor)s looked at the outbox with the reminders to individual people."),
     "announcements.unacknowledged": _l("%(actor)s looked at who has not yet confirmed “%(target)s”."),
+    "events.team_attendance": _l("%(actor)s looked at who in their teams attended mandatory training."),
 }
 
 ROLE_GAINED = _l("%(person)s received the role %(role)s.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -25,6 +25,7 @@ from learning.events.models import (
 )
 from learning.org.audience import AudienceKind, ints, matcher, person_for, phase_departments
 from learning.org.models import User
+from learning.training.models import Course
 
 
 @dataclass
@@ -171,6 +172,24 @@ def team_bookings(manager: User, now: datetime) -> list[Booking]:
                Booking.state.in_(ACTIVE_STATES))
         .options(joinedload(Booking.user), joinedload(Booking.session).joinedload(EventSession.event))
         .order_by(EventSession.starts_at, User.last_name, User.id)))
+
+
+ATTENDANCE_LOOKBACK_DAYS = 365
+
+
+def team_attendance(manager: User, now: datetime) -> list[Booking]:
+    """Attendance of the manager's team members at sessions of the past year whose event belongs to a mandatory
+    course: the only attendance a manager sees (DESIGN: individuals only for mandatory training), and only while
+    the setting ``managers.training_individuals`` allows it; the caller checks that (one query)."""
+    return list(db.session.scalars(
+        select(Booking).join(EventSession, EventSession.id == Booking.session_id)
+        .join(Event, Event.id == EventSession.event_id).join(Course, Course.id == Event.course_id)
+        .join(User, User.id == Booking.user_id)
+        .where(Booking.user_id.in_(team_member_ids(manager)), Course.mandatory.is_(True),
+               EventSession.ends_at <= now, EventSession.ends_at > now - timedelta(days=ATTENDANCE_LOOKBACK_DAYS),
+               EventSession.cancelled_at.is_(None), Booking.state.in_(SEAT_STATES))
+        .options(joinedload(Booking.user), joinedload(Booking.session).joinedload(EventSession.event))
+        .order_by(EventSession.starts_at.desc(), User.last_name, User.id)))
 
 
 def open_sessions(now: datetime) -> list[EventSession]:

@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from learning.audit.services import record_view
 from learning.db import db, unit_of_work, utcnow
 from learning.errors import NotFound, ServiceError, show_on_form
 from learning.events import booking as booking_service
@@ -34,6 +35,7 @@ from learning.events.listing import (
     managed_events,
     may_see,
     open_sessions,
+    team_attendance,
     team_bookings,
     upcoming_for,
 )
@@ -72,6 +74,7 @@ from learning.org.picker import fill_picker, picker_answer
 from learning.phases.models import RolloutPhase
 from learning.roles import Role
 from learning.security import AUTHENTICATED, allow
+from learning.settings.services import setting
 from learning.training.models import Course
 
 PROJECT = (Role.PROJECT_GROUP, Role.ADMIN)
@@ -191,6 +194,10 @@ def _team_page(deputy_form: DeputyForm | None = None):
     """Managers: requests, their team's bookings, booking for them and their deputies; deputies: the requests only."""
     now = utcnow()
     manager = current_user.has_role(Role.MANAGER)
+    attendance_shown = manager and setting("managers.training_individuals")
+    if attendance_shown:
+        # Recorded first: the commit expires loaded rows, which the page would then reload one by one.
+        record_view(current_user, "events.team_attendance")
     context = {"approvals": booking_service.approvals_for(current_user), "manager": manager,
                "decision": DecisionForm(formdata=None), "form": ActionForm()}
     if manager:
@@ -200,8 +207,10 @@ def _team_page(deputy_form: DeputyForm | None = None):
         if deputy_form is None:
             deputy_form = DeputyForm(formdata=None)
             fill_picker(deputy_form.deputy)
+        attendance = team_attendance(current_user, now) if attendance_shown else None
         context.update(bookings=team_bookings(current_user, now), sessions=open_sessions(now), book_form=form,
-                       deputy_form=deputy_form, deputies=booking_service.deputies_of(current_user))
+                       deputy_form=deputy_form, deputies=booking_service.deputies_of(current_user),
+                       attendance=attendance)
     return render_template("events/team.html", **context)
 
 

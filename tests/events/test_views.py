@@ -239,3 +239,37 @@ def test_a_manager_books_a_team_member_with_the_one_form_of_the_team_page(app, c
     with app.app_context():
         assert db.session.scalars(select(Booking.user_id)).all() == [member.id]  # the tampered ones: nothing
         assert db.session.scalar(select(Booking.session_id)) == second
+
+
+def test_a_manager_sees_attendance_only_for_mandatory_training_of_the_team_and_only_if_the_setting_allows(
+        app, client, login, make_event, make_user, make_team, make_course):
+    from learning.audit.models import AuditEntry
+    from learning.db import unit_of_work
+    from learning.settings.services import save_settings
+
+    manager = make_user(roles={Role.MANAGER})
+    team = make_team(managers=[manager])
+    member, stranger = make_user(team=team, first_name="Tara"), make_user(team=make_team(), first_name="Ulf")
+    mandatory, voluntary = make_course(title="Pflicht", mandatory=True), make_course(title="Kür", mandatory=False)
+    _, (duty,) = make_event("Pflichtschulung", course_id=mandatory.id, capacity=5)
+    _, (extra,) = make_event("Kürworkshop", course_id=voluntary.id, capacity=5)
+    with app.app_context():
+        for session_id, person, state in ((duty, member, "attended"), (duty, stranger, "no_show"),
+                                          (extra, member, "no_show")):
+            db.session.add(Booking(session_id=session_id, user_id=person.id, state=state))
+        for session in db.session.scalars(select(EventSession)):  # both sessions are over
+            session.starts_at, session.ends_at = utcnow() - timedelta(days=3, hours=2), utcnow() - timedelta(days=3)
+        db.session.commit()
+    login(client, manager.username)
+    page = client.get("/events/team").text
+    table = page[page.index('id="attendance"'):page.index('id="book-for"')]
+    assert "Pflichtschulung" in table and "Tara" in table  # the team's mandatory training
+    assert "Kürworkshop" not in table and "Ulf" not in table  # neither voluntary events nor other teams
+    with app.app_context():
+        assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.actor_id == manager.id)) == \
+            "view.events.team_attendance"
+    with app.test_request_context(), unit_of_work():
+        save_settings({"managers.training_individuals": False}, None)
+    page = client.get("/events/team").text
+    table = page[page.index('id="attendance"'):page.index('id="book-for"')]
+    assert "Tara" not in table and "only the team's figures" in table
