@@ -76,7 +76,9 @@ def export_rows(results: SurveyResults) -> list[list]:
                     add(f"question {number}: mean", f"q{q.id}", stat.mean, stat.n)
                 for option, share in zip(option_labels(q, "de"), stat.shares, strict=True):
                     add(f"question {number}: share {option}", f"q{q.id}", share, stat.n, also=distribution_key(q))
-        for node, rate in w.rates.items():
+        # In the order of the figures above, whatever order the database returned the people in.
+        order = {node: position for position, node in enumerate(nodes)}
+        for node, rate in sorted(w.rates.items(), key=lambda item: (order.get(item[0], len(order)), repr(item[0]))):
             level = {"all": "all", "d": "department", "t": "team"}[node[0]]
             department = units.name(department_node(node[1])) if node[0] in ("d", "t") else ""
             team = units.name(node) if node[0] == "t" else ""

@@ -164,6 +164,20 @@ def test_after_release_the_figures_stay_as_they_are(app, client, login, org, wat
     assert _snapshot(client, watched, [f"/surveys/{watched}/results"]) == first
 
 
+def test_the_export_lists_response_rates_in_a_fixed_order_whatever_the_order_of_the_rows_read(
+        app, org, watched, clock):
+    """PostgreSQL returns rows without ORDER BY in whatever order its plan gives; the file must not follow it."""
+    clock.move_to(CLOSED, tick=False)
+    with app.test_request_context():
+        results = survey_results(load_survey(watched), today=RELEASED)
+        rows = export_rows(results)
+        for wave in results.released_waves:
+            wave.rates = dict(reversed(list(wave.rates.items())))
+        assert export_rows(results) == rows
+    rates = [(r[2], r[3], r[4]) for r in rows if r[5] == "response rate"]
+    assert rates[0] == ("all", "", "") and len(rates) == len(set(rates)) > 3
+
+
 def _row(page: str, unit: str) -> str:
     match = re.search(r'scope="row">' + re.escape(unit) + r"</th>(.*?)</tr>", page, re.S)
     assert match, unit
