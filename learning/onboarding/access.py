@@ -122,13 +122,23 @@ def shows_in_navigation(user) -> bool:
 
 @functools.cache
 def _navigation_statement():
-    """Built once: it runs on every page, and building it cost more than running it (measured 1.7 ms)."""
-    new_hire = aliased(User)
+    """Built once: it runs on every page, and building it cost more than running it (measured 1.7 ms).
+
+    One EXISTS per way of taking part, each found through an index (the new hire's, the buddy's, the IT
+    contact's column; the team's new hires through the user table's team index): a single EXISTS with the
+    four ways ORed together scanned every open journey on every page, 0.6 ms at 5,000 people.
+    """
+    user_id = bindparam("user_id")
     has_open_task = exists().where(JourneyTask.journey_id == Journey.id, JourneyTask.done_at.is_(None),
                                    JourneyTask.course_id.is_(None))
-    return select(exists().where(Journey.new_hire_id == new_hire.id, Journey.closed_at.is_(None),
-                                 or_(Journey.start_date >= bindparam("recent"), has_open_task),
-                                 _taking_part(bindparam("user_id"), new_hire)))
+    current = and_(Journey.closed_at.is_(None), or_(Journey.start_date >= bindparam("recent"), has_open_task))
+    new_hire = aliased(User)
+    return select(or_(
+        exists().where(Journey.new_hire_id == user_id, current),
+        exists().where(Journey.buddy_id == user_id, current),
+        exists().where(Journey.it_contact_id == user_id, current),
+        exists().where(Journey.new_hire_id == new_hire.id, new_hire.team_id.in_(managed_teams(user_id)), current),
+    ))
 
 
 # One person in one journey ------------------------------------------------------------------
