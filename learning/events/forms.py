@@ -265,4 +265,5 @@ class CancelEventForm(FlaskForm):
                            validators=[DataRequired(message=_l("Please give a reason for the cancellation.")),
                                        Length(max=MAX_REASON, message=_l("The reason may have at most %(max)d "
                                                                          "characters.", max=MAX_REASON))],
-                           description=_l("Kept with the cancelled bookings and in the audit log."))
+                           description=_l("Told to everyone booked in the cancellation mail; kept with the cancelled "
+                                          "bookings and in the audit log."))
