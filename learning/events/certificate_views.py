@@ -8,8 +8,9 @@ from flask_login import current_user
 
 from learning.db import unit_of_work
 from learning.events import bp
-from learning.events.certificates import certificate_by_code, may_view_certificate, record_certificate_view
+from learning.events.certificates import certificate_by_code
 from learning.security import AUTHENTICATED, PUBLIC, allow
+from learning.training.certificates import may_view_certificate, record_certificate_view
 
 
 def duration_words(minutes: int) -> str:
@@ -29,7 +30,7 @@ def certificate_page(code: str):
         abort(403)
     if current_user.id != view.certificate.user_id:
         with unit_of_work():  # the audit entry is written before the page is shown
-            record_certificate_view(current_user, view.certificate)
+            record_certificate_view(current_user, view.certificate, view.certificate.event.title)
         view = certificate_by_code(code)  # read again: the commit expired what was loaded
     verify_url = current_app.config["BASE_URL"] + url_for("events.verify",
                                                           code=view.certificate.verification_code)

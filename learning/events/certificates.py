@@ -16,11 +16,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from learning.audit.services import record
 from learning.db import db, utcnow
 from learning.events.models import AttendanceCertificate, Booking, BookingState, Event, EventSession
 from learning.org.models import User
-from learning.roles import Role
 from learning.training.certificates import new_verification_code, normalise_code
 
 
@@ -134,18 +132,3 @@ def certificates_of(user: User) -> list[AttendanceCertificate]:
         select(AttendanceCertificate).where(AttendanceCertificate.user_id == user.id)
         .options(joinedload(AttendanceCertificate.event))
         .order_by(AttendanceCertificate.issued_at.desc(), AttendanceCertificate.id.desc())))
-
-
-def may_view_certificate(user: User, certificate: AttendanceCertificate) -> bool:
-    """The person themself; administrators too (each such view is audited), as for course certificates."""
-    return certificate.user_id == user.id or user.has_role(Role.ADMIN)
-
-
-def record_certificate_view(viewer: User, certificate: AttendanceCertificate) -> None:
-    """Audit an administrator opening someone else's certificate of attendance: individual-level data."""
-    if viewer.id == certificate.user_id:
-        return
-    record(viewer, "certificate.viewed", certificate,
-           summary=f"{certificate.user.full_name}: {certificate.event.title}")
-    db.session.flush()
-

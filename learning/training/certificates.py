@@ -95,14 +95,16 @@ def certificate_for(code: str) -> CourseCompletion | EarlierCompletion | None:
         .options(joinedload(EarlierCompletion.user), joinedload(EarlierCompletion.course)))
 
 
-def may_view_certificate(user: User, completion: CourseCompletion) -> bool:
-    return completion.user_id == user.id or user.has_role(Role.ADMIN)
+def may_view_certificate(user: User, certificate) -> bool:
+    """The person themself; administrators too (each such view is audited). Any certificate row with ``user_id``:
+    of a course, an earlier version of one, or of attendance at an event."""
+    return certificate.user_id == user.id or user.has_role(Role.ADMIN)
 
 
-def record_certificate_view(viewer: User, completion: CourseCompletion) -> None:
-    """Audit an administrator opening someone else's certificate: individual-level data."""
-    if viewer.id == completion.user_id:
+def record_certificate_view(viewer: User, certificate, what: str) -> None:
+    """Audit an administrator opening someone else's certificate (``what``: the course or event): individual-level
+    data."""
+    if viewer.id == certificate.user_id:
         return
-    record(viewer, "certificate.viewed", completion,
-           summary=f"{completion.user.full_name}: {completion.course.title}")
+    record(viewer, "certificate.viewed", certificate, summary=f"{certificate.user.full_name}: {what}")
     db.session.flush()

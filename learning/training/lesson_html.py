@@ -41,15 +41,19 @@ def _course_of(row: Mapping) -> tuple[str, str]:
     from learning.training.models import Course
 
     table = Course.__table__
-    query = select(table.c.slug, table.c.language).where(table.c.id == row["course_id"])
-    if "_connection" in row:
-        slug, language = row["_connection"].execute(query).one()
-    else:  # an ORM object given only its course_id
-        from learning.db import db
-
-        with db.session.no_autoflush:
-            slug, language = db.session.execute(query).one()
+    slug, language = _execute(row, select(table.c.slug, table.c.language).where(table.c.id == row["course_id"])).one()
     return slug, language or "de"
+
+
+def _execute(row: Mapping, query):
+    """Run a read of the lesson's neighbours on the rerender's connection, or in the ORM session without flushing
+    (rendering happens while the lesson is being flushed)."""
+    if "_connection" in row:
+        return row["_connection"].execute(query)
+    from learning.db import db
+
+    with db.session.no_autoflush:
+        return db.session.execute(query)
 
 
 def lesson_html(row: Mapping, text: str, *, english: bool = False) -> str:
@@ -93,13 +97,7 @@ def _video_players(row: Mapping, rendered: str, language: str) -> str:
     query = (select(table.c.sha256, table.c.extension, table.c.captions_sha256, table.c.captions_language,
                     table.c.transcript)
              .where(table.c.sha256.in_(hashes), table.c.kind == MediaKind.VIDEO.value).order_by(table.c.id))
-    if "_connection" in row:
-        found = row["_connection"].execute(query).all()
-    else:
-        from learning.db import db
-
-        with db.session.no_autoflush:
-            found = db.session.execute(query).all()
+    found = _execute(row, query).all()
     videos = {}
     for sha256, extension, captions, captions_language, transcript in found:
         videos.setdefault(sha256, (extension, captions, captions_language, transcript))

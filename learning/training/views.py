@@ -341,7 +341,7 @@ def certificate(code: str):
     if not may_view_certificate(current_user, completion):
         abort(403)
     with unit_of_work():  # the audit entry is written before the page is shown
-        record_certificate_view(current_user, completion)
+        record_certificate_view(current_user, completion, completion.course.title)
     verify_url = current_app.config["BASE_URL"] + url_for("training.verify", code=completion.verification_code)
     return render_template("training/certificate.html", completion=completion, verify_url=verify_url)
 
